@@ -1,0 +1,345 @@
+"""geodata/ → validated, joined layers → store, atomically; and the validation report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from planatlas import __version__
+from planatlas import crs as pcrs
+from planatlas.catalog import (
+    PRECISION_CLASSES,
+    PROVENANCE_FIELDS,
+    Catalog,
+    FieldSpec,
+    LayerSpec,
+    load_catalog,
+)
+from planatlas.derive import DeriveContext, get_derivation
+from planatlas.errors import Problem, SourceError, ValidationError
+from planatlas.io import read_source, read_table
+
+Progress = Callable[[str], None]
+_TRUE = {"true", "1", "yes", "y", "是", "t"}
+_FALSE = {"false", "0", "no", "n", "否", "f"}
+_MULTI = {"Polygon": "MultiPolygon", "LineString": "MultiLineString", "Point": "MultiPoint"}
+
+
+@dataclass
+class BuildResult:
+    """Validated layers, their metadata and the validation report of one build."""
+
+    layers: dict[str, gpd.GeoDataFrame | pd.DataFrame]
+    metadata: dict[str, Any]
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "planatlas_version": __version__,
+            "checked_at": self.metadata.get("built_at"),
+            "layers": {n: m["count"] for n, m in self.metadata.get("layers", {}).items()},
+            "problems": [p.to_dict() for p in self.problems],
+            "warnings": [p.to_dict() for p in self.warnings],
+        }
+
+
+def validate_geodata(
+    geodata_dir: str | Path, *, progress: Progress | None = None, catalog: Catalog | None = None
+) -> BuildResult:
+    """Read, derive, join and check every layer of a geodata directory; write nothing.
+
+    Every problem found is collected (file, layer, feature key, field) rather than stopping at the
+    first; a layer with problems is left out and layers depending on it are not derived.
+    """
+    root = Path(geodata_dir)
+    catalog = catalog or load_catalog(root)
+    built: dict[str, gpd.GeoDataFrame | pd.DataFrame] = {}
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    layer_meta: dict[str, Any] = {}
+    for i, name in enumerate(catalog, start=1):
+        spec = catalog[name]
+        if progress:
+            progress(f"[{i}/{len(catalog)}] {name}")
+        failed_deps = [d for d in spec.depends if d not in built]
+        if failed_deps:
+            problems.append(Problem(f"not built because layer(s) {failed_deps} failed", layer=name))
+            continue
+        found, warned, frame, sources = _build_layer(root, spec, built)
+        warnings.extend(warned)
+        if found:
+            problems.extend(found)
+            continue
+        built[name] = frame
+        layer_meta[name] = _layer_metadata(spec, frame, sources)
+    metadata = {
+        "planatlas_version": __version__,
+        "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "storage_crs": pcrs.STORAGE_CRS,
+        "metric_crs": pcrs.METRIC_CRS,
+        "geodata_dir": str(root),
+        "layers": layer_meta,
+    }
+    return BuildResult(layers=built, metadata=metadata, problems=problems, warnings=warnings)
+
+
+def build_atlas(
+    geodata_dir: str | Path,
+    store: Any,
+    *,
+    report_path: str | Path | None = None,
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Validate everything, then write the atlas atomically; on any problem write nothing.
+
+    Raises
+    ------
+    ValidationError
+        With every problem found; the store is untouched.
+    """
+    result = validate_geodata(geodata_dir, progress=progress)
+    result.metadata["report"] = result.report()
+    if report_path is not None:
+        _write_json_atomic(Path(report_path), result.report())
+    if not result.ok:
+        raise ValidationError(result.problems)
+    if progress:
+        progress(f"writing {len(result.layers)} layers")
+    store.write(result.layers, result.metadata)
+    return result
+
+
+def ensure_atlas(settings: Any) -> Any:
+    """Open the configured store, building the bundled atlas into it first if it is absent."""
+    from planatlas.store import open_store
+
+    store = open_store(settings)
+    if not store.exists():
+        build_atlas(settings.geodata_dir, store)
+    return store
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _write_json_atomic(path: Path, data: Any) -> None:
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False, indent=2)
+    os.replace(tmp, path)
+
+
+def _build_layer(
+    root: Path, spec: LayerSpec, built: Mapping[str, Any]
+) -> tuple[list[Problem], list[Problem], Any, list[dict[str, str]]]:
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    sources: list[dict[str, str]] = []
+    name = spec.name
+    gspec = spec.geometry
+    frame: gpd.GeoDataFrame | pd.DataFrame | None = None
+    try:
+        if gspec.source:
+            src_path = root / gspec.source
+            if spec.has_geometry:
+                frame = read_source(src_path, crs=gspec.crs, allow_empty_geometry=bool(gspec.derive), **gspec.options)
+            else:
+                frame = read_table(src_path)
+            sources.append({"path": gspec.source, "sha256": _sha256(src_path)})
+        if gspec.derive:
+            func = get_derivation(gspec.derive)
+            ctx = DeriveContext(geodata_dir=root, spec=spec, built=built)
+            frame = func(frame, ctx=ctx, params=dict(gspec.params))
+            sources.extend(getattr(frame, "attrs", {}).get("sources", []))
+    except SourceError as exc:
+        return [_locate(p, spec) for p in exc.problems], warnings, None, sources
+    if frame is None:
+        frame = pd.DataFrame()
+    origin = {c: gspec.source or f"derive:{gspec.derive}" for c in frame.columns if c != "geometry"}
+    if spec.key not in frame.columns and spec.has_geometry:
+        return [Problem(f"key column {spec.key!r} is missing", file=gspec.source, layer=name, field=spec.key)], warnings, None, sources
+    if spec.key in frame.columns:
+        problems += _check_keys(frame[spec.key], file=gspec.source, layer=name, key=spec.key)
+    for join in spec.joins:
+        try:
+            table = read_table(root / join.table)
+        except SourceError as exc:
+            problems += [_locate(p, spec) for p in exc.problems]
+            continue
+        sources.append({"path": join.table, "sha256": _sha256(root / join.table)})
+        if join.on not in table.columns:
+            problems.append(Problem(f"join key {join.on!r} is missing; columns are {list(table.columns)}", file=join.table, layer=name, field=join.on))
+            continue
+        problems += _check_keys(table[join.on], file=join.table, layer=name, key=join.on)
+        if frame.empty and not spec.has_geometry:
+            frame = table
+            origin.update({c: join.table for c in table.columns})
+            continue
+        clash = [c for c in table.columns if c != join.on and c in frame.columns]
+        for col in clash:
+            problems.append(Problem(f"column also comes from {origin.get(col)}; a column may come from one place only", file=join.table, layer=name, field=col))
+        left = set(frame[spec.key].astype(str))
+        right = set(table[join.on].astype(str))
+        for orphan in sorted(right - left):
+            problems.append(Problem("attribute row has no geometry (orphan)", file=join.table, layer=name, feature=orphan, field=join.on))
+        if not join.optional:
+            for lonely in sorted(left - right):
+                problems.append(Problem("geometry has no attribute row", file=join.table, layer=name, feature=lonely, field=join.on))
+        if problems:
+            continue
+        table = table.rename(columns={join.on: spec.key}) if join.on != spec.key else table
+        keys = frame[spec.key].astype(str)
+        frame = frame.assign(**{spec.key: keys}).merge(table.drop(columns=clash), on=spec.key, how="left")
+        origin.update({c: join.table for c in table.columns if c != spec.key})
+    if problems:
+        return problems, warnings, None, sources
+    frame, found = _apply_schema(frame, spec, origin)
+    problems += found
+    for col in frame.columns:
+        if col != "geometry" and col not in spec.fields and col not in PROVENANCE_FIELDS:
+            warnings.append(Problem("column is not declared in the layer's [fields]", file=origin.get(col), layer=name, field=col))
+    if spec.has_geometry and not problems:
+        frame, found = _check_geometry(frame, spec)
+        problems += found
+    return problems, warnings, (None if problems else frame), sources
+
+
+def _locate(p: Problem, spec: LayerSpec) -> Problem:
+    return Problem(p.message, file=p.file or spec.geometry.source, layer=p.layer or spec.name, feature=p.feature, field=p.field)
+
+
+def _check_keys(keys: pd.Series, *, file: str | None, layer: str, key: str) -> list[Problem]:
+    problems = []
+    as_text = keys.astype("string").fillna("").str.strip()
+    for i in np.flatnonzero((as_text == "").to_numpy()):
+        problems.append(Problem("key is empty", file=file, layer=layer, feature=f"row {i + 1}", field=key))
+    dup = as_text[(as_text != "") & as_text.duplicated(keep=False)]
+    for value in sorted(set(dup)):
+        problems.append(Problem(f"duplicate key (appears {int((as_text == value).sum())} times)", file=file, layer=layer, feature=value, field=key))
+    return problems
+
+
+def _apply_schema(frame: Any, spec: LayerSpec, origin: Mapping[str, str]) -> tuple[Any, list[Problem]]:
+    problems: list[Problem] = []
+    frame = frame.copy()
+    keys = frame[spec.key].astype(str) if spec.key in frame.columns else pd.Series(range(len(frame))).astype(str)
+    required = dict(spec.fields)
+    if spec.has_geometry:
+        for pf in PROVENANCE_FIELDS:
+            if pf not in required:
+                enum = PRECISION_CLASSES if pf == "precision" else None
+                required[pf] = FieldSpec(name=pf, type="str", required=True, enum=enum)
+    elif "source_lines" not in required:
+        required["source_lines"] = FieldSpec(name="source_lines", type="str", required=True)
+    for fname, fspec in required.items():
+        where = origin.get(fname)
+        if fname not in frame.columns:
+            if fspec.required:
+                problems.append(Problem("required field is missing from every source", file=where, layer=spec.name, field=fname))
+            else:
+                frame[fname] = None
+            continue
+        values, bad = _cast(frame[fname], fspec.type)
+        for i in bad:
+            problems.append(Problem(f"{frame[fname].iloc[i]!r} is not a valid {fspec.type}", file=where, layer=spec.name, feature=keys.iloc[i], field=fname))
+        empty = values.isna() | (values.astype("string").str.strip() == "")
+        if fspec.required:
+            for i in np.flatnonzero(empty.to_numpy()):
+                problems.append(Problem("required value is empty", file=where, layer=spec.name, feature=keys.iloc[i], field=fname))
+        enum = PRECISION_CLASSES if fname == "precision" and spec.has_geometry and fspec.enum is None else fspec.enum
+        if enum is not None:
+            allowed = set(enum)
+            for i in np.flatnonzero((~empty).to_numpy()):
+                if values.iloc[i] not in allowed:
+                    problems.append(Problem(f"{values.iloc[i]!r} is not one of {sorted(map(str, allowed))}", file=where, layer=spec.name, feature=keys.iloc[i], field=fname))
+        frame[fname] = values
+    return frame, problems
+
+
+def _cast(series: pd.Series, ftype: str) -> tuple[pd.Series, list[int]]:
+    text = series.astype("string")
+    blank = text.isna() | (text.str.strip() == "")
+    if ftype == "str":
+        return text.astype(object).where(~blank, None), []
+    if ftype in ("int", "float"):
+        num = pd.to_numeric(text.where(~blank, None), errors="coerce")
+        bad = list(np.flatnonzero((num.isna() & ~blank).to_numpy()))
+        if ftype == "int":
+            frac = num.notna() & (num != np.floor(num.fillna(0)))
+            bad += list(np.flatnonzero(frac.to_numpy()))
+            return num.round().astype("Int64"), sorted(set(bad))
+        return num.astype("float64"), bad
+    lowered = text.str.strip().str.lower()
+    mapped = pd.Series(pd.NA, index=series.index, dtype="boolean")
+    mapped[lowered.isin(_TRUE).fillna(False)] = True
+    mapped[lowered.isin(_FALSE).fillna(False)] = False
+    bad = list(np.flatnonzero((mapped.isna() & ~blank).to_numpy()))
+    return mapped, bad
+
+
+def _check_geometry(frame: gpd.GeoDataFrame, spec: LayerSpec) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    problems: list[Problem] = []
+    file = spec.geometry.source or f"derive:{spec.geometry.derive}"
+    keys = frame[spec.key].astype(str).to_numpy()
+    geoms = frame.geometry.to_numpy()
+    declared = spec.geometry_type
+    multi = declared.startswith("Multi")
+    single = declared.removeprefix("Multi")
+    for i, g in enumerate(geoms):
+        if g is None or g.is_empty:
+            problems.append(Problem("feature has no geometry", file=file, layer=spec.name, feature=keys[i], field="geometry"))
+            continue
+        gtype = g.geom_type
+        if gtype != declared and not (multi and gtype == single):
+            problems.append(Problem(f"geometry type should be {declared}, got {gtype}", file=file, layer=spec.name, feature=keys[i], field="geometry"))
+            continue
+        if not g.is_valid:
+            problems.append(Problem(f"invalid geometry: {shapely.is_valid_reason(g)}", file=file, layer=spec.name, feature=keys[i], field="geometry"))
+            continue
+        minx, miny, maxx, maxy = g.bounds
+        if not (pcrs.in_china([minx, maxx], [miny, maxy]).all()):
+            problems.append(Problem(f"geometry lies outside China (bounds {minx:.4f}, {miny:.4f}, {maxx:.4f}, {maxy:.4f})", file=file, layer=spec.name, feature=keys[i], field="geometry"))
+    if problems:
+        return frame, problems
+    if multi:
+        promoted = [g if g.geom_type == declared else getattr(shapely, declared)([g]) for g in geoms]
+        frame = frame.set_geometry(gpd.GeoSeries(promoted, index=frame.index, crs=pcrs.STORAGE_CRS))
+    frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=pcrs.STORAGE_CRS)
+    return frame, problems
+
+
+def _layer_metadata(spec: LayerSpec, frame: Any, sources: list[dict[str, str]]) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "title": dict(spec.title),
+        "geometry_type": spec.geometry_type,
+        "count": len(frame),
+        "sources": sources,
+        "spec": spec.to_dict(),
+        "bbox": None,
+        "precision": {},
+    }
+    if spec.has_geometry and len(frame):
+        meta["bbox"] = [round(float(v), 6) for v in frame.total_bounds]
+        meta["precision"] = {str(k): int(v) for k, v in frame["precision"].value_counts().sort_index().items()}
+    return meta

@@ -1,0 +1,269 @@
+"""The layer catalogue: one declarative spec per layer, read from ``geodata/layers/*.toml``."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from planatlas.errors import CatalogError, LayerNotFoundError
+
+GEOMETRY_TYPES = (
+    "Point",
+    "MultiPoint",
+    "LineString",
+    "MultiLineString",
+    "Polygon",
+    "MultiPolygon",
+    "None",
+)
+FIELD_TYPES = {"str": str, "int": int, "float": float, "bool": bool}
+PRECISION_CLASSES = ("surveyed", "approximate", "street", "schematic")
+#: Fields every geometry feature must carry (from its source or a joined table).
+PROVENANCE_FIELDS = ("precision", "source_file", "source_lines")
+#: Layer names the rest of the product relies on.
+CORE_LAYERS = (
+    "districts",
+    "streets",
+    "zones",
+    "buildings",
+    "business_districts",
+    "attractions",
+    "metro_stations",
+    "metro_lines",
+    "hq_enterprises",
+    "plan_indicators",
+    "jiuwang_roads",
+    "jiuwang_areas",
+)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """Schema of one attribute: type, whether it must be filled, allowed values."""
+
+    name: str
+    type: str = "str"
+    required: bool = False
+    enum: tuple[Any, ...] | None = None
+    title: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class JoinSpec:
+    """A plan-attribute table joined to the layer's geometries on ``on``."""
+
+    table: str
+    on: str
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class GeometrySpec:
+    """Where a layer's geometry comes from: a source file, a derivation, or both."""
+
+    source: str | None = None
+    crs: str | None = None
+    derive: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)  # lon/lat/encoding/layer
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One catalogue entry."""
+
+    name: str
+    title: Mapping[str, str]
+    geometry_type: str
+    key: str
+    fields: Mapping[str, FieldSpec]
+    geometry: GeometrySpec
+    joins: tuple[JoinSpec, ...] = ()
+    depends: tuple[str, ...] = ()
+    description: Mapping[str, str] = field(default_factory=dict)
+    source: str = ""
+    licence: str = ""
+    limits: str = ""
+    notes: str = ""
+    style: Mapping[str, Any] = field(default_factory=dict)
+    path: str | None = None
+
+    @property
+    def has_geometry(self) -> bool:
+        return self.geometry_type != "None"
+
+    def title_in(self, lang: str) -> str:
+        return self.title.get(lang) or self.title.get("zh") or self.name
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form, stored in the atlas metadata."""
+        return {
+            "name": self.name,
+            "title": dict(self.title),
+            "description": dict(self.description),
+            "geometry_type": self.geometry_type,
+            "key": self.key,
+            "fields": {
+                n: {"type": f.type, "required": f.required, "enum": list(f.enum) if f.enum else None}
+                for n, f in self.fields.items()
+            },
+            "geometry": {
+                "source": self.geometry.source,
+                "crs": self.geometry.crs,
+                "derive": self.geometry.derive,
+                "params": dict(self.geometry.params),
+                **dict(self.geometry.options),
+            },
+            "joins": [{"table": j.table, "on": j.on, "optional": j.optional} for j in self.joins],
+            "depends": list(self.depends),
+            "source": self.source,
+            "licence": self.licence,
+            "limits": self.limits,
+            "notes": self.notes,
+            "style": dict(self.style),
+        }
+
+
+def _require(data: Mapping[str, Any], key: str, where: str) -> Any:
+    if key not in data:
+        msg = f"{where}: '{key}' is required"
+        raise CatalogError(msg)
+    return data[key]
+
+
+def parse_layer_spec(data: Mapping[str, Any], *, where: str = "<layer spec>") -> LayerSpec:
+    """Build a :class:`LayerSpec` from a parsed TOML mapping, checking its shape."""
+    name = _require(data, "name", where)
+    geometry_type = _require(data, "geometry_type", where)
+    if geometry_type not in GEOMETRY_TYPES:
+        msg = f"{where}: geometry_type should be one of {GEOMETRY_TYPES}, got {geometry_type!r}"
+        raise CatalogError(msg)
+    key = _require(data, "key", where)
+    title = _require(data, "title", where)
+    if not isinstance(title, Mapping) or "zh" not in title or "en" not in title:
+        msg = f"{where}: title should be a table with 'zh' and 'en', got {title!r}"
+        raise CatalogError(msg)
+    fields: dict[str, FieldSpec] = {}
+    for fname, fdata in (data.get("fields") or {}).items():
+        ftype = fdata.get("type", "str")
+        if ftype not in FIELD_TYPES:
+            msg = f"{where}: field '{fname}' type should be one of {tuple(FIELD_TYPES)}, got {ftype!r}"
+            raise CatalogError(msg)
+        enum = fdata.get("enum")
+        fields[fname] = FieldSpec(
+            name=fname,
+            type=ftype,
+            required=bool(fdata.get("required", False)),
+            enum=tuple(enum) if enum is not None else None,
+            title=fdata.get("title", {}),
+        )
+    if key not in fields:
+        fields[key] = FieldSpec(name=key, type="str", required=True)
+    gdata = dict(data.get("geometry") or {})
+    geometry = GeometrySpec(
+        source=gdata.pop("source", None),
+        crs=gdata.pop("crs", None),
+        derive=gdata.pop("derive", None),
+        params=gdata.pop("params", {}),
+        options=gdata,
+    )
+    if geometry.source and not geometry.crs and geometry_type != "None":
+        msg = f"{where}: [geometry] source {geometry.source!r} must declare its crs"
+        raise CatalogError(msg)
+    if geometry_type != "None" and not (geometry.source or geometry.derive):
+        msg = f"{where}: [geometry] needs a source or a derive"
+        raise CatalogError(msg)
+    joins = tuple(
+        JoinSpec(table=_require(j, "table", where), on=j.get("on", key), optional=j.get("optional", False))
+        for j in data.get("joins", [])
+    )
+    return LayerSpec(
+        name=name,
+        title=title,
+        geometry_type=geometry_type,
+        key=key,
+        fields=fields,
+        geometry=geometry,
+        joins=joins,
+        depends=tuple(data.get("depends", ())),
+        description=data.get("description", {}),
+        source=data.get("source", ""),
+        licence=data.get("licence", ""),
+        limits=data.get("limits", ""),
+        notes=data.get("notes", ""),
+        style=data.get("style", {}),
+        path=where,
+    )
+
+
+class Catalog(Mapping[str, LayerSpec]):
+    """All layer specs of a geodata directory, in build (dependency) order."""
+
+    def __init__(self, specs: list[LayerSpec], root: Path | None = None):
+        self.root = root
+        by_name: dict[str, LayerSpec] = {}
+        for spec in specs:
+            if spec.name in by_name:
+                msg = f"layer {spec.name!r} is declared twice ({by_name[spec.name].path}, {spec.path})"
+                raise CatalogError(msg)
+            by_name[spec.name] = spec
+        self._specs = {name: by_name[name] for name in _topological(by_name)}
+
+    def __getitem__(self, name: str) -> LayerSpec:
+        try:
+            return self._specs[name]
+        except KeyError:
+            known = ", ".join(self._specs)
+            msg = f"unknown layer {name!r}; the catalogue has: {known}"
+            raise LayerNotFoundError(msg) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._specs)
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+
+def _topological(specs: Mapping[str, LayerSpec]) -> list[str]:
+    order: list[str] = []
+    state: dict[str, int] = {}
+
+    def visit(name: str, chain: tuple[str, ...]) -> None:
+        if state.get(name) == 2:
+            return
+        if state.get(name) == 1:
+            msg = f"layer dependencies form a cycle: {' -> '.join((*chain, name))}"
+            raise CatalogError(msg)
+        if name not in specs:
+            msg = f"layer {chain[-1]!r} depends on unknown layer {name!r}"
+            raise CatalogError(msg)
+        state[name] = 1
+        for dep in specs[name].depends:
+            visit(dep, (*chain, name))
+        state[name] = 2
+        order.append(name)
+
+    for name in sorted(specs):
+        visit(name, ())
+    return order
+
+
+def load_catalog(geodata_dir: str | Path) -> Catalog:
+    """Read every ``layers/*.toml`` of a geodata directory into a :class:`Catalog`."""
+    root = Path(geodata_dir)
+    layer_dir = root / "layers"
+    if not layer_dir.is_dir():
+        msg = f"{root}: not a geodata directory (no 'layers/' folder with layer .toml files)"
+        raise CatalogError(msg)
+    specs = []
+    for path in sorted(layer_dir.glob("*.toml")):
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            msg = f"{path}: not valid UTF-8 TOML: {exc}"
+            raise CatalogError(msg) from exc
+        specs.append(parse_layer_spec(data, where=str(path.relative_to(root))))
+    return Catalog(specs, root=root)

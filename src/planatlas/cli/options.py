@@ -1,0 +1,96 @@
+"""Options and error handling shared by every planatlas command family."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from planatlas.errors import (
+    AtlasNotBuiltError,
+    CatalogError,
+    LayerNotFoundError,
+    PlanAtlasError,
+    SourceError,
+    ValidationError,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Exit codes: 0 ok; 1 other planatlas error; 2 usage (click); 3 invalid data; 4 not found.
+EXIT_ERROR, EXIT_INVALID, EXIT_NOT_FOUND = 1, 3, 4
+
+
+class PlanAtlasClickError(click.ClickException):
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def handle_errors(func: F) -> F:
+    """Turn planatlas errors into one clear message and a meaningful exit code, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (ValidationError, SourceError) as exc:
+            lines = [str(p) for p in exc.problems]
+            head = f"{len(lines)} problem(s) found:" if len(lines) > 1 else "problem found:"
+            raise PlanAtlasClickError("\n  ".join([head, *lines]), EXIT_INVALID) from exc
+        except (AtlasNotBuiltError, LayerNotFoundError) as exc:
+            raise PlanAtlasClickError(str(exc), EXIT_NOT_FOUND) from exc
+        except CatalogError as exc:
+            raise PlanAtlasClickError(str(exc), EXIT_INVALID) from exc
+        except PlanAtlasError as exc:
+            raise PlanAtlasClickError(str(exc), EXIT_ERROR) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+db_option = click.option(
+    "--db",
+    "db_url",
+    default=None,
+    metavar="URL",
+    help="PostGIS URL (postgresql+psycopg://…); defaults to PLANATLAS_DATABASE_URL, else the GeoPackage.",
+)
+
+
+def settings_from(db_url: str | None = None) -> Any:
+    from planatlas.settings import get_settings
+
+    overrides = {"database_url": db_url} if db_url else {}
+    return get_settings(**overrides)
+
+
+def open_store_from(db_url: str | None = None) -> Any:
+    from planatlas.store import open_store
+
+    return open_store(settings_from(db_url))
+
+
+def print_table(rows: list[dict[str, Any]], columns: list[str] | None = None) -> None:
+    """Print rows as an aligned plain-text table (wide CJK characters count double)."""
+    import unicodedata
+
+    if not rows:
+        click.echo("(no rows)")
+        return
+    columns = columns or list(rows[0])
+
+    def width(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
+    widths = [max(width(c), *(width(row[i]) for row in cells)) for i, c in enumerate(columns)]
+
+    def fmt(values: list[str]) -> str:
+        return "  ".join(v + " " * (w - width(v)) for v, w in zip(values, widths, strict=True)).rstrip()
+
+    click.echo(fmt(columns))
+    click.echo("  ".join("-" * w for w in widths))
+    for row in cells:
+        click.echo(fmt(row))

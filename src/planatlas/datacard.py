@@ -1,0 +1,60 @@
+"""The data card (geodata/README.md), generated from the layer catalogue so it cannot drift."""
+
+from __future__ import annotations
+
+from planatlas.catalog import Catalog
+
+_HEADER = """# planatlas data card
+
+Generated from `layers/*.toml` by `planatlas datacard`; do not edit by hand (a test checks it is
+current). How the directory is organised: [FORMAT.md](FORMAT.md).
+
+**Sources.** The plan documents are public government documents:
+`000_f23723ccf6c3a3ea.txt` — 南昌市西湖区产业高质量发展规划（2022—2025年）(西府发〔2022〕21号);
+`001_d4b95dcfe9f62ad4.txt` — 南昌市新建区国民经济和社会发展第十四个五年规划和二〇三五年远景目标纲要.
+Every feature records `source_file` and `source_lines` (line numbers in those files) and a
+`precision` class:
+
+| precision | meaning |
+|---|---|
+| `surveyed` | from surveyed or official geometry |
+| `approximate` | position known to within a few hundred metres (authored from public knowledge or a registry package) |
+| `street` | only the street is known; placed deterministically inside its street |
+| `schematic` | drawn to show structure and topology, not to be measured or printed as a boundary |
+
+Coordinates are stored in CGCS2000 (EPSG:4490); lengths and areas are measured in EPSG:4548.
+Sources declared GCJ-02 are converted explicitly at build time.
+
+## Layers
+
+| layer | title | geometry | precision / source | licence |
+|---|---|---|---|---|
+"""
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def render_datacard(catalog: Catalog) -> str:
+    rows = []
+    sections = []
+    for name in sorted(catalog):
+        spec = catalog[name]
+        title = f"{spec.title.get('zh', '')} / {spec.title.get('en', '')}"
+        rows.append(f"| `{name}` | {title} | {spec.geometry_type} | {_one_line(spec.source) or '—'} | {_one_line(spec.licence) or '—'} |")
+        lines = [f"### `{name}` — {title}", ""]
+        if spec.description:
+            lines += [_one_line(spec.description.get("zh", "")), "", _one_line(spec.description.get("en", "")), ""]
+        lines.append(f"- **Geometry**: {spec.geometry_type}; key `{spec.key}`"
+                     + (f"; from `{spec.geometry.source}` declared {spec.geometry.crs}" if spec.geometry.source and spec.geometry.crs else "")
+                     + (f"; derived by `{spec.geometry.derive}`" if spec.geometry.derive else ""))
+        for join in spec.joins:
+            lines.append(f"- **Plan attributes**: `{join.table}` joined on `{join.on}`")
+        for label, text in (("Source", spec.source), ("Licence", spec.licence), ("Known limits", spec.limits), ("Notes", spec.notes)):
+            if text:
+                lines.append(f"- **{label}**: {_one_line(text)}")
+        fields = ", ".join(f"`{f.name}`" + ("*" if f.required else "") for f in spec.fields.values())
+        lines += [f"- **Fields** (* required): {fields}", ""]
+        sections.append("\n".join(lines))
+    return _HEADER + "\n".join(rows) + "\n\n## Layer details\n\n" + "\n".join(sections)

@@ -1,0 +1,99 @@
+"""Derivations shared by several layers: points placed inside their street."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from planatlas import crs as pcrs
+from planatlas.derive import DeriveContext, derivation
+from planatlas.errors import Problem, ValidationError
+
+#: Minimum spacing between placed points, and from located points, in metres.
+MIN_SPACING_M = 60.0
+
+
+@derivation("place_in_street")
+def place_in_street(
+    source: gpd.GeoDataFrame | None, *, ctx: DeriveContext, params: dict[str, Any]
+) -> gpd.GeoDataFrame:
+    """Give features known only by street a deterministic point inside that street.
+
+    Rows that already have a geometry are kept. Rows without one must have precision ``street``;
+    each street's such rows, sorted by key, take the interior points of a hexagonal grid inside the
+    street polygon (shrunk by half a spacing so no point sits on an edge), spread evenly over the
+    candidates and at least ``MIN_SPACING_M`` from every other point of the layer, so placed points
+    never sit on top of each other or of located features.
+    """
+    spec = ctx.spec
+    if source is None:
+        raise ValidationError([Problem("place_in_street needs a geometry source", layer=spec.name)])
+    street_layer = params.get("street_layer", "streets")
+    field = params.get("street_field", "street_id")
+    streets = ctx.layer(street_layer)
+    street_key = ctx.spec.key if field not in streets.columns else field
+    polygons = dict(zip(streets[street_key], streets.to_crs(pcrs.METRIC_CRS).geometry, strict=True))
+    out = source.copy()
+    if field not in out.columns:
+        raise ValidationError([Problem(f"column {field!r} is missing", file=spec.geometry.source, layer=spec.name, field=field)])
+    problems: list[Problem] = []
+    missing = out.geometry.isna() | out.geometry.is_empty
+    located = out.loc[~missing].to_crs(pcrs.METRIC_CRS).geometry.to_numpy()
+    placed_metric: dict[int, shapely.Point] = {}
+    for street, group in out.loc[missing].groupby(field, sort=True):
+        keys = group[spec.key].astype(str)
+        for idx, row in group.iterrows():
+            if row.get("precision") != "street":
+                problems.append(Problem(f"has no geometry but precision {row.get('precision')!r}; only 'street' features are placed", file=spec.geometry.source, layer=spec.name, feature=str(row[spec.key]), field="geometry"))
+        if street not in polygons:
+            for key in keys:
+                problems.append(Problem(f"street {street!r} is not in layer {street_layer!r}", file=spec.geometry.source, layer=spec.name, feature=key, field=field))
+            continue
+        order = group.index[np.argsort(keys.to_numpy(), kind="stable")]
+        points = _spread_points(polygons[street], len(order), avoid=located)
+        if len(points) < len(order):
+            problems.append(Problem(f"street {street!r} has room for only {len(points)} of {len(order)} placed points", layer=spec.name, field=field))
+            continue
+        for idx, pt in zip(order, points, strict=False):
+            placed_metric[idx] = pt
+    if problems:
+        raise ValidationError(problems)
+    if placed_metric:
+        placed = gpd.GeoSeries(list(placed_metric.values()), index=list(placed_metric), crs=pcrs.METRIC_CRS).to_crs(pcrs.STORAGE_CRS)
+        geoms = out.geometry.copy()
+        geoms.loc[placed.index] = placed
+        out = out.set_geometry(geoms)
+    return out.set_crs(pcrs.STORAGE_CRS, allow_override=True)
+
+
+def _spread_points(polygon: shapely.Geometry, n: int, *, avoid: np.ndarray) -> list[shapely.Point]:
+    """``n`` points inside ``polygon`` (metric CRS), evenly chosen from a hexagonal grid."""
+    if n == 0:
+        return []
+    spacing = MIN_SPACING_M
+    inner = polygon.buffer(-spacing / 2)
+    if inner.is_empty:
+        inner = polygon
+    minx, miny, maxx, maxy = inner.bounds
+    xs = np.arange(minx, maxx + spacing, spacing)
+    ys = np.arange(miny, maxy + spacing, spacing * np.sqrt(3) / 2)
+    gx, gy = np.meshgrid(xs, ys)
+    gx = gx + (np.arange(len(ys))[:, None] % 2) * spacing / 2
+    cx, cy = gx.ravel(), gy.ravel()
+    keep = shapely.contains_xy(inner, cx, cy)
+    cx, cy = cx[keep], cy[keep]
+    if len(avoid):
+        near = shapely.dwithin(shapely.union_all(avoid), shapely.points(cx, cy), spacing)
+        cx, cy = cx[~near], cy[~near]
+    if len(cx) < n:
+        return [shapely.Point(x, y) for x, y in zip(cx, cy, strict=True)]
+    # Order candidates from the street's representative point outwards, then take every k-th so
+    # points spread over the street instead of clustering at one corner.
+    centre = polygon.representative_point()
+    order = np.argsort(np.hypot(cx - centre.x, cy - centre.y), kind="stable")
+    step = max(1, len(order) // n)
+    chosen = order[::step][:n]
+    return [shapely.Point(cx[i], cy[i]) for i in chosen]

@@ -1,0 +1,82 @@
+"""Errors raised by planatlas, and the located ``Problem`` records that bad data produces."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, located as precisely as we can.
+
+    Parameters
+    ----------
+    message
+        What is wrong and, where possible, what was expected.
+    file
+        The source file (relative to the geodata directory where possible).
+    layer
+        The catalogue layer the file feeds.
+    feature
+        The feature key (or row number when the key is missing).
+    field
+        The attribute or ``geometry``.
+    """
+
+    message: str
+    file: str | None = None
+    layer: str | None = None
+    feature: str | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = [
+            f"{label} {value!s}"
+            for label, value in (
+                ("file", self.file),
+                ("layer", self.layer),
+                ("feature", self.feature),
+                ("field", self.field),
+            )
+            if value not in (None, "")
+        ]
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+    def to_dict(self) -> dict[str, str | None]:
+        return asdict(self)
+
+
+class PlanAtlasError(Exception):
+    """Base class of every error planatlas raises on purpose."""
+
+
+class SourceError(PlanAtlasError, ValueError):
+    """A source file cannot be read or does not hold what it declares."""
+
+    def __init__(self, problems: list[Problem] | Problem | str, *, file: str | None = None):
+        if isinstance(problems, str):
+            problems = [Problem(problems, file=file)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems: list[Problem] = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class ValidationError(SourceError):
+    """The geodata failed validation; ``problems`` lists every finding."""
+
+
+class CatalogError(PlanAtlasError, ValueError):
+    """A layer specification is malformed."""
+
+
+class LayerNotFoundError(PlanAtlasError, LookupError):
+    """A layer name is not in the catalogue or the store."""
+
+
+class AtlasNotBuiltError(PlanAtlasError, FileNotFoundError):
+    """The atlas has not been built yet at the configured location."""
+
+
+class ArchiveTooLargeError(SourceError):
+    """An archive expands beyond the configured size cap."""

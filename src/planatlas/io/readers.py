@@ -1,0 +1,295 @@
+"""GeoJSON, GeoPackage, Shapefile (plain or zipped), CSV lon/lat and KML readers."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+
+from planatlas import crs as pcrs
+from planatlas.errors import ArchiveTooLargeError, Problem, SourceError
+
+#: Default cap on a single source file, and on what a zip may expand to.
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+DEFAULT_MAX_ARCHIVE_BYTES = 200 * 1024 * 1024
+_VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".kml", ".csv"}
+
+
+def read_source(
+    path: str | Path,
+    *,
+    crs: str | None,
+    lon: str = "lon",
+    lat: str = "lat",
+    encoding: str | None = None,
+    layer: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_archive_bytes: int = DEFAULT_MAX_ARCHIVE_BYTES,
+    allow_empty_geometry: bool = False,
+) -> gpd.GeoDataFrame:
+    """Read a geometry source and return it in EPSG:4490.
+
+    Parameters
+    ----------
+    path
+        A .geojson/.json, .gpkg, .shp, .zip (holding one shapefile or GeoJSON), .csv or .kml file.
+    crs
+        The CRS the file's coordinates are in: ``"EPSG:nnnn"``, ``"GCJ-02"`` or ``"BD-09"``.
+        ``None`` takes the CRS the file itself records, and fails if it records none.
+    lon, lat
+        Coordinate columns of a CSV source.
+    encoding
+        Text encoding of a shapefile's attributes; by default its ``.cpg``, else detected
+        (UTF-8, then GB18030, a superset of GBK).
+    layer
+        Layer of a multi-layer GeoPackage.
+    max_bytes, max_archive_bytes
+        Caps on the file size and on the bytes a zip archive actually expands to.
+    allow_empty_geometry
+        Keep rows without geometry (sources of derivations that place them later).
+    """
+    path = Path(path)
+    name = path.name
+    if not path.is_file():
+        raise SourceError(f"no such file: {path}", file=name)
+    size = path.stat().st_size
+    if size == 0:
+        raise SourceError("the file is empty (0 bytes)", file=name)
+    if size > max_bytes:
+        raise SourceError(f"the file is {size} bytes, above the cap of {max_bytes} bytes", file=name)
+    suffix = path.suffix.lower()
+    if suffix == ".zip":
+        with _extracted(path, max_archive_bytes=max_archive_bytes) as inner:
+            gdf = _read_vector(inner, crs=crs, lon=lon, lat=lat, encoding=encoding, layer=layer)
+    elif suffix in _VECTOR_SUFFIXES:
+        gdf = _read_vector(path, crs=crs, lon=lon, lat=lat, encoding=encoding, layer=layer)
+    else:
+        msg = f"unsupported file type {suffix!r}; expected one of .geojson .gpkg .shp .zip .csv .kml"
+        raise SourceError(msg, file=name)
+    if not allow_empty_geometry:
+        empty = gdf.geometry.isna() | gdf.geometry.is_empty
+        if empty.any():
+            rows = ", ".join(str(i + 1) for i in np.flatnonzero(empty.to_numpy())[:10])
+            raise SourceError(f"features without geometry (rows {rows})", file=name)
+    return gdf
+
+
+def _read_vector(
+    path: Path, *, crs: str | None, lon: str, lat: str, encoding: str | None, layer: str | None
+) -> gpd.GeoDataFrame:
+    name = path.name
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        gdf = _read_csv_points(path, lon=lon, lat=lat)
+        file_crs = None
+    else:
+        kwargs: dict[str, Any] = {}
+        if suffix == ".shp":
+            kwargs["encoding"] = encoding or _shapefile_encoding(path)
+        if layer is not None:
+            kwargs["layer"] = layer
+        try:
+            gdf = pyogrio.read_dataframe(path, **kwargs)
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+            raise SourceError(f"cannot be read as a vector file: {exc}", file=name) from exc
+        except UnicodeDecodeError as exc:
+            raise SourceError(f"attribute text is not in encoding {kwargs.get('encoding')}: {exc}", file=name) from exc
+        file_crs = gdf.crs
+    if len(gdf) == 0:
+        raise SourceError("the file holds no features", file=name)
+    return to_canonical(gdf, declared=crs, file_crs=file_crs, file=name)
+
+
+def to_canonical(
+    gdf: gpd.GeoDataFrame, *, declared: str | None, file_crs: Any = None, file: str | None = None
+) -> gpd.GeoDataFrame:
+    """Convert ``gdf`` from its declared CRS to EPSG:4490, checking that the coordinates fit it."""
+    if declared is None:
+        if file_crs is None:
+            raise SourceError("the file records no CRS and none was declared; declare one (e.g. EPSG:4490)", file=file)
+        declared = CRS.from_user_input(file_crs).to_string()
+    declared = pcrs.normalize_crs_name(declared)
+    gdf = gdf.copy()
+    if pcrs.is_offset_system(declared):
+        _check_geographic_range(gdf, declared, file)
+        if file_crs is not None and not CRS.from_user_input(file_crs).is_geographic:
+            raise SourceError(f"declared {declared} (lon/lat) but the file records projected CRS {file_crs}", file=file)
+        geoms = gdf.geometry.to_numpy()
+        gdf = gdf.set_geometry(pcrs.offset_to_canonical(geoms, declared), crs=None)
+        return gdf.set_crs(pcrs.STORAGE_CRS, allow_override=True)
+    try:
+        target = CRS.from_user_input(declared)
+    except CRSError as exc:
+        raise SourceError(f"declared CRS {declared!r} is not a CRS pyproj knows: {exc}", file=file) from exc
+    if file_crs is not None:
+        recorded = CRS.from_user_input(file_crs)
+        # GeoJSON always reports WGS84; CGCS2000 vs WGS84 differ by centimetres. Anything else must match.
+        if not recorded.equals(target, ignore_axis_order=True) and not (
+            recorded.is_geographic and target.is_geographic
+        ):
+            msg = f"declared CRS {declared} but the file records {recorded.to_string()}; fix the declaration or the file"
+            raise SourceError(msg, file=file)
+    if target.is_geographic:
+        _check_geographic_range(gdf, declared, file)
+    gdf = gdf.set_crs(target, allow_override=True).to_crs(pcrs.STORAGE_CRS)
+    _check_geographic_range(gdf, f"{declared} (after conversion)", file)
+    return gdf
+
+
+def _check_geographic_range(gdf: gpd.GeoDataFrame, declared: str, file: str | None) -> None:
+    geoms = gdf.geometry.to_numpy()
+    coords = shapely.get_coordinates(geoms[~pd.isna(geoms)])
+    if len(coords) == 0:
+        return
+    x, y = coords[:, 0], coords[:, 1]
+    if np.any(np.abs(x) > 180) or np.any(np.abs(y) > 90):
+        msg = (
+            f"coordinates reach ({x.max():.1f}, {y.max():.1f}): these look like metres, "
+            f"but {declared} is a geographic (degrees) CRS"
+        )
+        raise SourceError(msg, file=file)
+    inside = pcrs.in_china(x, y)
+    if inside.all():
+        return
+    if pcrs.in_china(y, x).all():
+        raise SourceError(f"coordinates are outside China as lon/lat but inside it as lat/lon: latitude and longitude are swapped ({declared})", file=file)
+    bad = np.flatnonzero(~inside)[0]
+    msg = f"coordinate ({x[bad]:.5f}, {y[bad]:.5f}) lies outside China for declared CRS {declared}"
+    raise SourceError(msg, file=file)
+
+
+def suspect_gcj02(points: gpd.GeoSeries, reference: gpd.GeoSeries, *, min_gain: float = 0.2) -> bool:
+    """Whether points declared WGS84/CGCS2000 fit ``reference`` clearly better when read as GCJ-02.
+
+    Both inputs are in EPSG:4490. A file of web-map (GCJ-02) coordinates declared as WGS84 lands
+    ~600 m north-east of where it belongs in Nanchang; if reading it as GCJ-02 puts a clearly larger
+    share of its points inside the reference polygons, the declaration is probably wrong.
+    """
+    union = shapely.union_all(reference.to_numpy())
+    pts = points.to_numpy()
+    as_declared = shapely.contains_xy(union, *shapely.get_coordinates(pts).T).mean()
+    shifted = pcrs.offset_to_canonical(pts, pcrs.GCJ02)
+    as_gcj = shapely.contains_xy(union, *shapely.get_coordinates(shifted).T).mean()
+    return bool(as_gcj - as_declared >= min_gain)
+
+
+def _read_csv_points(path: Path, *, lon: str, lat: str) -> gpd.GeoDataFrame:
+    table = read_table(path)
+    name = path.name
+    missing = [c for c in (lon, lat) if c not in table.columns]
+    if missing:
+        raise SourceError(f"CSV has no coordinate column(s) {missing}; columns are {list(table.columns)}", file=name)
+    problems: list[Problem] = []
+    xs = pd.to_numeric(table[lon].replace("", np.nan), errors="coerce")
+    ys = pd.to_numeric(table[lat].replace("", np.nan), errors="coerce")
+    for col, raw, num in ((lon, table[lon], xs), (lat, table[lat], ys)):
+        bad = num.isna() & (raw.str.strip() != "")
+        for i in np.flatnonzero(bad.to_numpy()):
+            problems.append(Problem(f"{raw.iloc[i]!r} is not a number", file=name, feature=f"row {i + 2}", field=col))
+    half = xs.isna() ^ ys.isna()
+    for i in np.flatnonzero(half.to_numpy()):
+        problems.append(Problem("only one of lon/lat is given", file=name, feature=f"row {i + 2}", field=f"{lon}/{lat}"))
+    if problems:
+        raise SourceError(problems)
+    geometry = [
+        shapely.Point(x, y) if not (np.isnan(x) or np.isnan(y)) else None
+        for x, y in zip(xs.to_numpy(float), ys.to_numpy(float), strict=True)
+    ]
+    attrs = table.drop(columns=[lon, lat])
+    return gpd.GeoDataFrame(attrs, geometry=geometry, crs=None)
+
+
+def read_table(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> pd.DataFrame:
+    """Read a UTF-8 CSV plan-attribute table as strings (empty cells stay ``""``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SourceError(f"no such file: {path}", file=path.name)
+    size = path.stat().st_size
+    if size == 0:
+        raise SourceError("the file is empty (0 bytes)", file=path.name)
+    if size > max_bytes:
+        raise SourceError(f"the file is {size} bytes, above the cap of {max_bytes} bytes", file=path.name)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"not UTF-8 text (byte {exc.start}); save the table as UTF-8", file=path.name) from exc
+    import io
+
+    try:
+        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except pd.errors.ParserError as exc:
+        raise SourceError(f"not a well-formed CSV: {exc}", file=path.name) from exc
+    table.columns = [c.strip() for c in table.columns]
+    return table
+
+
+def _shapefile_encoding(shp: Path) -> str:
+    """The shapefile's declared (.cpg) encoding, else UTF-8 if its text decodes, else GB18030."""
+    for cpg in (shp.with_suffix(".cpg"), shp.with_suffix(".CPG")):
+        if cpg.is_file():
+            declared = cpg.read_text(encoding="ascii", errors="replace").strip()
+            if declared:
+                return {"936": "GBK", "65001": "UTF-8"}.get(declared, declared)
+    dbf = next((p for p in (shp.with_suffix(".dbf"), shp.with_suffix(".DBF")) if p.is_file()), None)
+    if dbf is None:
+        return "UTF-8"
+    data = dbf.read_bytes()
+    header_len = int.from_bytes(data[8:10], "little") if len(data) >= 10 else 0
+    body = data[header_len:]
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "GB18030"
+    return "UTF-8"
+
+
+@contextmanager
+def _extracted(archive: Path, *, max_archive_bytes: int) -> Iterator[Path]:
+    """Extract a zip to a temp dir, counting bytes actually read against the cap; yield the data file."""
+    name = archive.name
+    tmp = Path(tempfile.mkdtemp(prefix="planatlas-zip-"))
+    try:
+        try:
+            zf = zipfile.ZipFile(archive)
+        except zipfile.BadZipFile as exc:
+            raise SourceError(f"not a readable zip archive (truncated or corrupt): {exc}", file=name) from exc
+        total = 0
+        with zf:
+            for info in zf.infolist():
+                if info.is_dir():
+                    continue
+                target = tmp / Path(info.filename).name  # flatten: no path traversal
+                try:
+                    with zf.open(info) as src, target.open("wb") as dst:
+                        while chunk := src.read(1 << 16):
+                            total += len(chunk)
+                            if total > max_archive_bytes:
+                                msg = f"expands beyond the cap of {max_archive_bytes} bytes (stopped at entry {info.filename!r})"
+                                raise ArchiveTooLargeError(msg, file=name)
+                            dst.write(chunk)
+                except (zipfile.BadZipFile, EOFError, OSError) as exc:
+                    if isinstance(exc, ArchiveTooLargeError):
+                        raise
+                    raise SourceError(f"entry {info.filename!r} is truncated or corrupt: {exc}", file=name) from exc
+        candidates = sorted(p for p in tmp.iterdir() if p.suffix.lower() in _VECTOR_SUFFIXES - {".csv"})
+        shp = [p for p in candidates if p.suffix.lower() == ".shp"]
+        chosen = shp or candidates
+        if len(chosen) != 1:
+            found = ", ".join(p.name for p in candidates) or "none"
+            raise SourceError(f"a zip source must hold exactly one shapefile or vector file; found: {found}", file=name)
+        yield chosen[0]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

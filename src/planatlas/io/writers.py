@@ -1,0 +1,59 @@
+"""The one place layers and query results are written to files: GeoJSON, GeoPackage, CSV (atomic)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+FORMATS = {"geojson": ".geojson", "gpkg": ".gpkg", "csv": ".csv"}
+
+
+def format_from_path(path: str | Path) -> str:
+    suffix = Path(path).suffix.lower()
+    for fmt, ext in FORMATS.items():
+        if suffix == ext or (fmt == "geojson" and suffix == ".json"):
+            return fmt
+    msg = f"output format should be one of {sorted(FORMATS)} (from the file extension), got {suffix or 'no extension'!r}"
+    raise ValueError(msg)
+
+
+def write_frame(frame: gpd.GeoDataFrame | pd.DataFrame, path: str | Path, *, fmt: str | None = None, layer: str = "layer") -> Path:
+    """Write ``frame`` to ``path`` atomically (temp file in the same folder, then rename).
+
+    GeoJSON is written in EPSG:4490 coordinates (RFC 7946 readers treat them as WGS84, which
+    differs by centimetres); CSV carries the geometry as WKT plus lon/lat for points.
+    """
+    path = Path(path)
+    fmt = fmt or format_from_path(path)
+    if fmt not in FORMATS:
+        msg = f"format should be one of {sorted(FORMATS)}, got {fmt!r}"
+        raise ValueError(msg)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=FORMATS[fmt])
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        if fmt == "csv":
+            table = pd.DataFrame(frame).copy()
+            if isinstance(frame, gpd.GeoDataFrame):
+                geoms = frame.geometry
+                if len(geoms) and (geoms.geom_type == "Point").all():
+                    table["lon"] = geoms.x.round(7)
+                    table["lat"] = geoms.y.round(7)
+                table["geometry"] = geoms.to_wkt(rounding_precision=7)
+            table.to_csv(tmp, index=False, encoding="utf-8-sig")
+        else:
+            tmp.unlink()
+            driver = "GeoJSON" if fmt == "geojson" else "GPKG"
+            kwargs = {"layer": layer} if fmt == "gpkg" else {}
+            pyogrio.write_dataframe(frame, tmp, driver=driver, **kwargs)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path

@@ -1,0 +1,50 @@
+"""Typed settings read from ``PLANATLAS_*`` environment variables; nothing happens at import."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_REPO_GEODATA = Path(__file__).resolve().parents[2] / "geodata"
+
+
+def _default_data_home() -> Path:
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "planatlas"
+
+
+class Settings(BaseSettings):
+    """Every knob planatlas has. Pass an instance in; nothing reads the environment on import."""
+
+    model_config = SettingsConfigDict(env_prefix="PLANATLAS_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of a PostGIS atlas (postgresql+psycopg://…). "
+        "When set, the CLI and the app use PostGIS instead of the GeoPackage.",
+    )
+    atlas_path: Path = Field(
+        default_factory=lambda: _default_data_home() / "atlas.gpkg",
+        description="Path of the embedded GeoPackage atlas.",
+    )
+    geodata_dir: Path = Field(
+        default=_REPO_GEODATA,
+        description="Directory holding layers/, sources/ and attributes/ (the bundled data by default).",
+    )
+    language: Literal["zh", "en"] = Field(default="zh", description="Default UI and map language.")
+    tianditu_key: str | None = Field(default=None, description="Tianditu (天地图) API key for its basemap.")
+    max_upload_bytes: int = Field(
+        default=50 * 1024 * 1024, description="Largest file accepted for upload or reading."
+    )
+    max_archive_bytes: int = Field(
+        default=200 * 1024 * 1024,
+        description="Largest total size a zip archive may expand to (bytes actually read).",
+    )
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Read settings from the environment now, with explicit overrides on top."""
+    return Settings(**overrides)  # type: ignore[arg-type]
