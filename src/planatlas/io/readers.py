@@ -154,6 +154,9 @@ def _check_geographic_range(gdf: gpd.GeoDataFrame, declared: str, file: str | No
     if len(coords) == 0:
         return
     x, y = coords[:, 0], coords[:, 1]
+    if not pcrs.in_china(x, y).all() and pcrs.in_china(y, x).all():
+        msg = f"coordinates are outside China as lon/lat but inside it as lat/lon: latitude and longitude are swapped ({declared})"
+        raise SourceError(msg, file=file)
     if np.any(np.abs(x) > 180) or np.any(np.abs(y) > 90):
         msg = (
             f"coordinates reach ({x.max():.1f}, {y.max():.1f}): these look like metres, "
@@ -163,8 +166,6 @@ def _check_geographic_range(gdf: gpd.GeoDataFrame, declared: str, file: str | No
     inside = pcrs.in_china(x, y)
     if inside.all():
         return
-    if pcrs.in_china(y, x).all():
-        raise SourceError(f"coordinates are outside China as lon/lat but inside it as lat/lon: latitude and longitude are swapped ({declared})", file=file)
     bad = np.flatnonzero(~inside)[0]
     msg = f"coordinate ({x[bad]:.5f}, {y[bad]:.5f}) lies outside China for declared CRS {declared}"
     raise SourceError(msg, file=file)
