@@ -1,0 +1,1379 @@
+"""Static map pages: a map preset and its layers -> a print-ready matplotlib Figure (pure).
+
+Everything is drawn in the metric CRS (EPSG:4548, CGCS2000 3-degree Gauss-Krüger CM 117°E), so the
+scale bar is true and the page can be measured. Geometries go straight from shapely coordinate
+arrays into matplotlib collections (``PathCollection`` / ``LineCollection`` / ``scatter``), which
+is several times faster than ``GeoDataFrame.plot`` (see PERF_NOTES). Colours, classes and legend
+entries come from the map presets of :mod:`planatlas.maps` (the one style source shared with the
+interactive map) through :func:`resolve_layers`; the page furniture (title, legend, scale bar,
+north arrow, inset, sources and precision note, labels) is drawn here.
+
+Functions here return :class:`~matplotlib.figure.Figure` objects and write nothing; files are
+written by :mod:`planatlas.render.export`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from planatlas.crs import METRIC_CRS
+from planatlas.errors import PlanAtlasError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from matplotlib.axes import Axes
+    from matplotlib.backend_bases import RendererBase
+    from matplotlib.figure import Figure
+    from matplotlib.transforms import Bbox
+
+Lang = Literal["zh", "en"]
+GeomKind = Literal["polygon", "line", "point"]
+
+#: Paper sizes in millimetres, portrait (width, height).
+PAPERS_MM: dict[str, tuple[float, float]] = {"A4": (210.0, 297.0), "A3": (297.0, 420.0)}
+ORIENTATIONS = ("portrait", "landscape")
+LANGS = ("zh", "en")
+
+#: CJK font families tried in order; the first one matplotlib can find is used for every text.
+CJK_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "WenQuanYi Zen Hei",
+)
+#: Where common packages install those fonts (registered with matplotlib if its cache predates them).
+CJK_FONT_FILES = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+)
+FONT_INSTALL_HINT = (
+    "install a CJK font, e.g. on Debian/Ubuntu `sudo apt-get install fonts-noto-cjk` "
+    "(see the README), or pass font_path= a .ttf/.otf/.ttc file with Chinese glyphs"
+)
+_CHECK_GLYPHS = "西湖区街道规划"
+
+PRECISION_ORDER = ("surveyed", "approximate", "street", "schematic")
+PROVENANCE_COLUMNS = ("precision", "source_file", "source_lines")
+
+# Page texts in both languages; feature names stay in the language of the plan.
+_TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "north": "北",
+        "sources": "资料来源",
+        "precision": "几何精度",
+        "schematic": "示意边界：{layers}为示意性绘制，非测绘成果，仅表达规划空间关系",
+        "street": "{layers}按所属街道示意落位，非实际位置",
+        "approximate": "{layers}为近似位置",
+        "surveyed": "{layers}为测绘位置",
+        "crs": "坐标系 CGCS2000 / 3度带高斯-克吕格 117°E（EPSG:4548）",
+        "made": "planatlas {version} 制图，{date}",
+        "lines": "第{lines}行",
+        "legend": "图例",
+        "inset": "区位",
+        "guidance": "规划指引",
+        "no_guidance": "（该规划未对此单元单列指引）",
+        "page": "第 {n}/{total} 页",
+        "features": "{n} 个要素",
+    },
+    "en": {
+        "north": "N",
+        "sources": "Sources",
+        "precision": "Precision",
+        "schematic": "Schematic boundaries: {layers} are drawn schematically, not surveyed; "
+        "they show planned spatial relations only",
+        "street": "{layers} are placed schematically inside their street, not at true positions",
+        "approximate": "{layers} are at approximate positions",
+        "surveyed": "{layers} are at surveyed positions",
+        "crs": "CRS CGCS2000 / 3-degree Gauss-Kruger CM 117E (EPSG:4548)",
+        "made": "Made with planatlas {version}, {date}",
+        "lines": "lines {lines}",
+        "legend": "Legend",
+        "inset": "Location",
+        "guidance": "Plan guidance",
+        "no_guidance": "(the plan gives no separate guidance for this unit)",
+        "page": "page {n}/{total}",
+        "features": "{n} features",
+    },
+}
+
+
+class MissingFontError(PlanAtlasError, RuntimeError):
+    """No font with Chinese glyphs is available, so a page would print tofu boxes."""
+
+
+# --------------------------------------------------------------------------------------------
+# Page specification
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """Paper, orientation, resolution and language of an exported page.
+
+    Parameters
+    ----------
+    paper
+        ``"A4"`` or ``"A3"``.
+    orientation
+        ``"portrait"`` or ``"landscape"``.
+    dpi
+        Raster resolution (PNG, and rasterised layers in PDF/SVG).
+    lang
+        ``"zh"`` or ``"en"`` for page texts and layer titles.
+    inset
+        Draw the small locator map of the district in Nanchang (needs a ``districts`` frame).
+    labels
+        Draw feature labels (greedy placement without collisions).
+    date
+        Date printed on the page; today when ``None``.
+    """
+
+    paper: str = "A4"
+    orientation: str = "portrait"
+    dpi: int = 300
+    lang: str = "zh"
+    inset: bool = True
+    labels: bool = True
+    date: _dt.date | None = None
+
+    def __post_init__(self) -> None:
+        if self.paper not in PAPERS_MM:
+            msg = f"paper should be one of {tuple(PAPERS_MM)}, got {self.paper!r}"
+            raise ValueError(msg)
+        if self.orientation not in ORIENTATIONS:
+            msg = f"orientation should be one of {ORIENTATIONS}, got {self.orientation!r}"
+            raise ValueError(msg)
+        if self.lang not in LANGS:
+            msg = f"lang should be one of {LANGS}, got {self.lang!r}"
+            raise ValueError(msg)
+        if not isinstance(self.dpi, int) or not 30 <= self.dpi <= 1200:
+            msg = f"dpi should be an integer between 30 and 1200, got {self.dpi!r}"
+            raise ValueError(msg)
+
+    @property
+    def size_mm(self) -> tuple[float, float]:
+        w, h = PAPERS_MM[self.paper]
+        return (h, w) if self.orientation == "landscape" else (w, h)
+
+    @property
+    def pixel_size(self) -> tuple[int, int]:
+        """Raster size in pixels: the paper size at ``dpi``, rounded."""
+        w, h = self.size_mm
+        return round(w / 25.4 * self.dpi), round(h / 25.4 * self.dpi)
+
+    @property
+    def size_inches(self) -> tuple[float, float]:
+        # Exactly pixel_size / dpi, so a PNG has the paper's pixel size to the pixel.
+        w, h = self.pixel_size
+        return w / self.dpi, h / self.dpi
+
+    @property
+    def font_scale(self) -> float:
+        """Text scale relative to A4 (A3 text is larger so the page reads at the same distance)."""
+        w, h = self.size_mm
+        return math.sqrt((w * h) / (210.0 * 297.0))
+
+    @property
+    def today(self) -> _dt.date:
+        return self.date or _dt.date.today()
+
+
+# --------------------------------------------------------------------------------------------
+# Fonts
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CJKFont:
+    """The font every text on a page is set in."""
+
+    family: str
+    path: str
+
+
+_FONT_CACHE: dict[str | None, CJKFont] = {}
+
+
+def _has_glyphs(path: str, family: str | None = None) -> bool:
+    from matplotlib.ft2font import FT2Font
+
+    try:
+        font = FT2Font(path)
+    except (OSError, RuntimeError, ValueError):
+        return False
+    charmap = font.get_charmap()
+    return all(ord(ch) in charmap for ch in _CHECK_GLYPHS)
+
+
+def find_cjk_font(font_path: str | Path | None = None) -> CJKFont:
+    """Find (and register with matplotlib) a font that has Chinese glyphs.
+
+    Parameters
+    ----------
+    font_path
+        A font file to use instead of searching the system (.ttf, .otf or .ttc).
+
+    Raises
+    ------
+    MissingFontError
+        When no such font is installed, with the command that installs one.
+    """
+    key = str(font_path) if font_path else None
+    if key in _FONT_CACHE:
+        return _FONT_CACHE[key]
+    from matplotlib import font_manager as fm
+
+    if font_path is not None:
+        path = Path(font_path)
+        if not path.is_file():
+            msg = f"font_path should be an existing font file, got {str(path)!r}"
+            raise MissingFontError(msg)
+        fm.fontManager.addfont(str(path))
+        family = fm.FontProperties(fname=str(path)).get_name()
+        if not _has_glyphs(str(path)):
+            msg = f"font {str(path)!r} ({family}) has no Chinese glyphs; {FONT_INSTALL_HINT}"
+            raise MissingFontError(msg)
+        found = CJKFont(family=family, path=str(path))
+        _FONT_CACHE[key] = found
+        return found
+
+    def lookup() -> CJKFont | None:
+        for family in CJK_FAMILIES:
+            try:
+                path = fm.findfont(fm.FontProperties(family=family), fallback_to_default=False)
+            except ValueError:
+                continue
+            if _has_glyphs(path):
+                return CJKFont(family=family, path=path)
+        return None
+
+    found = lookup()
+    if found is None:
+        # matplotlib's font cache may predate the font package: register known files and retry.
+        for candidate in CJK_FONT_FILES:
+            if Path(candidate).is_file():
+                fm.fontManager.addfont(candidate)
+        found = lookup()
+    if found is None:
+        msg = f"no font with Chinese glyphs found (tried {', '.join(CJK_FAMILIES)}); {FONT_INSTALL_HINT}"
+        raise MissingFontError(msg)
+    _FONT_CACHE[key] = found
+    return found
+
+
+#: rcParams a page must be drawn and saved with: embedded TrueType (Type 42) subsets in PDF/PS,
+#: so the text layer stays searchable, and text as paths in SVG so it needs no installed font.
+def page_rc(font: CJKFont) -> dict[str, Any]:
+    return {
+        "pdf.fonttype": 42,
+        "ps.fonttype": 42,
+        "svg.fonttype": "path",
+        "font.family": [font.family],
+        "axes.unicode_minus": False,
+        "path.simplify": True,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Resolved layers: the neutral drawing form the preset adapter produces
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    """One legend row: a swatch drawn like the features and its label."""
+
+    label: str
+    kind: GeomKind
+    facecolor: str | None = None
+    edgecolor: str | None = None
+    linewidth: float = 0.8
+    linestyle: str = "-"
+    alpha: float = 1.0
+    marker: str = "o"
+
+
+@dataclass
+class MapLayer:
+    """A layer ready to draw: its frame in the metric CRS and per-feature colours.
+
+    ``facecolors`` / ``edgecolors`` are RGBA arrays with one row per feature (or ``None`` for no
+    fill / no outline); ``label_column`` names the column labels are taken from.
+    """
+
+    name: str
+    title: str
+    frame: gpd.GeoDataFrame
+    kind: GeomKind
+    facecolors: np.ndarray | None
+    edgecolors: np.ndarray | None
+    linewidth: float = 0.8
+    linestyle: str = "-"
+    marker: str = "o"
+    marker_size: float = 18.0
+    legend: list[LegendEntry] = field(default_factory=list)
+    label_column: str | None = None
+    label_priority: int = 0
+    rasterized: bool = False
+    zorder: float = 1.0
+
+
+def geom_kind(frame: gpd.GeoDataFrame) -> GeomKind:
+    """Polygon, line or point, from the frame's geometry types (mixed frames take the first)."""
+    types = set(frame.geom_type.dropna().unique())
+    if types & {"Polygon", "MultiPolygon"}:
+        return "polygon"
+    if types & {"LineString", "MultiLineString", "LinearRing"}:
+        return "line"
+    return "point"
+
+
+def to_metric(frame: gpd.GeoDataFrame, *, name: str = "layer") -> gpd.GeoDataFrame:
+    """Project a frame to EPSG:4548; a frame without a CRS is an error, never guessed."""
+    if frame.crs is None:
+        msg = f"layer {name!r} has no CRS; set it (the atlas stores EPSG:4490) before rendering"
+        raise ValueError(msg)
+    if frame.crs.to_string() == METRIC_CRS or frame.crs.equals(METRIC_CRS):
+        return frame
+    return frame.to_crs(METRIC_CRS)
+
+
+def rgba_array(colors: Sequence[Any] | str | None, n: int, *, alpha: float = 1.0) -> np.ndarray | None:
+    """One RGBA row per feature from a colour or a sequence of colours (``None`` stays ``None``)."""
+    from matplotlib.colors import to_rgba, to_rgba_array
+
+    if colors is None:
+        return None
+    if isinstance(colors, str):
+        rgba = np.tile(np.array(to_rgba(colors), dtype=float), (n, 1))
+    else:
+        rgba = to_rgba_array(list(colors)) if len(colors) else np.zeros((0, 4))
+        if len(rgba) != n:
+            msg = f"expected {n} colours, one per feature, got {len(rgba)}"
+            raise ValueError(msg)
+    rgba = rgba.astype(float, copy=True)
+    rgba[:, 3] *= alpha
+    return rgba
+
+
+# --------------------------------------------------------------------------------------------
+# Geometry -> matplotlib collections
+# --------------------------------------------------------------------------------------------
+
+
+def polygon_paths(geoms: Any) -> list[Any]:
+    """One compound :class:`~matplotlib.path.Path` per (multi)polygon, holes included (vectorised)."""
+    import shapely
+    from matplotlib.path import Path as MplPath
+
+    geoms = np.asarray(geoms, dtype=object)
+    n = len(geoms)
+    parts, part_feature = shapely.get_parts(geoms, return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
+    if len(coords) == 0:
+        return [MplPath(np.empty((0, 2))) for _ in range(n)]
+    codes = np.full(len(coords), MplPath.LINETO, dtype=MplPath.code_type)
+    starts = np.r_[0, np.flatnonzero(np.diff(coord_ring)) + 1]
+    ends = np.r_[starts[1:] - 1, len(coords) - 1]
+    codes[starts] = MplPath.MOVETO
+    codes[ends] = MplPath.CLOSEPOLY
+    coord_feature = part_feature[ring_part[coord_ring]]
+    counts = np.bincount(coord_feature, minlength=n)
+    bounds = np.cumsum(counts)[:-1]
+    return [
+        MplPath(c, k) for c, k in zip(np.split(coords, bounds), np.split(codes, bounds), strict=True)
+    ]
+
+
+def line_segments(geoms: Any) -> tuple[list[np.ndarray], np.ndarray]:
+    """Coordinate arrays of every line part and the feature index each part belongs to."""
+    import shapely
+
+    geoms = np.asarray(geoms, dtype=object)
+    parts, part_feature = shapely.get_parts(geoms, return_index=True)
+    coords, coord_part = shapely.get_coordinates(parts, return_index=True)
+    if len(coords) == 0:
+        return [], np.empty(0, dtype=int)
+    counts = np.bincount(coord_part, minlength=len(parts))
+    return np.split(coords, np.cumsum(counts)[:-1]), part_feature
+
+
+def point_coords(geoms: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates of every point (multipoints exploded) and the feature index of each."""
+    import shapely
+
+    geoms = np.asarray(geoms, dtype=object)
+    parts, part_feature = shapely.get_parts(geoms, return_index=True)
+    keep = ~shapely.is_empty(parts)
+    coords = shapely.get_coordinates(parts[keep])
+    return coords, part_feature[keep]
+
+
+def draw_layer(ax: Axes, layer: MapLayer) -> None:
+    """Draw a resolved layer on ``ax`` with one collection (fast path, no GeoDataFrame.plot)."""
+    from matplotlib.collections import LineCollection, PathCollection
+
+    frame = layer.frame
+    if len(frame) == 0:
+        return
+    geoms = frame.geometry.values
+    if layer.kind == "polygon":
+        paths = polygon_paths(geoms)
+        coll = PathCollection(
+            paths,
+            facecolors=layer.facecolors if layer.facecolors is not None else "none",
+            edgecolors=layer.edgecolors if layer.edgecolors is not None else "none",
+            linewidths=layer.linewidth,
+            linestyles=layer.linestyle,
+            zorder=layer.zorder,
+        )
+        # Paths are in data coordinates; the default identity offset leaves them in place.
+        coll.set_transform(ax.transData)
+        coll.set_rasterized(layer.rasterized)
+        ax.add_collection(coll, autolim=False)
+    elif layer.kind == "line":
+        segments, owner = line_segments(geoms)
+        colors = layer.edgecolors if layer.edgecolors is not None else layer.facecolors
+        coll = LineCollection(
+            segments,
+            colors=colors[owner] if colors is not None else "black",
+            linewidths=layer.linewidth,
+            linestyles=layer.linestyle,
+            capstyle="round",
+            joinstyle="round",
+            zorder=layer.zorder,
+        )
+        coll.set_rasterized(layer.rasterized)
+        ax.add_collection(coll, autolim=False)
+    else:
+        coords, owner = point_coords(geoms)
+        if len(coords) == 0:
+            return
+        face = layer.facecolors[owner] if layer.facecolors is not None else "none"
+        edge = layer.edgecolors[owner] if layer.edgecolors is not None else "none"
+        ax.scatter(
+            coords[:, 0],
+            coords[:, 1],
+            s=layer.marker_size,
+            marker=layer.marker,
+            c=face if not isinstance(face, str) else None,
+            facecolors=face if isinstance(face, str) else None,
+            edgecolors=edge,
+            linewidths=max(layer.linewidth * 0.6, 0.3),
+            zorder=layer.zorder,
+            rasterized=layer.rasterized,
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Preset adapter
+# --------------------------------------------------------------------------------------------
+
+#: Set by planatlas.maps (issue 5) or injected by tests: callable(preset, frames, lang) ->
+#: list[MapLayer]. Kept as one function so the style source stays in planatlas.maps.
+LayerResolver = Callable[[Any, Mapping[str, "gpd.GeoDataFrame"], str], list[MapLayer]]
+
+
+def resolve_layers(
+    preset: Any, frames: Mapping[str, gpd.GeoDataFrame], lang: str
+) -> list[MapLayer]:
+    """Turn a preset and its layer frames into drawable layers (styles from the preset)."""
+    if isinstance(preset, StaticPreset):
+        return preset.resolve(frames, lang)
+    return _resolve_maps_preset(preset, frames, lang)
+
+
+def _resolve_maps_preset(
+    preset: Any, frames: Mapping[str, gpd.GeoDataFrame], lang: str
+) -> list[MapLayer]:
+    msg = f"cannot draw preset {preset!r}: not a planatlas.maps preset"
+    raise TypeError(msg)
+
+
+@dataclass(frozen=True)
+class StaticPreset:
+    """A minimal preset for tests and scaffolding: a title and resolver; real ones live in maps."""
+
+    name: str
+    title: Mapping[str, str]
+    resolver: LayerResolver
+    subtitle: Mapping[str, str] = field(default_factory=dict)
+
+    def resolve(self, frames: Mapping[str, gpd.GeoDataFrame], lang: str) -> list[MapLayer]:
+        return self.resolver(self, frames, lang)
+
+
+def preset_text(preset: Any, attr: str, lang: str) -> str:
+    """A preset's title/subtitle in ``lang`` whatever its shape (mapping, object or string)."""
+    value = getattr(preset, attr, None)
+    if value is None and isinstance(preset, Mapping):
+        value = preset.get(attr)
+    if callable(value):
+        value = value(lang)
+    if isinstance(value, Mapping):
+        return str(value.get(lang) or value.get("zh") or next(iter(value.values()), ""))
+    return "" if value is None else str(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Text helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _char_em(ch: str) -> float:
+    if unicodedata.east_asian_width(ch) in ("W", "F"):
+        return 1.0
+    if ch.isspace():
+        return 0.28
+    if ch.isupper() or ch in "mwMW@%":
+        return 0.68
+    return 0.55
+
+
+def text_width_pt(text: str, fontsize: float) -> float:
+    """Approximate advance width of a one-line text in points (Noto Sans CJK metrics)."""
+    return sum(_char_em(c) for c in text) * fontsize
+
+
+_NO_LINE_START = set("，。、；：？！）》」』】,.;:?!)%·")
+_TOKEN = re.compile(r"[A-Za-z0-9_\-./:%()（）·'’]+|\s+|.", re.S)
+
+
+def wrap_text(text: str, width_pt: float, fontsize: float) -> list[str]:
+    """Break text into lines no wider than ``width_pt``; CJK breaks anywhere, Latin at spaces."""
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        line = ""
+        width = 0.0
+        for token in _TOKEN.findall(paragraph):
+            w = text_width_pt(token, fontsize)
+            if line and width + w > width_pt and token[0] not in _NO_LINE_START:
+                lines.append(line.rstrip())
+                line, width = ("", 0.0) if token.isspace() else (token, w)
+                continue
+            line += token
+            width += w
+        lines.append(line.rstrip())
+    return lines
+
+
+def fit_text(
+    text: str, *, width_pt: float, height_pt: float, fontsize: float, min_fontsize: float = 5.5
+) -> tuple[list[str], float, bool]:
+    """Wrap text to a box, shrinking the font until it fits; returns (lines, size, truncated)."""
+    size = fontsize
+    while True:
+        lines = wrap_text(text, width_pt, size)
+        if len(lines) * size * 1.45 <= height_pt:
+            return lines, size, False
+        if size <= min_fontsize:
+            break
+        size = max(min_fontsize, size * 0.92)
+    keep = max(1, int(height_pt / (size * 1.45)))
+    lines = lines[:keep]
+    lines[-1] = lines[-1][: max(0, len(lines[-1]) - 1)] + "…"
+    return lines, size, True
+
+
+def merge_line_ranges(values: Iterable[Any], *, limit: int = 6) -> str:
+    """``'266', '268-270;294'`` -> ``'266, 268–270, 294'`` (first ``limit`` ranges, then '…')."""
+    numbers: set[int] = set()
+    for value in values:
+        for piece in re.split(r"[;,\s]+", str(value or "")):
+            m = re.fullmatch(r"(\d+)(?:\s*[-–]\s*(\d+))?", piece.strip())
+            if m:
+                a = int(m.group(1))
+                b = int(m.group(2) or a)
+                numbers.update(range(min(a, b), max(a, b) + 1))
+    if not numbers:
+        return ""
+    ordered = sorted(numbers)
+    ranges: list[tuple[int, int]] = []
+    start = prev = ordered[0]
+    for n in ordered[1:]:
+        if n != prev + 1:
+            ranges.append((start, prev))
+            start = n
+        prev = n
+    ranges.append((start, prev))
+    text = ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in ranges[:limit])
+    return text + (", …" if len(ranges) > limit else "")
+
+
+# --------------------------------------------------------------------------------------------
+# Provenance notes
+# --------------------------------------------------------------------------------------------
+
+
+def precision_counts(layers: Sequence[MapLayer]) -> dict[str, dict[str, int]]:
+    """``{precision class: {layer title: feature count}}`` over the drawn features."""
+    out: dict[str, dict[str, int]] = {}
+    for layer in layers:
+        if "precision" not in layer.frame.columns:
+            continue
+        for cls, n in layer.frame["precision"].value_counts().items():
+            out.setdefault(str(cls), {})[layer.title] = int(n)
+    return out
+
+
+def precision_notes(layers: Sequence[MapLayer], lang: str) -> list[str]:
+    """Sentences naming the layers at each precision class below 'surveyed' (schematic first)."""
+    texts = _TEXT[lang]
+    counts = precision_counts(layers)
+    sep = "、" if lang == "zh" else ", "
+    notes = []
+    for cls in ("schematic", "street", "approximate"):
+        if cls in counts:
+            titles = sep.join(counts[cls])
+            notes.append(texts[cls].format(layers=titles))
+    return notes
+
+
+def source_note(layers: Sequence[MapLayer], lang: str, *, limit: int = 4) -> str:
+    """'seed file (lines …)' for every source file the drawn features cite."""
+    texts = _TEXT[lang]
+    lines_by_file: dict[str, list[Any]] = {}
+    for layer in layers:
+        frame = layer.frame
+        if "source_file" not in frame.columns:
+            continue
+        cited = frame["source_lines"] if "source_lines" in frame.columns else [""] * len(frame)
+        for file, lines in zip(frame["source_file"], cited, strict=True):
+            if file is None or (isinstance(file, float) and math.isnan(file)):
+                continue
+            lines_by_file.setdefault(str(file), []).append(lines)
+    parts = []
+    for file, cited in sorted(lines_by_file.items()):
+        merged = merge_line_ranges(cited, limit=limit)
+        parts.append(f"{file} ({texts['lines'].format(lines=merged)})" if merged else file)
+    return "; ".join(parts)
+
+
+# --------------------------------------------------------------------------------------------
+# Map furniture
+# --------------------------------------------------------------------------------------------
+
+
+def nice_scale_length(map_width_m: float, *, fraction: float = 0.25) -> float:
+    """A round scale-bar length (1, 2 or 5 × 10^n m) close to ``fraction`` of the map width."""
+    if map_width_m <= 0:
+        msg = f"map width should be positive metres, got {map_width_m!r}"
+        raise ValueError(msg)
+    target = map_width_m * fraction
+    exp = math.floor(math.log10(target))
+    best = 10.0**exp
+    for mult in (1, 2, 5, 10):
+        cand = mult * 10.0**exp
+        if cand <= target:
+            best = cand
+    return best
+
+
+def format_distance(metres: float) -> str:
+    if metres >= 1000:
+        km = metres / 1000
+        return f"{km:g} km"
+    return f"{metres:g} m"
+
+
+def meridian_convergence(x: float, y: float) -> float:
+    """Angle in degrees from grid north to true north at a point of EPSG:4548 (positive = east)."""
+    from pyproj import CRS, Proj, Transformer
+
+    lon, lat = Transformer.from_crs(METRIC_CRS, "EPSG:4490", always_xy=True).transform(x, y)
+    proj = Proj(CRS.from_user_input(METRIC_CRS))
+    return float(proj.get_factors(lon, lat).meridian_convergence)
+
+
+def fit_extent(
+    bounds: Sequence[float], aspect: float, *, pad: float = 0.06, min_size: float = 400.0
+) -> tuple[float, float, float, float]:
+    """Grow (xmin, ymin, xmax, ymax) by ``pad`` and to the axes' width/height ``aspect``."""
+    xmin, ymin, xmax, ymax = (float(v) for v in bounds)
+    w = max(xmax - xmin, min_size)
+    h = max(ymax - ymin, min_size)
+    cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
+    w *= 1 + 2 * pad
+    h *= 1 + 2 * pad
+    if w / h < aspect:
+        w = h * aspect
+    else:
+        h = w / aspect
+    return cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
+
+
+class _Page:
+    """Millimetre layout helper: boxes measured from the page's top-left corner."""
+
+    def __init__(self, fig: Figure, spec: PageSpec, font: CJKFont):
+        self.fig = fig
+        self.spec = spec
+        self.font = font
+        self.w_mm, self.h_mm = spec.size_mm
+        self.s = spec.font_scale
+
+    def rect(self, x: float, y: float, w: float, h: float) -> list[float]:
+        """Figure-fraction rectangle of a box given in mm from the top-left."""
+        return [x / self.w_mm, 1 - (y + h) / self.h_mm, w / self.w_mm, h / self.h_mm]
+
+    def axes(self, x: float, y: float, w: float, h: float, **kw: Any) -> Axes:
+        return self.fig.add_axes(self.rect(x, y, w, h), **kw)
+
+    def text(self, x: float, y: float, s: str, *, size: float, **kw: Any) -> Any:
+        """Text anchored at (x, y) mm from the top-left (top-aligned by default)."""
+        kw.setdefault("va", "top")
+        return self.fig.text(
+            x / self.w_mm,
+            1 - y / self.h_mm,
+            s,
+            fontsize=size * self.s,
+            fontfamily=self.font.family,
+            **kw,
+        )
+
+    def lines(
+        self, x: float, y: float, lines: Sequence[str], *, size: float, leading: float = 1.45, **kw: Any
+    ) -> float:
+        """Draw lines of text top-down from (x, y) mm; return the y (mm) below the last line."""
+        step = size * self.s * leading * 25.4 / 72
+        if lines:
+            self.text(x, y, "\n".join(lines), size=size, linespacing=leading, **kw)
+        return y + step * len(lines)
+
+
+def draw_scale_bar(ax: Axes, font: CJKFont, *, fontsize: float) -> Bbox:
+    """Alternating black/white scale bar in the lower left of a metric map; returns its bbox."""
+    from matplotlib.patches import Rectangle
+
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    width, height = x1 - x0, y1 - y0
+    length = nice_scale_length(width)
+    n = 4 if str(length)[0] in "12" else 5
+    seg = length / n
+    bx = x0 + width * 0.04
+    by = y0 + height * 0.035
+    bh = height * 0.008
+    bg = Rectangle(
+        (bx - width * 0.012, by - height * 0.012),
+        length + width * 0.05,
+        bh + height * 0.045,
+        facecolor="white",
+        edgecolor="none",
+        alpha=0.8,
+        zorder=20,
+    )
+    ax.add_patch(bg)
+    for i in range(n):
+        ax.add_patch(
+            Rectangle(
+                (bx + i * seg, by),
+                seg,
+                bh,
+                facecolor="black" if i % 2 == 0 else "white",
+                edgecolor="black",
+                linewidth=0.5,
+                zorder=21,
+            )
+        )
+    for value in (0.0, length / 2, length):
+        label = format_distance(value) if value == length else f"{value / (1000 if length >= 1000 else 1):g}"
+        ax.text(
+            bx + value,
+            by + bh + height * 0.006,
+            label,
+            ha="center",
+            va="bottom",
+            fontsize=fontsize,
+            fontfamily=font.family,
+            zorder=22,
+        )
+    return bg.get_window_extent()
+
+
+def draw_north_arrow(ax: Axes, font: CJKFont, *, lang: str, fontsize: float) -> Bbox:
+    """North arrow in the upper right, turned by the meridian convergence to point at true north."""
+    from matplotlib.patches import Polygon as MplPolygon
+    from matplotlib.transforms import Affine2D
+
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    gamma = meridian_convergence((x0 + x1) / 2, (y0 + y1) / 2)
+    # Arrow in axes-fraction units, corrected for the axes' aspect so it is not squashed.
+    bbox = ax.get_position()
+    fig_w, fig_h = ax.figure.get_size_inches()
+    aspect = (bbox.width * fig_w) / (bbox.height * fig_h)
+    size = 0.045
+    cx, cy = 1 - size * 1.4 / aspect, 1 - size * 2.2
+    pts = np.array([[0, 1], [0.42, -0.6], [0, -0.25], [-0.42, -0.6]]) * size
+    rot = Affine2D().rotate_deg(-gamma)
+    pts = rot.transform(pts)
+    pts[:, 0] /= aspect
+    left = np.array([pts[0], pts[2], pts[3]]) + [cx, cy]
+    right = np.array([pts[0], pts[1], pts[2]]) + [cx, cy]
+    ax.add_patch(
+        MplPolygon(left, closed=True, transform=ax.transAxes, facecolor="black", edgecolor="black",
+                   linewidth=0.6, zorder=22)
+    )
+    ax.add_patch(
+        MplPolygon(right, closed=True, transform=ax.transAxes, facecolor="white", edgecolor="black",
+                   linewidth=0.6, zorder=22)
+    )
+    label = ax.text(
+        cx,
+        cy + size * 1.15,
+        _TEXT[lang]["north"],
+        transform=ax.transAxes,
+        ha="center",
+        va="bottom",
+        fontsize=fontsize,
+        fontweight="bold",
+        fontfamily=font.family,
+        zorder=22,
+    )
+    from matplotlib.transforms import Bbox as _Bbox
+
+    corners = ax.transAxes.transform(np.vstack([left, right]))
+    lb = label.get_window_extent(ax.figure.canvas.get_renderer())
+    return _Bbox.union([_Bbox.from_extents(*corners.min(0), *corners.max(0)), lb])
+
+
+def label_anchors(layer: MapLayer) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Anchor points (metric), label texts and feature areas/lengths for a layer's labels."""
+    import shapely
+
+    frame = layer.frame
+    col = layer.label_column
+    if not col or col not in frame.columns or len(frame) == 0:
+        return np.empty((0, 2)), [], np.empty(0)
+    geoms = frame.geometry.values
+    texts = frame[col].astype("string").fillna("").tolist()
+    if layer.kind == "polygon":
+        pts = shapely.point_on_surface(geoms)
+        weight = shapely.area(geoms)
+    elif layer.kind == "line":
+        merged = shapely.line_merge(geoms)
+        pts = shapely.line_interpolate_point(merged, 0.5, normalized=True)
+        weight = shapely.length(geoms)
+    else:
+        pts = shapely.centroid(geoms)
+        weight = np.ones(len(frame))
+    coords = shapely.get_coordinates(pts)
+    ok = ~shapely.is_empty(pts)
+    if len(coords) != len(frame):
+        coords_full = np.full((len(frame), 2), np.nan)
+        coords_full[ok] = coords
+        coords = coords_full
+    return coords, texts, np.asarray(weight, dtype=float)
+
+
+def place_labels(
+    ax: Axes,
+    layers: Sequence[MapLayer],
+    font: CJKFont,
+    *,
+    fontsize: float,
+    obstacles: Sequence[Bbox] = (),
+    max_labels: int = 400,
+) -> list[Any]:
+    """Greedy label placement: highest priority first, each at the first candidate spot whose
+    box overlaps no placed label, no obstacle (scale bar, north arrow) and stays in the map."""
+    import matplotlib.patheffects as pe
+
+    renderer = ax.figure.canvas.get_renderer()
+    frame_box = ax.get_window_extent(renderer)
+    placed: list[Bbox] = list(obstacles)
+    texts: list[Any] = []
+    px_per_pt = ax.figure.dpi / 72.0
+    halo = [pe.withStroke(linewidth=2.2, foreground="white")]
+
+    candidates: list[tuple[int, float, MapLayer, np.ndarray, str]] = []
+    for layer in layers:
+        coords, labels, weight = label_anchors(layer)
+        for xy, text, wgt in zip(coords, labels, weight, strict=True):
+            if not text or not np.all(np.isfinite(xy)):
+                continue
+            candidates.append((layer.label_priority, float(wgt), layer, xy, text))
+    # Higher priority first, then bigger features first.
+    candidates.sort(key=lambda c: (-c[0], -c[1]))
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    for _prio, _w, layer, xy, text in candidates[: max_labels * 3]:
+        if not (x0 <= xy[0] <= x1 and y0 <= xy[1] <= y1):
+            continue
+        size = fontsize * (1.1 if layer.kind == "polygon" else 0.9)
+        gap = 3.0 * px_per_pt
+        if layer.kind == "point":
+            offsets = [(gap, 0, "left", "center"), (-gap, 0, "right", "center"),
+                       (0, gap, "center", "bottom"), (0, -gap, "center", "top"),
+                       (gap, gap, "left", "bottom"), (-gap, gap, "right", "bottom"),
+                       (gap, -gap, "left", "top"), (-gap, -gap, "right", "top")]
+        else:
+            step = size * 1.6 * px_per_pt
+            offsets = [(0, 0, "center", "center"), (0, step, "center", "center"),
+                       (0, -step, "center", "center"), (step * 2, 0, "center", "center"),
+                       (-step * 2, 0, "center", "center")]
+        anchor = ax.transData.transform(xy)
+        artist = ax.text(
+            xy[0], xy[1], text, fontsize=size, fontfamily=font.family, color="#222222",
+            path_effects=halo, zorder=30 + layer.label_priority,
+        )
+        for dx, dy, ha, va in offsets:
+            artist.set_position(tuple(ax.transData.inverted().transform(anchor + [dx, dy])))
+            artist.set_ha(ha)
+            artist.set_va(va)
+            box = artist.get_window_extent(renderer)
+            if not frame_box.contains(box.x0, box.y0) or not frame_box.contains(box.x1, box.y1):
+                continue
+            if any(box.overlaps(other) for other in placed):
+                continue
+            placed.append(box.expanded(1.05, 1.15))
+            texts.append(artist)
+            break
+        else:
+            artist.remove()
+        if len(texts) >= max_labels:
+            break
+    return texts
+
+
+def draw_legend(ax: Axes, layers: Sequence[MapLayer], font: CJKFont, *, fontsize: float,
+                title: str) -> None:
+    """Flow the legend rows of every layer into columns filling ``ax`` (axis off)."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Rectangle
+
+    ax.set_axis_off()
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    rows: list[tuple[str, LegendEntry | None]] = []
+    for layer in layers:
+        if not layer.legend:
+            continue
+        rows.append((layer.title, None))
+        rows.extend((e.label, e) for e in layer.legend)
+    if not rows:
+        return
+    renderer = ax.figure.canvas.get_renderer()
+    box = ax.get_window_extent(renderer)
+    px_per_pt = ax.figure.dpi / 72.0
+    size = fontsize
+    for _ in range(12):
+        row_h = size * 1.55 * px_per_pt / box.height
+        title_h = size * 2.0 * px_per_pt / box.height
+        per_col = max(1, int((1 - title_h) / row_h))
+        ncols = math.ceil(len(rows) / per_col)
+        col_w_pt = box.width / px_per_pt / ncols
+        widest = max(text_width_pt(label, size) + (size * 2.6 if e else 0) for label, e in rows)
+        if widest <= col_w_pt or size <= 5:
+            break
+        size *= 0.9
+    ax.text(0, 1, title, ha="left", va="top", fontsize=size * 1.1, fontweight="bold",
+            fontfamily=font.family)
+    col_w = 1 / ncols
+    sw = size * 1.9 * px_per_pt / box.width  # swatch width
+    sh = size * 0.9 * px_per_pt / box.height
+    for i, (label, entry) in enumerate(rows):
+        col, r = divmod(i, per_col)
+        x = col * col_w
+        y = 1 - title_h - (r + 0.5) * row_h
+        if entry is None:
+            ax.text(x, y, label, ha="left", va="center", fontsize=size, fontweight="bold",
+                    fontfamily=font.family)
+            continue
+        if entry.kind == "polygon":
+            ax.add_patch(Rectangle((x, y - sh / 2), sw, sh, facecolor=entry.facecolor or "none",
+                                   edgecolor=entry.edgecolor or "none", linewidth=entry.linewidth,
+                                   linestyle=entry.linestyle, alpha=entry.alpha))
+        elif entry.kind == "line":
+            ax.add_line(Line2D([x, x + sw], [y, y], color=entry.edgecolor or entry.facecolor,
+                               linewidth=entry.linewidth, linestyle=entry.linestyle,
+                               alpha=entry.alpha))
+        else:
+            ax.add_line(Line2D([x + sw / 2], [y], marker=entry.marker, markersize=size * 0.8,
+                               markerfacecolor=entry.facecolor or "none",
+                               markeredgecolor=entry.edgecolor or "none", linestyle="none",
+                               alpha=entry.alpha))
+        ax.text(x + sw * 1.35, y, label, ha="left", va="center", fontsize=size,
+                fontfamily=font.family)
+
+
+def draw_inset(ax: Axes, districts: gpd.GeoDataFrame, extent: Sequence[float], font: CJKFont, *,
+               label_column: str | None, fontsize: float, title: str) -> None:
+    """Locator map: every district outlined, the ones under the map filled, the map frame in red."""
+    import shapely
+    from matplotlib.collections import PathCollection
+    from matplotlib.patches import Rectangle
+
+    frame = to_metric(districts, name="districts")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_linewidth(0.5)
+        spine.set_color("#666666")
+    if len(frame) == 0:
+        return
+    box = shapely.box(*extent)
+    # The districts the map is about: those covering a good share of the map frame.
+    overlap = shapely.area(shapely.intersection(frame.geometry.values, box))
+    hit = overlap >= 0.25 * box.area
+    if not hit.any() and overlap.max() > 0:
+        hit = overlap == overlap.max()
+    faces = np.where(hit[:, None], [[0.85, 0.85, 0.85, 1.0]], [[1.0, 1.0, 1.0, 1.0]])
+    coll = PathCollection(polygon_paths(frame.geometry.values), facecolors=faces,
+                          edgecolors="#555555", linewidths=0.4)
+    coll.set_transform(ax.transData)
+    ax.add_collection(coll, autolim=False)
+    x0, y0, x1, y1 = extent
+    ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="#d62728", linewidth=1.0,
+                           zorder=5))
+    b = np.array(frame.total_bounds)
+    b = [min(b[0], x0), min(b[1], y0), max(b[2], x1), max(b[3], y1)]
+    pos = ax.get_position()
+    fw, fh = ax.figure.get_size_inches()
+    ext = fit_extent(b, (pos.width * fw) / (pos.height * fh), pad=0.04)
+    ax.set_xlim(ext[0], ext[2])
+    ax.set_ylim(ext[1], ext[3])
+    ax.set_aspect("equal", adjustable="datalim")
+    if label_column and label_column in frame.columns:
+        for (xy, text, is_hit) in zip(
+            shapely.get_coordinates(shapely.point_on_surface(frame.geometry.values)),
+            frame[label_column].astype("string").fillna(""),
+            hit,
+            strict=True,
+        ):
+            if is_hit or len(frame) <= 12:
+                ax.text(xy[0], xy[1], text, ha="center", va="center", fontsize=fontsize * 0.8,
+                        fontfamily=font.family, color="#333333")
+    ax.set_title(title, fontsize=fontsize, fontfamily=font.family, loc="left", pad=2)
+
+
+# --------------------------------------------------------------------------------------------
+# Pages
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Layout:
+    map: tuple[float, float, float, float]
+    legend: tuple[float, float, float, float]
+    inset: tuple[float, float, float, float] | None
+    notes: tuple[float, float, float, float]
+    side: tuple[float, float, float, float] | None = None
+
+
+def _layout(spec: PageSpec, *, side_text: bool = False, inset: bool = True) -> _Layout:
+    """Page boxes in mm (x, y from top-left, w, h) for the map, legend, inset, notes, side text."""
+    w, h = spec.size_mm
+    s = spec.font_scale
+    m = 10.0 * s
+    title_h = 22.0 * s
+    notes_h = 17.0 * s
+    top = m + title_h
+    if spec.orientation == "landscape":
+        panel_w = (120.0 if side_text else 68.0) * s
+        map_w = w - 2 * m - panel_w - 5 * s
+        map_h = h - top - m - notes_h
+        px = m + map_w + 5 * s
+        mapbox = (m, top, map_w, map_h)
+        if side_text:
+            legend_h = map_h * 0.34
+            return _Layout(mapbox, (px, top, panel_w, legend_h), None,
+                           (m, top + map_h + 3 * s, w - 2 * m, notes_h - 3 * s),
+                           side=(px, top + legend_h + 3 * s, panel_w, map_h - legend_h - 3 * s))
+        inset_h = panel_w * 0.8 if inset else 0.0
+        legend_h = map_h - (inset_h + 6 * s if inset else 0)
+        return _Layout(mapbox, (px, top, panel_w, legend_h),
+                       (px, top + map_h - inset_h, panel_w, inset_h) if inset else None,
+                       (m, top + map_h + 3 * s, w - 2 * m, notes_h - 3 * s))
+    band_h = (95.0 if side_text else 48.0) * s
+    map_h = h - top - m - notes_h - band_h - 4 * s
+    band_y = top + map_h + 4 * s
+    mapbox = (m, top, w - 2 * m, map_h)
+    notes = (m, band_y + band_h + 3 * s, w - 2 * m, notes_h - 3 * s)
+    if side_text:
+        legend_w = (w - 2 * m) * 0.3
+        return _Layout(mapbox, (m, band_y, legend_w, band_h), None, notes,
+                       side=(m + legend_w + 5 * s, band_y, w - 2 * m - legend_w - 5 * s, band_h))
+    inset_w = band_h * 1.15 if inset else 0.0
+    legend_w = w - 2 * m - (inset_w + 5 * s if inset else 0)
+    return _Layout(mapbox, (m, band_y, legend_w, band_h),
+                   (m + legend_w + 5 * s, band_y, inset_w, band_h) if inset else None, notes)
+
+
+def _new_figure(spec: PageSpec) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=spec.size_inches, dpi=spec.dpi, facecolor="white")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _data_bounds(layers: Sequence[MapLayer]) -> np.ndarray:
+    bounds = [ly.frame.total_bounds for ly in layers if len(ly.frame)]
+    if not bounds:
+        msg = "nothing to draw: every layer of the preset is empty"
+        raise ValueError(msg)
+    arr = np.array(bounds)
+    return np.array([arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(), arr[:, 3].max()])
+
+
+def _draw_map_axes(
+    page: _Page, box: tuple[float, float, float, float], layers: Sequence[MapLayer],
+    bounds: Sequence[float], *, focus: Any = None, labels: bool = True, pad: float = 0.06,
+) -> tuple[Axes, tuple[float, float, float, float]]:
+    """The map frame: layers, optional focus mask, scale bar, north arrow and labels."""
+    import shapely
+    from matplotlib.collections import PathCollection
+
+    ax = page.axes(*box)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_linewidth(0.8)
+    ax.set_facecolor("#fbfbf8")
+    extent = fit_extent(bounds, box[2] / box[3], pad=pad)
+    ax.set_xlim(extent[0], extent[2])
+    ax.set_ylim(extent[1], extent[3])
+    ax.set_aspect("equal", adjustable="box", anchor="C")
+    for layer in layers:
+        draw_layer(ax, layer)
+    if focus is not None:
+        # Grey out everything outside the focus unit so the page reads as being about it.
+        mask = shapely.difference(shapely.box(*extent).buffer(1.0), focus)
+        coll = PathCollection(polygon_paths([mask]), facecolors=[(1, 1, 1, 0.55)], edgecolors="none")
+        coll.set_transform(ax.transData)
+        coll.set_zorder(15)
+        ax.add_collection(coll, autolim=False)
+        outline = PathCollection(polygon_paths([focus]), facecolors="none", edgecolors="#d62728",
+                                 linewidths=1.6)
+        outline.set_transform(ax.transData)
+        outline.set_zorder(16)
+        ax.add_collection(outline, autolim=False)
+    size = 6.5 * page.s
+    obstacles = [draw_scale_bar(ax, page.font, fontsize=size)]
+    obstacles.append(draw_north_arrow(ax, page.font, lang=page.spec.lang, fontsize=size * 1.3))
+    if labels:
+        place_labels(ax, layers, page.font, fontsize=size, obstacles=obstacles)
+    return ax, extent
+
+
+def _draw_title(page: _Page, title: str, subtitle: str, *, right: str = "") -> None:
+    m = 10.0 * page.s
+    page.text(m, m, title, size=17, fontweight="bold")
+    if subtitle:
+        page.text(m, m + 9.5 * page.s, subtitle, size=9.5, color="#333333")
+    if right:
+        page.text(page.w_mm - m, m + 1.5 * page.s, right, size=8, color="#555555", ha="right")
+
+
+def _draw_notes(page: _Page, box: tuple[float, float, float, float], layers: Sequence[MapLayer],
+                *, extra: Sequence[str] = ()) -> None:
+    from planatlas import __version__
+
+    lang = page.spec.lang
+    t = _TEXT[lang]
+    sep = "：" if lang == "zh" else ": "
+    parts = []
+    sources = source_note(layers, lang)
+    if sources:
+        parts.append(f"{t['sources']}{sep}{sources}")
+    parts.extend(extra)
+    notes = precision_notes(layers, lang)
+    if notes:
+        parts.append(f"{t['precision']}{sep}" + ("；" if lang == "zh" else "; ").join(notes))
+    parts.append(f"{t['crs']} · {t['made'].format(version=__version__, date=page.spec.today.isoformat())}")
+    x, y, w, h = box
+    size = 6.0
+    width_pt = w / 25.4 * 72 / page.s
+    text = "\n".join(parts)
+    lines, fitted, _ = fit_text(text, width_pt=width_pt, height_pt=h / 25.4 * 72 / page.s,
+                                fontsize=size, min_fontsize=4.5)
+    page.lines(x, y, lines, size=fitted, leading=1.35, color="#333333")
+
+
+def render_map(
+    preset: Any,
+    frames: Mapping[str, gpd.GeoDataFrame],
+    *,
+    page: PageSpec | None = None,
+    districts: gpd.GeoDataFrame | None = None,
+    district_label: str | None = "name",
+    title: str | None = None,
+    subtitle: str | None = None,
+    font_path: str | Path | None = None,
+) -> Figure:
+    """Draw one print page of a preset: title, map, legend, scale bar, north arrow, notes, inset.
+
+    Parameters
+    ----------
+    preset
+        A map preset from :mod:`planatlas.maps.presets` (or a :class:`StaticPreset`).
+    frames
+        The preset's layers by catalogue name, in any CRS (the atlas stores EPSG:4490).
+    page
+        Paper, orientation, dpi, language; A4 portrait 300 dpi in Chinese by default.
+    districts
+        District outlines for the locator inset (skipped when ``None`` or ``page.inset`` is off).
+    title, subtitle
+        Override the preset's title and its plan subtitle.
+    font_path
+        A CJK font file to use instead of the installed Noto Sans CJK.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Not attached to pyplot; write it with :func:`planatlas.render.export.write_figure`.
+    """
+    import matplotlib
+
+    spec = page or PageSpec()
+    font = find_cjk_font(font_path)
+    with matplotlib.rc_context(page_rc(font)):
+        layers = resolve_layers(preset, frames, spec.lang)
+        fig = _new_figure(spec)
+        pg = _Page(fig, spec, font)
+        show_inset = spec.inset and districts is not None and len(districts) > 0
+        lay = _layout(spec, inset=show_inset)
+        _draw_title(pg, title or preset_text(preset, "title", spec.lang),
+                    subtitle if subtitle is not None else preset_text(preset, "subtitle", spec.lang))
+        _ax, extent = _draw_map_axes(pg, lay.map, layers, _data_bounds(layers), labels=spec.labels)
+        legend_ax = pg.axes(*lay.legend)
+        draw_legend(legend_ax, layers, font, fontsize=7.0 * pg.s, title=_TEXT[spec.lang]["legend"])
+        if show_inset and lay.inset is not None:
+            assert districts is not None
+            inset_ax = pg.axes(*lay.inset)
+            draw_inset(inset_ax, districts, extent, font, label_column=district_label,
+                       fontsize=6.5 * pg.s, title=_TEXT[spec.lang]["inset"])
+        _draw_notes(pg, lay.notes, layers)
+    fig.planatlas_rc = page_rc(font)  # type: ignore[attr-defined]
+    return fig
+
+
+@dataclass(frozen=True)
+class SeriesUnit:
+    """One page of a map series: the unit's key, name, geometry (metric) and guidance text."""
+
+    key: str
+    name: str
+    geometry: Any
+    paragraphs: tuple[tuple[str, str], ...]
+
+
+def series_units(
+    frame: gpd.GeoDataFrame,
+    *,
+    key: str,
+    name_column: str = "name",
+    text_fields: Mapping[str, str] | None = None,
+) -> list[SeriesUnit]:
+    """Pages of a series from a streets/zones frame: one unit per feature, in key order.
+
+    ``text_fields`` maps column -> heading for the guidance text beside the map; by default every
+    text column other than the key, name, geometry and provenance columns.
+    """
+    metric = to_metric(frame, name="series")
+    if key not in metric.columns:
+        msg = f"series key column {key!r} is not in the layer; columns: {list(metric.columns)}"
+        raise ValueError(msg)
+    if text_fields is None:
+        skip = {key, name_column, metric.geometry.name, *PROVENANCE_COLUMNS}
+        text_fields = {
+            c: c
+            for c in metric.columns
+            if c not in skip and (metric[c].dtype == object or str(metric[c].dtype).startswith("str"))
+        }
+    units = []
+    for _, row in metric.sort_values(key).iterrows():
+        paragraphs = []
+        for col, heading in text_fields.items():
+            value = row.get(col)
+            if value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == "":
+                continue
+            paragraphs.append((heading, str(value).strip()))
+        name = row.get(name_column) if name_column in metric.columns else None
+        units.append(SeriesUnit(key=str(row[key]), name=str(name or row[key]),
+                                geometry=row.geometry, paragraphs=tuple(paragraphs)))
+    return units
+
+
+def render_series_page(
+    preset: Any,
+    layers: Sequence[MapLayer],
+    unit: SeriesUnit,
+    *,
+    page: PageSpec,
+    font: CJKFont,
+    number: int,
+    total: int,
+    subtitle: str,
+) -> Figure:
+    """One series page: the map zoomed to ``unit`` and its guidance text beside it."""
+    fig = _new_figure(page)
+    pg = _Page(fig, page, font)
+    t = _TEXT[page.lang]
+    lay = _layout(page, side_text=True, inset=False)
+    preset_title = preset_text(preset, "title", page.lang)
+    _draw_title(pg, unit.name, f"{preset_title} · {subtitle}" if subtitle else preset_title,
+                right=t["page"].format(n=number, total=total))
+    bounds = np.array(unit.geometry.bounds)
+    _draw_map_axes(pg, lay.map, layers, bounds, focus=unit.geometry, labels=page.labels, pad=0.18)
+    legend_ax = pg.axes(*lay.legend)
+    draw_legend(legend_ax, layers, font, fontsize=6.5 * pg.s, title=t["legend"])
+    assert lay.side is not None
+    x, y, w, h = lay.side
+    pg.text(x, y, t["guidance"], size=10, fontweight="bold")
+    y += 7 * pg.s
+    body = "\n".join(f"{head}\n{text}" if head else text for head, text in unit.paragraphs)
+    body = body or t["no_guidance"]
+    width_pt = w / 25.4 * 72 / pg.s
+    lines, size, _ = fit_text(body, width_pt=width_pt, height_pt=(h - 7 * pg.s) / 25.4 * 72 / pg.s,
+                              fontsize=8.5, min_fontsize=5.0)
+    pg.lines(x, y, lines, size=size, leading=1.45, color="#222222")
+    focus_layers = [
+        replace(ly, frame=ly.frame[ly.frame.intersects(unit.geometry)]) for ly in layers
+    ]
+    _draw_notes(pg, lay.notes, focus_layers)
+    fig.planatlas_rc = page_rc(font)  # type: ignore[attr-defined]
+    return fig
+
+
+def render_series(
+    preset: Any,
+    frames: Mapping[str, gpd.GeoDataFrame],
+    units: Sequence[SeriesUnit],
+    *,
+    page: PageSpec | None = None,
+    subtitle: str | None = None,
+    font_path: str | Path | None = None,
+) -> Iterator[Figure]:
+    """Yield one page per unit (street or zone), each zoomed to it with its guidance beside it.
+
+    Pages are generated lazily so a long series never holds every figure in memory.
+    """
+    import matplotlib
+
+    spec = page or PageSpec(orientation="landscape")
+    font = find_cjk_font(font_path)
+    with matplotlib.rc_context(page_rc(font)):
+        layers = resolve_layers(preset, frames, spec.lang)
+    sub = subtitle if subtitle is not None else preset_text(preset, "subtitle", spec.lang)
+    for i, unit in enumerate(units, start=1):
+        with matplotlib.rc_context(page_rc(font)):
+            yield render_series_page(preset, layers, unit, page=spec, font=font, number=i,
+                                     total=len(units), subtitle=sub)
