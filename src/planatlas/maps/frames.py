@@ -1,0 +1,212 @@
+"""Preset data: load a preset's layers and prepare what each preset layer draws (pure but loading).
+
+``load_frames(preset, store)`` is the only I/O: it reads each catalogue layer the preset needs.
+``prepare_preset(preset, frames, params=…)`` applies filters, count joins, metric buffers and
+display simplification and resolves each layer's style against the rows actually drawn, returning
+:class:`PreparedLayer` s bottom to top, all in EPSG:4490. Both the interactive map and the static
+export draw from these, so the two always agree on what is shown and in which colour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from planatlas.crs import METRIC_CRS, STORAGE_CRS
+from planatlas.maps.presets import Filter, Param, Preset, PresetLayer
+from planatlas.maps.style import ResolvedStyle, _norm, resolve_style
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+
+@dataclass(frozen=True)
+class PreparedLayer:
+    """A preset layer with its drawn rows (EPSG:4490) and its resolved style."""
+
+    layer: PresetLayer
+    frame: gpd.GeoDataFrame
+    resolved: ResolvedStyle
+    #: Number of drawn features per precision class.
+    precision: Mapping[str, int]
+    #: Catalogue key column of the drawn rows.
+    key: str | None = None
+
+    @property
+    def schematic(self) -> bool:
+        """Whether any drawn feature is schematic (renderers must say so)."""
+        return self.precision.get("schematic", 0) > 0
+
+    def label_column(self, lang: str) -> str | None:
+        """The label column for ``lang`` (English names where the data has them)."""
+        pl = self.layer
+        if lang == "en" and pl.label_en and pl.label_en in self.frame:
+            return pl.label_en
+        return pl.label if pl.label and pl.label in self.frame else None
+
+
+def load_frames(preset: Preset, store: Any) -> dict[str, pd.DataFrame]:
+    """Read every catalogue layer ``preset`` needs from a LayerStore (``store.read(name)``)."""
+    return {name: store.read(name) for name in preset.catalogue_layers()}
+
+
+def apply_filter(
+    frame: pd.DataFrame, flt: Filter, params: Mapping[str, Any] | None = None
+) -> pd.DataFrame:
+    """Rows of ``frame`` where the filter holds; a missing column is an error naming it."""
+    value = flt.value
+    if isinstance(value, Param):
+        if not params or value.name not in params:
+            msg = f"filter on {flt.column!r} needs parameter {value.name!r}"
+            raise KeyError(msg)
+        value = params[value.name]
+    if flt.column not in frame:
+        have = ", ".join(map(str, frame.columns))
+        msg = f"filter column {flt.column!r} is not in the data (columns: {have})"
+        raise KeyError(msg)
+    col = frame[flt.column]
+    op = flt.op
+    if op == "notnull":
+        mask = col.notna() & (col.astype(str) != "")
+    elif op in ("==", "!="):
+        eq = col.map(_norm) == _norm(value)
+        mask = eq if op == "==" else ~eq
+    elif op in ("in", "not in"):
+        wanted = {_norm(v) for v in value}
+        isin = col.map(_norm).isin(wanted)
+        mask = isin if op == "in" else ~isin
+    else:
+        nums = pd.to_numeric(col, errors="coerce")
+        v = float(value)
+        mask = {"<": nums < v, "<=": nums <= v, ">": nums > v, ">=": nums >= v}[op]
+    return frame[mask.to_numpy(dtype=bool)]
+
+
+def add_count(
+    frame: pd.DataFrame, table: pd.DataFrame, *, on: str, table_on: str, column: str
+) -> pd.DataFrame:
+    """Copy of ``frame`` with ``column`` = number of ``table`` rows whose ``table_on`` is ``on``."""
+    for name, df, col in (("layer", frame, on), ("count table", table, table_on)):
+        if col not in df:
+            msg = f"{name} has no column {col!r} to count on"
+            raise KeyError(msg)
+    counts = table[table_on].map(_norm).value_counts()
+    out = frame.copy()
+    out[column] = out[on].map(_norm).map(counts).fillna(0).astype(int)
+    return out
+
+
+def _simplify(gdf: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:
+    """Simplify in metres; polygon layers keep shared edges shared (coverage simplification)."""
+    import shapely
+
+    if len(gdf) == 0:
+        return gdf
+    metric = gdf.to_crs(METRIC_CRS)
+    geoms = metric.geometry.values
+    types = set(metric.geom_type.unique())
+    if types <= {"Polygon", "MultiPolygon"}:
+        try:
+            simplified = shapely.coverage_simplify(np.asarray(geoms), tolerance_m)
+        except Exception:  # not a valid coverage (overlaps): simplify each on its own
+            simplified = shapely.simplify(np.asarray(geoms), tolerance_m, preserve_topology=True)
+    elif types <= {"Point", "MultiPoint"}:
+        return gdf
+    else:
+        simplified = shapely.simplify(np.asarray(geoms), tolerance_m, preserve_topology=True)
+    out = metric.copy()
+    out["geometry"] = simplified
+    return out.to_crs(STORAGE_CRS)
+
+
+def prepare_layer(
+    pl: PresetLayer,
+    frames: Mapping[str, pd.DataFrame],
+    *,
+    params: Mapping[str, Any] | None = None,
+    simplify: bool = True,
+    key: str | None = None,
+) -> PreparedLayer:
+    """Filter, join, buffer and simplify one preset layer's data; resolve its style."""
+    import geopandas as gpd
+
+    if pl.layer not in frames:
+        msg = f"preset layer {pl.id!r} needs catalogue layer {pl.layer!r}, which was not loaded"
+        raise KeyError(msg)
+    frame = frames[pl.layer]
+    if not isinstance(frame, gpd.GeoDataFrame):
+        msg = f"catalogue layer {pl.layer!r} has no geometry and cannot be drawn by {pl.id!r}"
+        raise TypeError(msg)
+    if frame.crs is None:
+        msg = f"layer {pl.layer!r} has no CRS; expected {STORAGE_CRS}"
+        raise ValueError(msg)
+    if not frame.crs.equals(STORAGE_CRS):
+        frame = frame.to_crs(STORAGE_CRS)
+    for flt in pl.filters:
+        frame = apply_filter(frame, flt, params)
+    frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
+    if pl.count is not None:
+        frame = add_count(
+            frame,
+            frames[pl.count.table],
+            on=pl.count.on,
+            table_on=pl.count.table_on,
+            column=pl.count.column,
+        )
+    if pl.buffer_m:
+        metric = frame.to_crs(METRIC_CRS)
+        metric["geometry"] = metric.geometry.buffer(pl.buffer_m, quad_segs=16)
+        frame = metric.to_crs(STORAGE_CRS)
+    elif simplify and pl.simplify_m:
+        frame = _simplify(frame, pl.simplify_m)
+    frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=STORAGE_CRS)
+    resolved = resolve_style(pl.style, frame)
+    if "precision" in frame:
+        precision = {str(k): int(v) for k, v in frame["precision"].value_counts().items()}
+    else:
+        precision = {}
+    return PreparedLayer(layer=pl, frame=frame, resolved=resolved, precision=precision, key=key)
+
+
+def prepare_preset(
+    preset: Preset,
+    frames: Mapping[str, pd.DataFrame],
+    *,
+    params: Mapping[str, Any] | None = None,
+    simplify: bool = True,
+    keys: Mapping[str, str] | None = None,
+) -> list[PreparedLayer]:
+    """Every layer of ``preset`` prepared (bottom to top); ``params`` default per the preset.
+
+    ``keys`` maps catalogue layer names to their key column (``store.spec(name).key``); the
+    interactive map uses it to identify clicked features.
+    """
+    values = preset.params_with_defaults(params)
+    keys = keys or {}
+    return [
+        prepare_layer(pl, frames, params=values, simplify=simplify, key=keys.get(pl.layer))
+        for pl in preset.layers
+    ]
+
+
+def prepared_bounds(
+    layers: list[PreparedLayer], ids: tuple[str, ...] = ()
+) -> tuple[float, float, float, float] | None:
+    """(minx, miny, maxx, maxy) of the named layers (all when ``ids`` is empty); None if empty."""
+    chosen = [p for p in layers if not ids or p.layer.id in ids]
+    boxes = [p.frame.total_bounds for p in chosen if len(p.frame)]
+    if not boxes and ids:
+        boxes = [p.frame.total_bounds for p in layers if len(p.frame)]
+    if not boxes:
+        return None
+    arr = np.vstack(boxes)
+    return (
+        float(arr[:, 0].min()),
+        float(arr[:, 1].min()),
+        float(arr[:, 2].max()),
+        float(arr[:, 3].max()),
+    )

@@ -1,0 +1,215 @@
+"""Tests of planatlas.maps: styles, legends, filters, count joins, rings, presets."""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import pytest
+import shapely
+from shapely.geometry import LineString, Point, box
+
+from planatlas.crs import METRIC_CRS
+from planatlas.maps import PRESETS, Category, Style, get_preset, prepare_preset, resolve_style
+from planatlas.maps.frames import add_count, apply_filter, prepare_layer
+from planatlas.maps.presets import Filter, Param, PresetLayer
+from planatlas.maps.style import graduated_bounds
+
+
+def _points(values, column="kind"):
+    geoms = [Point(115.88 + i * 0.001, 28.66) for i in range(len(values))]
+    return gpd.GeoDataFrame({column: values, "precision": "approximate"}, geometry=geoms, crs=4490)
+
+
+def test_categorical_listed_then_automatic_categories_with_counts():
+    st = Style(
+        kind="categorical",
+        column="kind",
+        categories=(Category("a", "#ff0000", {"zh": "甲", "en": "A"}),),
+    )
+    gdf = _points(["a", "b", "a", "c", None])
+    rs = resolve_style(st, gdf)
+    assert [c.value for c in rs.categories] == ["a", "b", "c"]
+    assert rs.counts == (2, 1, 1)
+    colors = rs.feature_colors(gdf)
+    assert colors[0] == colors[2] == "#ff0000"
+    assert len({colors[1], colors[3], "#ff0000"}) == 3
+    assert colors[4] == st.color  # no value: fallback colour
+    legend = rs.legend("en")
+    assert [e.label_in("en") for e in legend] == ["A", "b", "c"]
+    assert legend[0].label_in("zh") == "甲"
+    assert all(e.symbol == "point" for e in legend)
+
+
+def test_categorical_matches_years_across_int_float_and_str():
+    st = Style(
+        kind="categorical",
+        column="start_year",
+        auto_categories=False,
+        categories=(Category(2021, "#111111"), Category(2022, "#222222")),
+    )
+    gdf = _points([2021, 2022.0, "2021", 2023], column="start_year")
+    rs = resolve_style(st, gdf)
+    assert list(rs.class_index(gdf)) == [0, 1, 0, -1]
+
+
+def test_width_by_class_in_features_and_legend():
+    st = Style(
+        kind="categorical",
+        column="y",
+        fill=False,
+        weight=3,
+        categories=(Category(1, "#111111"),),
+        width_column="cls",
+        widths={"主干路": 6, "支路": 2},
+    )
+    lines = [LineString([(115.8, 28.6), (115.81, 28.6)])] * 3
+    gdf = gpd.GeoDataFrame(
+        {"y": [1, 1, 1], "cls": ["主干路", "支路", "其他"]}, geometry=lines, crs=4490
+    )
+    rs = resolve_style(st, gdf)
+    assert rs.feature_widths(gdf) == [6.0, 2.0, 3.0]
+    legend = rs.legend("zh")
+    assert [(e.label_in("zh"), e.weight) for e in legend if e.value in ("主干路", "支路")] == [
+        ("主干路", 6.0),
+        ("支路", 2.0),
+    ]
+
+
+def test_graduated_integer_bounds_and_labels():
+    assert graduated_bounds([0, 1, 2, 3, 10], classes=2, scheme="equal_interval") == (
+        0.0,
+        5.0,
+        10.0,
+    )
+    gdf = _points([0, 3, 5, 6, 10], column="n")
+    rs = resolve_style(
+        Style(kind="graduated", column="n", classes=2, unit={"zh": "家", "en": "firms"}), gdf
+    )
+    assert list(rs.class_index(gdf)) == [0, 0, 0, 1, 1]
+    assert [e.label_in("zh") for e in rs.legend("zh")] == ["0–5 家", "6–10 家"]
+    assert [e.count for e in rs.legend("en")] == [3, 2]
+
+
+def test_style_rejects_bad_colour_and_missing_column():
+    with pytest.raises(ValueError, match="#rrggbb"):
+        Style(color="red")
+    with pytest.raises(ValueError, match="needs a column"):
+        Style(kind="categorical")
+    with pytest.raises(KeyError, match="theme"):
+        resolve_style(Style(kind="categorical", column="theme"), _points(["a"]))
+
+
+def test_filters_ops_and_params():
+    gdf = _points([2021, 2022, 2023], column="start_year")
+    flt = Filter("start_year", "<=", Param("phase"))
+    assert len(apply_filter(gdf, flt, {"phase": 2022})) == 2
+    assert len(apply_filter(gdf, Filter("start_year", "in", [2021, 2023]))) == 2
+    assert len(apply_filter(gdf, Filter("start_year", "!=", "2021"))) == 2
+    with pytest.raises(KeyError, match="phase"):
+        apply_filter(gdf, flt, {})
+    with pytest.raises(KeyError, match="nope"):
+        apply_filter(gdf, Filter("nope", "==", 1))
+
+
+def test_jiuwang_phase_filter_binds_and_validates():
+    preset = get_preset("jiuwang-roads")
+    assert preset.params_with_defaults({}) == {"phase": 2023}
+    bound = preset.bind(phase=2021)
+    assert bound.layer("roads").filters[0].value == 2021
+    with pytest.raises(ValueError, match="phase should be one of 2021, 2022, 2023"):
+        preset.bind(phase=2019)
+
+
+def test_count_join_counts_rows_per_street_with_zero():
+    streets = gpd.GeoDataFrame(
+        {"street_id": ["a", "b", "c"]},
+        geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)],
+        crs=4490,
+    )
+    hq = gpd.pd.DataFrame({"street_id": ["a", "a", "c", "a"]})
+    out = add_count(streets, hq, on="street_id", table_on="street_id", column="hq_count")
+    assert out["hq_count"].tolist() == [3, 0, 1]
+
+
+def test_buffer_rings_are_metric_1km():
+    pl = PresetLayer(id="rings", layer="stations", title={"zh": "环", "en": "rings"}, buffer_m=1000)
+    prepared = prepare_layer(pl, {"stations": _points(["x"])})
+    area = prepared.frame.to_crs(METRIC_CRS).area.iloc[0]
+    assert area == pytest.approx(math.pi * 1000**2, rel=0.002)
+    assert prepared.frame.crs.to_epsg() == 4490
+
+
+def test_simplification_keeps_shared_edges_of_a_coverage():
+    # two neighbours sharing a wiggly edge: simplified, they must still not overlap or gap
+    import numpy as np
+
+    xs = np.linspace(115.80, 115.90, 200)
+    wiggle = [(x, 28.65 + 0.000005 * math.sin(i)) for i, x in enumerate(xs)]
+    north = shapely.Polygon([*wiggle, (115.90, 28.70), (115.80, 28.70)])
+    south = shapely.Polygon([*wiggle, (115.90, 28.60), (115.80, 28.60)])
+    gdf = gpd.GeoDataFrame({"precision": ["schematic"] * 2}, geometry=[north, south], crs=4490)
+    pl = PresetLayer(id="s", layer="streets", title={"zh": "街", "en": "s"}, simplify_m=5)
+    out = prepare_layer(pl, {"streets": gdf}).frame
+    assert (
+        shapely.get_num_coordinates(out.geometry.values).sum()
+        < shapely.get_num_coordinates(gdf.geometry.values).sum() / 2
+    )
+    m = out.to_crs(METRIC_CRS)
+    assert m.geometry.iloc[0].intersection(m.geometry.iloc[1]).area < 1.0
+    assert abs(m.union_all().area - gdf.to_crs(METRIC_CRS).union_all().area) < 10.0
+
+
+def test_prepared_layer_reports_schematic():
+    pl = PresetLayer(id="s", layer="streets", title={"zh": "街", "en": "s"})
+    gdf = _points(["a", "b"])
+    gdf["precision"] = ["schematic", "approximate"]
+    prepared = prepare_layer(pl, {"streets": gdf})
+    assert prepared.schematic
+    assert prepared.precision == {"schematic": 1, "approximate": 1}
+
+
+def test_presets_are_complete_and_bilingual():
+    assert set(PRESETS) == {
+        "one-belt-four-zones",
+        "jiuwang-roads",
+        "buildings",
+        "commerce-culture",
+        "hq-by-street",
+        "metro",
+    }
+    for preset in PRESETS.values():
+        assert preset.title["zh"] and preset.title["en"]
+        for pl in preset.layers:
+            assert pl.title["zh"] and pl.title["en"], (preset.name, pl.id)
+    with pytest.raises(KeyError, match="preset should be one of"):
+        get_preset("nope")
+
+
+def test_prepare_preset_uses_parameter_defaults():
+    roads = gpd.GeoDataFrame(
+        {
+            "start_year": [2021, 2022, 2023],
+            "road_class": ["主干路", "支路", "次干路"],
+            "precision": "schematic",
+        },
+        geometry=[
+            LineString([(115.7, 28.6 + i * 0.01), (115.72, 28.6 + i * 0.01)]) for i in range(3)
+        ],
+        crs=4490,
+    )
+    areas = gpd.GeoDataFrame(
+        {"kind": ["boundary", "core"], "precision": "schematic"},
+        geometry=[box(115.69, 28.59, 115.73, 28.64), box(115.70, 28.60, 115.71, 28.61)],
+        crs=4490,
+    )
+    preset = get_preset("jiuwang-roads")
+    prepared = prepare_preset(
+        preset, {"jiuwang_roads": roads, "jiuwang_areas": areas}, params={"phase": 2022}
+    )
+    by_id = {p.layer.id: p for p in prepared}
+    assert len(by_id["roads"].frame) == 2
+    assert len(by_id["boundary"].frame) == 1 and len(by_id["structure"].frame) == 1
+    assert (
+        len(prepare_preset(preset, {"jiuwang_roads": roads, "jiuwang_areas": areas})[2].frame) == 3
+    )
