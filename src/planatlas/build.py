@@ -185,7 +185,7 @@ def _build_layer(
         try:
             table = read_table(root / join.table)
         except SourceError as exc:
-            problems += [_locate(p, spec) for p in exc.problems]
+            problems += [_locate(p, spec, join.table) for p in exc.problems]
             continue
         sources.append({"path": join.table, "sha256": _sha256(root / join.table)})
         if join.on not in table.columns:
@@ -225,8 +225,13 @@ def _build_layer(
     return problems, warnings, (None if problems else frame), sources
 
 
-def _locate(p: Problem, spec: LayerSpec) -> Problem:
-    return Problem(p.message, file=p.file or spec.geometry.source, layer=p.layer or spec.name, feature=p.feature, field=p.field)
+def _locate(p: Problem, spec: LayerSpec, relative: str | None = None) -> Problem:
+    """Name the file as the catalogue does (relative to the geodata dir) and add the layer."""
+    relative = relative or spec.geometry.source
+    file = p.file
+    if relative and (file is None or file == Path(relative).name):
+        file = relative
+    return Problem(p.message, file=file, layer=p.layer or spec.name, feature=p.feature, field=p.field)
 
 
 def _check_keys(keys: pd.Series, *, file: str | None, layer: str, key: str) -> list[Problem]:
