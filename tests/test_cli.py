@@ -1,0 +1,84 @@
+"""The planatlas CLI: commands, exit codes, one clear message and never a traceback."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from planatlas.cli.main import cli
+from planatlas.cli.options import EXIT_INVALID, EXIT_NOT_FOUND
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLANATLAS_ATLAS_PATH", str(tmp_path / "atlas.gpkg"))
+    monkeypatch.delenv("PLANATLAS_DATABASE_URL", raising=False)
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(cli, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+def test_build_layers_info_dump(run, mini_geodata, tmp_path):
+    result = run("build", "--source", str(mini_geodata), "--report", str(tmp_path / "r.json"))
+    assert result.exit_code == 0, result.output
+    assert "built 3 layers (7 features)" in result.output
+    assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["ok"]
+    listing = run("layers")
+    assert listing.exit_code == 0
+    lines = {line.split()[0]: line for line in listing.output.splitlines()[2:]}
+    assert set(lines) == {"areas", "indicators", "sites"}
+    assert "片区" in lines["areas"] and "schematic 2" in lines["areas"]
+    assert "approximate 1, street 3" in lines["sites"]
+    info = run("info", "sites")
+    assert info.exit_code == 0
+    assert "key: site_id   features: 4" in info.output and "sources/sites.csv" in info.output
+    for fmt in ("geojson", "gpkg", "csv"):
+        out = tmp_path / f"sites.{fmt}"
+        dumped = run("dump", "sites", "--format", fmt, "-o", str(out))
+        assert dumped.exit_code == 0, dumped.output
+        assert out.stat().st_size > 0
+    assert "<script>" in (tmp_path / "sites.csv").read_text(encoding="utf-8-sig")
+
+
+def test_build_failure_exit_code_and_messages(run, mini_geodata):
+    assert run("build", "--source", str(mini_geodata)).exit_code == 0
+    path = mini_geodata / "attributes/areas.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("core", "centre"), encoding="utf-8")
+    result = run("build", "--source", str(mini_geodata))
+    assert result.exit_code == EXIT_INVALID
+    assert "field kind: 'centre' is not one of" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_unknown_layer_and_missing_atlas(run, mini_geodata):
+    missing = run("layers")
+    assert missing.exit_code == EXIT_NOT_FOUND
+    assert "run 'planatlas build' first" in missing.output
+    run("build", "--source", str(mini_geodata))
+    unknown = run("info", "nowhere")
+    assert unknown.exit_code == EXIT_NOT_FOUND
+    assert "unknown layer 'nowhere'" in unknown.output
+
+
+def test_validate_directory_and_file(run, mini_geodata, tmp_path):
+    ok = run("validate", str(mini_geodata))
+    assert ok.exit_code == 0 and "3 layers valid" in ok.output
+    one = run("validate", str(mini_geodata / "sources/areas.geojson"), "--crs", "EPSG:4490")
+    assert one.exit_code == 0 and "2 features" in one.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("key,lon,lat\na,28.68,115.89\n", encoding="utf-8")
+    swapped = run("validate", str(bad), "--crs", "EPSG:4490")
+    assert swapped.exit_code == EXIT_INVALID
+    assert "bad.csv" in swapped.output and "swapped" in swapped.output
+
+
+def test_dump_rejects_unknown_extension(run, mini_geodata, tmp_path):
+    run("build", "--source", str(mini_geodata))
+    result = run("dump", "sites", "-o", str(tmp_path / "x.xlsx"))
+    assert result.exit_code == 2
+    assert "output format should be one of" in result.output
