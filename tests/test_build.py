@@ -78,7 +78,11 @@ BAD_INPUTS = {
     ),
     "mixed geometry types": (
         "sources/areas.geojson",
-        lambda t: t.replace('"geometry":{"type":"Polygon","coordinates":[[[115.86,28.66]', '"geometry":{"type":"LineString","coordinates":[[115.86,28.66],[115.9,28.7]]},"x":{"c":[[[115.86,28.66]', 1),
+        lambda t: t.replace(
+            '"geometry":{"type":"Polygon","coordinates":[[[115.86,28.66]',
+            '"geometry":{"type":"LineString","coordinates":[[115.86,28.66],[115.9,28.7]]},"x":{"c":[[[115.86,28.66]',
+            1,
+        ),
         r"layer areas, feature south, field geometry: geometry type should be MultiPolygon, got LineString",
     ),
     "duplicate key": (

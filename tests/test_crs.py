@@ -24,11 +24,14 @@ def test_offset_in_nanchang_is_about_600_m():
     assert 400 < dist < 800
 
 
-@pytest.mark.parametrize(("forward", "inverse"), [
-    (crs.wgs84_to_gcj02, crs.gcj02_to_wgs84),
-    (crs.gcj02_to_bd09, crs.bd09_to_gcj02),
-    (crs.wgs84_to_bd09, crs.bd09_to_wgs84),
-])
+@pytest.mark.parametrize(
+    ("forward", "inverse"),
+    [
+        (crs.wgs84_to_gcj02, crs.gcj02_to_wgs84),
+        (crs.gcj02_to_bd09, crs.bd09_to_gcj02),
+        (crs.wgs84_to_bd09, crs.bd09_to_wgs84),
+    ],
+)
 def test_inverse_round_trip_is_below_half_a_metre(forward, inverse):
     rng = np.random.default_rng(42)
     lon = rng.uniform(73.6, 134.9, 5000)

@@ -169,7 +169,10 @@ def test_empty_geometry_rows_are_rejected_unless_allowed(tmp_path):
 
 def test_suspect_gcj02_detects_web_map_points_declared_wgs84():
     district = shapely.box(115.880, 28.660, 115.900, 28.690)
-    rng = [shapely.Point(115.880 + 0.02 * (i % 10) / 10 + 0.001, 28.660 + 0.03 * (i // 10) / 10 + 0.001) for i in range(100)]
+    rng = [
+        shapely.Point(115.880 + 0.02 * (i % 10) / 10 + 0.001, 28.660 + 0.03 * (i // 10) / 10 + 0.001)
+        for i in range(100)
+    ]
     truth = gpd.GeoSeries(rng, crs=4490)
     as_gcj = gpd.GeoSeries(pcrs.canonical_to_offset(truth.to_numpy(), "GCJ-02"), crs=4490)
     ref = gpd.GeoSeries([district], crs=4490)

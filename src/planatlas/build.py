@@ -178,7 +178,12 @@ def _build_layer(
         frame = pd.DataFrame()
     origin = {c: gspec.source or f"derive:{gspec.derive}" for c in frame.columns if c != "geometry"}
     if spec.key not in frame.columns and spec.has_geometry:
-        return [Problem(f"key column {spec.key!r} is missing", file=gspec.source, layer=name, field=spec.key)], warnings, None, sources
+        return (
+            [Problem(f"key column {spec.key!r} is missing", file=gspec.source, layer=name, field=spec.key)],
+            warnings,
+            None,
+            sources,
+        )
     if spec.key in frame.columns:
         problems += _check_keys(frame[spec.key], file=gspec.source, layer=name, key=spec.key)
     for join in spec.joins:
@@ -189,7 +194,14 @@ def _build_layer(
             continue
         sources.append({"path": join.table, "sha256": _sha256(root / join.table)})
         if join.on not in table.columns:
-            problems.append(Problem(f"join key {join.on!r} is missing; columns are {list(table.columns)}", file=join.table, layer=name, field=join.on))
+            problems.append(
+                Problem(
+                    f"join key {join.on!r} is missing; columns are {list(table.columns)}",
+                    file=join.table,
+                    layer=name,
+                    field=join.on,
+                )
+            )
             continue
         problems += _check_keys(table[join.on], file=join.table, layer=name, key=join.on)
         if frame.empty and not spec.has_geometry:
@@ -198,14 +210,27 @@ def _build_layer(
             continue
         clash = [c for c in table.columns if c != join.on and c in frame.columns]
         for col in clash:
-            problems.append(Problem(f"column also comes from {origin.get(col)}; a column may come from one place only", file=join.table, layer=name, field=col))
+            problems.append(
+                Problem(
+                    f"column also comes from {origin.get(col)}; a column may come from one place only",
+                    file=join.table,
+                    layer=name,
+                    field=col,
+                )
+            )
         left = set(frame[spec.key].astype(str))
         right = set(table[join.on].astype(str))
         for orphan in sorted(right - left):
-            problems.append(Problem("attribute row has no geometry (orphan)", file=join.table, layer=name, feature=orphan, field=join.on))
+            problems.append(
+                Problem(
+                    "attribute row has no geometry (orphan)", file=join.table, layer=name, feature=orphan, field=join.on
+                )
+            )
         if not join.optional:
             for lonely in sorted(left - right):
-                problems.append(Problem("geometry has no attribute row", file=join.table, layer=name, feature=lonely, field=join.on))
+                problems.append(
+                    Problem("geometry has no attribute row", file=join.table, layer=name, feature=lonely, field=join.on)
+                )
         if problems:
             continue
         table = table.rename(columns={join.on: spec.key}) if join.on != spec.key else table
@@ -218,7 +243,9 @@ def _build_layer(
     problems += found
     for col in frame.columns:
         if col != "geometry" and col not in spec.fields and col not in PROVENANCE_FIELDS:
-            warnings.append(Problem("column is not declared in the layer's [fields]", file=origin.get(col), layer=name, field=col))
+            warnings.append(
+                Problem("column is not declared in the layer's [fields]", file=origin.get(col), layer=name, field=col)
+            )
     if spec.has_geometry and not problems:
         frame, found = _check_geometry(frame, spec)
         problems += found
@@ -241,7 +268,15 @@ def _check_keys(keys: pd.Series, *, file: str | None, layer: str, key: str) -> l
         problems.append(Problem("key is empty", file=file, layer=layer, feature=f"row {i + 1}", field=key))
     dup = as_text[(as_text != "") & as_text.duplicated(keep=False)]
     for value in sorted(set(dup)):
-        problems.append(Problem(f"duplicate key (appears {int((as_text == value).sum())} times)", file=file, layer=layer, feature=value, field=key))
+        problems.append(
+            Problem(
+                f"duplicate key (appears {int((as_text == value).sum())} times)",
+                file=file,
+                layer=layer,
+                feature=value,
+                field=key,
+            )
+        )
     return problems
 
 
@@ -261,23 +296,43 @@ def _apply_schema(frame: Any, spec: LayerSpec, origin: Mapping[str, str]) -> tup
         where = origin.get(fname)
         if fname not in frame.columns:
             if fspec.required:
-                problems.append(Problem("required field is missing from every source", file=where, layer=spec.name, field=fname))
+                problems.append(
+                    Problem("required field is missing from every source", file=where, layer=spec.name, field=fname)
+                )
             else:
                 frame[fname] = None
             continue
         values, bad = _cast(frame[fname], fspec.type)
         for i in bad:
-            problems.append(Problem(f"{frame[fname].iloc[i]!r} is not a valid {fspec.type}", file=where, layer=spec.name, feature=keys.iloc[i], field=fname))
+            problems.append(
+                Problem(
+                    f"{frame[fname].iloc[i]!r} is not a valid {fspec.type}",
+                    file=where,
+                    layer=spec.name,
+                    feature=keys.iloc[i],
+                    field=fname,
+                )
+            )
         empty = values.isna() | (values.astype("string").str.strip() == "")
         if fspec.required:
             for i in np.flatnonzero(empty.to_numpy()):
-                problems.append(Problem("required value is empty", file=where, layer=spec.name, feature=keys.iloc[i], field=fname))
+                problems.append(
+                    Problem("required value is empty", file=where, layer=spec.name, feature=keys.iloc[i], field=fname)
+                )
         enum = PRECISION_CLASSES if fname == "precision" and spec.has_geometry and fspec.enum is None else fspec.enum
         if enum is not None:
             allowed = set(enum)
             for i in np.flatnonzero((~empty).to_numpy()):
                 if values.iloc[i] not in allowed:
-                    problems.append(Problem(f"{values.iloc[i]!r} is not one of {sorted(map(str, allowed))}", file=where, layer=spec.name, feature=keys.iloc[i], field=fname))
+                    problems.append(
+                        Problem(
+                            f"{values.iloc[i]!r} is not one of {sorted(map(str, allowed))}",
+                            file=where,
+                            layer=spec.name,
+                            feature=keys.iloc[i],
+                            field=fname,
+                        )
+                    )
         frame[fname] = values
     return frame, problems
 
@@ -313,18 +368,44 @@ def _check_geometry(frame: gpd.GeoDataFrame, spec: LayerSpec) -> tuple[gpd.GeoDa
     single = declared.removeprefix("Multi")
     for i, g in enumerate(geoms):
         if g is None or g.is_empty:
-            problems.append(Problem("feature has no geometry", file=file, layer=spec.name, feature=keys[i], field="geometry"))
+            problems.append(
+                Problem("feature has no geometry", file=file, layer=spec.name, feature=keys[i], field="geometry")
+            )
             continue
         gtype = g.geom_type
         if gtype != declared and not (multi and gtype == single):
-            problems.append(Problem(f"geometry type should be {declared}, got {gtype}", file=file, layer=spec.name, feature=keys[i], field="geometry"))
+            problems.append(
+                Problem(
+                    f"geometry type should be {declared}, got {gtype}",
+                    file=file,
+                    layer=spec.name,
+                    feature=keys[i],
+                    field="geometry",
+                )
+            )
             continue
         if not g.is_valid:
-            problems.append(Problem(f"invalid geometry: {shapely.is_valid_reason(g)}", file=file, layer=spec.name, feature=keys[i], field="geometry"))
+            problems.append(
+                Problem(
+                    f"invalid geometry: {shapely.is_valid_reason(g)}",
+                    file=file,
+                    layer=spec.name,
+                    feature=keys[i],
+                    field="geometry",
+                )
+            )
             continue
         minx, miny, maxx, maxy = g.bounds
         if not (pcrs.in_china([minx, maxx], [miny, maxy]).all()):
-            problems.append(Problem(f"geometry lies outside China (bounds {minx:.4f}, {miny:.4f}, {maxx:.4f}, {maxy:.4f})", file=file, layer=spec.name, feature=keys[i], field="geometry"))
+            problems.append(
+                Problem(
+                    f"geometry lies outside China (bounds {minx:.4f}, {miny:.4f}, {maxx:.4f}, {maxy:.4f})",
+                    file=file,
+                    layer=spec.name,
+                    feature=keys[i],
+                    field="geometry",
+                )
+            )
     if problems:
         return frame, problems
     if multi:

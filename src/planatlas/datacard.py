@@ -42,16 +42,29 @@ def render_datacard(catalog: Catalog) -> str:
     for name in sorted(catalog):
         spec = catalog[name]
         title = f"{spec.title.get('zh', '')} / {spec.title.get('en', '')}"
-        rows.append(f"| `{name}` | {title} | {spec.geometry_type} | {_one_line(spec.source) or '—'} | {_one_line(spec.licence) or '—'} |")
+        rows.append(
+            f"| `{name}` | {title} | {spec.geometry_type} | {_one_line(spec.source) or '—'} | {_one_line(spec.licence) or '—'} |"
+        )
         lines = [f"### `{name}` — {title}", ""]
         if spec.description:
             lines += [_one_line(spec.description.get("zh", "")), "", _one_line(spec.description.get("en", "")), ""]
-        lines.append(f"- **Geometry**: {spec.geometry_type}; key `{spec.key}`"
-                     + (f"; from `{spec.geometry.source}` declared {spec.geometry.crs}" if spec.geometry.source and spec.geometry.crs else "")
-                     + (f"; derived by `{spec.geometry.derive}`" if spec.geometry.derive else ""))
+        lines.append(
+            f"- **Geometry**: {spec.geometry_type}; key `{spec.key}`"
+            + (
+                f"; from `{spec.geometry.source}` declared {spec.geometry.crs}"
+                if spec.geometry.source and spec.geometry.crs
+                else ""
+            )
+            + (f"; derived by `{spec.geometry.derive}`" if spec.geometry.derive else "")
+        )
         for join in spec.joins:
             lines.append(f"- **Plan attributes**: `{join.table}` joined on `{join.on}`")
-        for label, text in (("Source", spec.source), ("Licence", spec.licence), ("Known limits", spec.limits), ("Notes", spec.notes)):
+        for label, text in (
+            ("Source", spec.source),
+            ("Licence", spec.licence),
+            ("Known limits", spec.limits),
+            ("Notes", spec.notes),
+        ):
             if text:
                 lines.append(f"- **{label}**: {_one_line(text)}")
         fields = ", ".join(f"`{f.name}`" + ("*" if f.required else "") for f in spec.fields.values())

@@ -36,9 +36,7 @@ class Settings(BaseSettings):
     )
     language: Literal["zh", "en"] = Field(default="zh", description="Default UI and map language.")
     tianditu_key: str | None = Field(default=None, description="Tianditu (天地图) API key for its basemap.")
-    max_upload_bytes: int = Field(
-        default=50 * 1024 * 1024, description="Largest file accepted for upload or reading."
-    )
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, description="Largest file accepted for upload or reading.")
     max_archive_bytes: int = Field(
         default=200 * 1024 * 1024,
         description="Largest total size a zip archive may expand to (bytes actually read).",

@@ -29,9 +29,27 @@ def _progress(message: str) -> None:
 
 
 @cli.command()
-@click.option("--source", "source", type=click.Path(file_okay=False, path_type=Path), default=None, help="Geodata directory (default: the bundled geodata/).")
-@click.option("--report", "report", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the validation report as JSON here.")
-@click.option("--atlas", "atlas", type=click.Path(dir_okay=False, path_type=Path), default=None, help="GeoPackage to write (default: PLANATLAS_ATLAS_PATH).")
+@click.option(
+    "--source",
+    "source",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Geodata directory (default: the bundled geodata/).",
+)
+@click.option(
+    "--report",
+    "report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the validation report as JSON here.",
+)
+@click.option(
+    "--atlas",
+    "atlas",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="GeoPackage to write (default: PLANATLAS_ATLAS_PATH).",
+)
 @db_option
 @handle_errors
 def build(source: Path | None, report: Path | None, atlas: Path | None, db_url: str | None) -> None:
@@ -91,7 +109,12 @@ def info(layer: str, db_url: str | None) -> None:
         click.echo(f"bbox (EPSG:4490): {meta['bbox']}")
     if meta.get("precision"):
         click.echo("precision: " + ", ".join(f"{k} {v}" for k, v in meta["precision"].items()))
-    for label, text in (("source", spec.source), ("licence", spec.licence), ("limits", spec.limits), ("notes", spec.notes)):
+    for label, text in (
+        ("source", spec.source),
+        ("licence", spec.licence),
+        ("limits", spec.limits),
+        ("notes", spec.notes),
+    ):
         if text:
             click.echo(f"{label}: {text}")
     click.echo("fields:")
@@ -107,7 +130,13 @@ def info(layer: str, db_url: str | None) -> None:
 @cli.command()
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--crs", default=None, help="Declared CRS of a single file: EPSG:nnnn, GCJ-02 or BD-09.")
-@click.option("--report", "report", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the validation report as JSON here.")
+@click.option(
+    "--report",
+    "report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the validation report as JSON here.",
+)
 @handle_errors
 def validate(path: Path, crs: str | None, report: Path | None) -> None:
     """Validate a geodata directory, or read-check one source file, writing nothing else."""
@@ -128,12 +157,20 @@ def validate(path: Path, crs: str | None, report: Path | None) -> None:
 
     frame = read_source(path, crs=crs)
     types = ", ".join(sorted(set(frame.geom_type.dropna())))
-    click.echo(f"ok: {len(frame)} features ({types}), converted to EPSG:4490; bounds {[round(v, 5) for v in frame.total_bounds]}")
+    click.echo(
+        f"ok: {len(frame)} features ({types}), converted to EPSG:4490; bounds {[round(v, 5) for v in frame.total_bounds]}"
+    )
 
 
 @cli.command()
 @click.argument("layer")
-@click.option("--format", "fmt", type=click.Choice(["geojson", "gpkg", "csv"]), default=None, help="Output format (default: from the extension).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["geojson", "gpkg", "csv"]),
+    default=None,
+    help="Output format (default: from the extension).",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @db_option
 @handle_errors
@@ -184,7 +221,18 @@ def app(ctx: click.Context, port: int) -> None:
     app_py = Path(__file__).resolve().parents[3] / "app.py"
     if not app_py.is_file():
         app_py = Path.cwd() / "app.py"
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app_py), "--server.port", str(port), "--browser.gatherUsageStats", "false", *ctx.args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_py),
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+        *ctx.args,
+    ]
     raise SystemExit(subprocess.call(cmd))  # noqa: S603 - fixed argv, no shell
 
 

@@ -38,10 +38,7 @@ class DeriveContext:
 
     def layer(self, name: str) -> gpd.GeoDataFrame:
         if name not in self.built:
-            msg = (
-                f"layer {self.spec.name!r} needs layer {name!r}; add it to 'depends' in "
-                f"{self.spec.path}"
-            )
+            msg = f"layer {self.spec.name!r} needs layer {name!r}; add it to 'depends' in {self.spec.path}"
             raise CatalogError(msg)
         return self.built[name]
 

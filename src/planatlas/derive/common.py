@@ -17,9 +17,7 @@ MIN_SPACING_M = 60.0
 
 
 @derivation("place_in_street")
-def place_in_street(
-    source: gpd.GeoDataFrame | None, *, ctx: DeriveContext, params: dict[str, Any]
-) -> gpd.GeoDataFrame:
+def place_in_street(source: gpd.GeoDataFrame | None, *, ctx: DeriveContext, params: dict[str, Any]) -> gpd.GeoDataFrame:
     """Give features known only by street a deterministic point inside that street.
 
     Rows that already have a geometry are kept. Rows without one must have precision ``street``;
@@ -38,31 +36,57 @@ def place_in_street(
     polygons = dict(zip(streets[street_key], streets.to_crs(pcrs.METRIC_CRS).geometry, strict=True))
     out = source.copy()
     if field not in out.columns:
-        raise ValidationError([Problem(f"column {field!r} is missing", file=spec.geometry.source, layer=spec.name, field=field)])
+        raise ValidationError(
+            [Problem(f"column {field!r} is missing", file=spec.geometry.source, layer=spec.name, field=field)]
+        )
     problems: list[Problem] = []
     missing = out.geometry.isna() | out.geometry.is_empty
     located = out.loc[~missing].to_crs(pcrs.METRIC_CRS).geometry.to_numpy()
     placed_metric: dict[int, shapely.Point] = {}
     for street, group in out.loc[missing].groupby(field, sort=True):
         keys = group[spec.key].astype(str)
-        for idx, row in group.iterrows():
+        for _, row in group.iterrows():
             if row.get("precision") != "street":
-                problems.append(Problem(f"has no geometry but precision {row.get('precision')!r}; only 'street' features are placed", file=spec.geometry.source, layer=spec.name, feature=str(row[spec.key]), field="geometry"))
+                problems.append(
+                    Problem(
+                        f"has no geometry but precision {row.get('precision')!r}; only 'street' features are placed",
+                        file=spec.geometry.source,
+                        layer=spec.name,
+                        feature=str(row[spec.key]),
+                        field="geometry",
+                    )
+                )
         if street not in polygons:
             for key in keys:
-                problems.append(Problem(f"street {street!r} is not in layer {street_layer!r}", file=spec.geometry.source, layer=spec.name, feature=key, field=field))
+                problems.append(
+                    Problem(
+                        f"street {street!r} is not in layer {street_layer!r}",
+                        file=spec.geometry.source,
+                        layer=spec.name,
+                        feature=key,
+                        field=field,
+                    )
+                )
             continue
         order = group.index[np.argsort(keys.to_numpy(), kind="stable")]
         points = _spread_points(polygons[street], len(order), avoid=located)
         if len(points) < len(order):
-            problems.append(Problem(f"street {street!r} has room for only {len(points)} of {len(order)} placed points", layer=spec.name, field=field))
+            problems.append(
+                Problem(
+                    f"street {street!r} has room for only {len(points)} of {len(order)} placed points",
+                    layer=spec.name,
+                    field=field,
+                )
+            )
             continue
         for idx, pt in zip(order, points, strict=False):
             placed_metric[idx] = pt
     if problems:
         raise ValidationError(problems)
     if placed_metric:
-        placed = gpd.GeoSeries(list(placed_metric.values()), index=list(placed_metric), crs=pcrs.METRIC_CRS).to_crs(pcrs.STORAGE_CRS)
+        placed = gpd.GeoSeries(list(placed_metric.values()), index=list(placed_metric), crs=pcrs.METRIC_CRS).to_crs(
+            pcrs.STORAGE_CRS
+        )
         geoms = out.geometry.copy()
         geoms.loc[placed.index] = placed
         out = out.set_geometry(geoms)

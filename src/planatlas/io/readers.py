@@ -139,7 +139,9 @@ def to_canonical(
         if not recorded.equals(target, ignore_axis_order=True) and not (
             recorded.is_geographic and target.is_geographic
         ):
-            msg = f"declared CRS {declared} but the file records {recorded.to_string()}; fix the declaration or the file"
+            msg = (
+                f"declared CRS {declared} but the file records {recorded.to_string()}; fix the declaration or the file"
+            )
             raise SourceError(msg, file=file)
     if target.is_geographic:
         _check_geographic_range(gdf, declared, file)
@@ -201,7 +203,9 @@ def _read_csv_points(path: Path, *, lon: str, lat: str) -> gpd.GeoDataFrame:
             problems.append(Problem(f"{raw.iloc[i]!r} is not a number", file=name, feature=f"row {i + 2}", field=col))
     half = xs.isna() ^ ys.isna()
     for i in np.flatnonzero(half.to_numpy()):
-        problems.append(Problem("only one of lon/lat is given", file=name, feature=f"row {i + 2}", field=f"{lon}/{lat}"))
+        problems.append(
+            Problem("only one of lon/lat is given", file=name, feature=f"row {i + 2}", field=f"{lon}/{lat}")
+        )
     if problems:
         raise SourceError(problems)
     geometry = [

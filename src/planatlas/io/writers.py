@@ -18,11 +18,15 @@ def format_from_path(path: str | Path) -> str:
     for fmt, ext in FORMATS.items():
         if suffix == ext or (fmt == "geojson" and suffix == ".json"):
             return fmt
-    msg = f"output format should be one of {sorted(FORMATS)} (from the file extension), got {suffix or 'no extension'!r}"
+    msg = (
+        f"output format should be one of {sorted(FORMATS)} (from the file extension), got {suffix or 'no extension'!r}"
+    )
     raise ValueError(msg)
 
 
-def write_frame(frame: gpd.GeoDataFrame | pd.DataFrame, path: str | Path, *, fmt: str | None = None, layer: str = "layer") -> Path:
+def write_frame(
+    frame: gpd.GeoDataFrame | pd.DataFrame, path: str | Path, *, fmt: str | None = None, layer: str = "layer"
+) -> Path:
     """Write ``frame`` to ``path`` atomically (temp file in the same folder, then rename).
 
     GeoJSON is written in EPSG:4490 coordinates (RFC 7946 readers treat them as WGS84, which

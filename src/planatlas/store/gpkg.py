@@ -103,7 +103,15 @@ class GeoPackageStore:
                 opts: dict[str, Any] = {"dataset_options": {"VERSION": "1.3"}} if i == 0 else {}
                 if isinstance(frame, gpd.GeoDataFrame):
                     spec_type = metadata["layers"][name]["geometry_type"]
-                    pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", geometry_type=spec_type, promote_to_multi=spec_type.startswith("Multi"), **opts)
+                    pyogrio.write_dataframe(
+                        frame,
+                        tmp,
+                        layer=name,
+                        driver="GPKG",
+                        geometry_type=spec_type,
+                        promote_to_multi=spec_type.startswith("Multi"),
+                        **opts,
+                    )
                 else:
                     pyogrio.write_dataframe(pd.DataFrame(frame), tmp, layer=name, driver="GPKG", **opts)
             meta = pd.DataFrame({"key": ["atlas"], "value": [json.dumps(metadata, ensure_ascii=False)]})
