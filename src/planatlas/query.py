@@ -251,8 +251,12 @@ class ProximityIndex:
 
     # -- stage 1 -----------------------------------------------------------------------------------
     def _runs(
-        self, bx: NDArray[np.float64], by: NDArray[np.float64], s: NDArray[np.float64],
-        k: NDArray[np.float64], distance: float,
+        self,
+        bx: NDArray[np.float64],
+        by: NDArray[np.float64],
+        s: NDArray[np.float64],
+        k: NDArray[np.float64],
+        distance: float,
     ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
         """Per (reference, row): reference index and the outer/inner runs of sorted anchors."""
         eps = self.slack
@@ -326,11 +330,7 @@ class ProximityIndex:
             if expand_sure:
                 pos, which = _expand(in_lo, in_hi)
                 t, r = self.members[pos], j[which]
-                d = (
-                    self._exact(t, r, reference, is_point, bx, by)
-                    if distances
-                    else np.full(len(t), np.nan)
-                )
+                d = self._exact(t, r, reference, is_point, bx, by) if distances else np.full(len(t), np.nan)
                 out_t.append(t)
                 out_r.append(r)
                 out_d.append(d)
@@ -615,9 +615,7 @@ def _zone_matches(
     return out.reset_index(drop=True)
 
 
-def inside(
-    target: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, *, zone_key: str | None = None
-) -> gpd.GeoDataFrame:
+def inside(target: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, *, zone_key: str | None = None) -> gpd.GeoDataFrame:
     """Target features lying inside (covered by, boundary included) at least one of ``zones``.
 
     A feature crossing from one zone into another is inside neither. Adds ``zone_key`` (the smallest
@@ -626,9 +624,7 @@ def inside(
     return _zone_matches(target, zones, "covered_by", zone_key)
 
 
-def intersects(
-    target: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, *, zone_key: str | None = None
-) -> gpd.GeoDataFrame:
+def intersects(target: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, *, zone_key: str | None = None) -> gpd.GeoDataFrame:
     """Target features sharing at least one point with one of ``zones`` (inside or crossing them).
 
     Adds ``zone_key`` (the smallest key of the zones it meets) and ``zone_count``.
