@@ -82,3 +82,22 @@ def test_dump_rejects_unknown_extension(run, mini_geodata, tmp_path):
     result = run("dump", "sites", "-o", str(tmp_path / "x.xlsx"))
     assert result.exit_code == 2
     assert "output format should be one of" in result.output
+
+
+def test_validate_within_detects_gcj02_declared_as_wgs84(run, mini_geodata, tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    from planatlas import crs as pcrs
+
+    run("build", "--source", str(mini_geodata))
+    # points filling the two areas; read as WGS84, the ~600 m GCJ-02 shift carries the eastern and
+    # southern ones out of them
+    truth = [shapely.Point(115.8605 + 0.0039 * (i % 10), 28.6605 + 0.0039 * (i // 10)) for i in range(100)]
+    web = pcrs.canonical_to_offset(truth, "GCJ-02")
+    gpd.GeoDataFrame({"k": range(100)}, geometry=list(web), crs=4326).to_file(tmp_path / "web.geojson")
+    wrong = run("validate", str(tmp_path / "web.geojson"), "--crs", "EPSG:4326", "--within", "areas")
+    right = run("validate", str(tmp_path / "web.geojson"), "--crs", "GCJ-02", "--within", "areas")
+    assert right.exit_code == 0, right.output
+    assert wrong.exit_code == EXIT_INVALID
+    assert "web.geojson" in wrong.output and "declare --crs GCJ-02" in wrong.output

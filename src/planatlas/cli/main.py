@@ -137,8 +137,14 @@ def info(layer: str, db_url: str | None) -> None:
     default=None,
     help="Write the validation report as JSON here.",
 )
+@click.option(
+    "--within",
+    default=None,
+    metavar="LAYER",
+    help="Atlas layer the file's features should fall in; detects GCJ-02 data declared as WGS84/CGCS2000.",
+)
 @handle_errors
-def validate(path: Path, crs: str | None, report: Path | None) -> None:
+def validate(path: Path, crs: str | None, report: Path | None, within: str | None) -> None:
     """Validate a geodata directory, or read-check one source file, writing nothing else."""
     if path.is_dir():
         from planatlas.build import _write_json_atomic, validate_geodata
@@ -156,6 +162,18 @@ def validate(path: Path, crs: str | None, report: Path | None) -> None:
     from planatlas.io import read_source
 
     frame = read_source(path, crs=crs)
+    if within:
+        from planatlas.crs import is_offset_system
+        from planatlas.errors import SourceError
+        from planatlas.io.readers import suspect_gcj02
+
+        reference = open_store_from(None).read(within)
+        if crs and not is_offset_system(crs) and suspect_gcj02(frame.geometry.representative_point(), reference.geometry):
+            msg = (
+                f"declared {crs}, but its features fit layer {within!r} far better read as GCJ-02: "
+                "this looks like web-map (AMap/Tencent) coordinates; declare --crs GCJ-02"
+            )
+            raise SourceError(msg, file=path.name)
     types = ", ".join(sorted(set(frame.geom_type.dropna())))
     click.echo(
         f"ok: {len(frame)} features ({types}), converted to EPSG:4490; bounds {[round(v, 5) for v in frame.total_bounds]}"

@@ -173,19 +173,22 @@ def _check_geographic_range(gdf: gpd.GeoDataFrame, declared: str, file: str | No
     raise SourceError(msg, file=file)
 
 
-def suspect_gcj02(points: gpd.GeoSeries, reference: gpd.GeoSeries, *, min_gain: float = 0.2) -> bool:
+def suspect_gcj02(
+    points: gpd.GeoSeries, reference: gpd.GeoSeries, *, min_gain: float = 0.05, min_fit: float = 0.95
+) -> bool:
     """Whether points declared WGS84/CGCS2000 fit ``reference`` clearly better when read as GCJ-02.
 
     Both inputs are in EPSG:4490. A file of web-map (GCJ-02) coordinates declared as WGS84 lands
-    ~600 m north-east of where it belongs in Nanchang; if reading it as GCJ-02 puts a clearly larger
-    share of its points inside the reference polygons, the declaration is probably wrong.
+    ~600 m east-south-east of where it belongs in Nanchang; if reading it as GCJ-02 puts (nearly) all
+    of its points inside the reference polygons and clearly more than as declared, the declaration is
+    probably wrong.
     """
     union = shapely.union_all(reference.to_numpy())
     pts = points.to_numpy()
     as_declared = shapely.contains_xy(union, *shapely.get_coordinates(pts).T).mean()
     shifted = pcrs.offset_to_canonical(pts, pcrs.GCJ02)
     as_gcj = shapely.contains_xy(union, *shapely.get_coordinates(shifted).T).mean()
-    return bool(as_gcj - as_declared >= min_gain)
+    return bool(as_gcj >= min_fit and as_gcj - as_declared >= min_gain)
 
 
 def _read_csv_points(path: Path, *, lon: str, lat: str) -> gpd.GeoDataFrame:
