@@ -207,3 +207,17 @@ def test_interrupted_write_leaves_atlas_untouched(mini_geodata, tmp_path, monkey
         build_atlas(mini_geodata, store)
     assert store.path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.glob("*atlas.gpkg*")) == ["atlas.gpkg"]
+
+
+def test_ensure_atlas_builds_then_rebuilds_when_geodata_changes(mini_geodata, tmp_path):
+    from planatlas.build import atlas_is_stale, ensure_atlas
+    from planatlas.settings import Settings
+
+    settings = Settings(atlas_path=tmp_path / "a.gpkg", geodata_dir=mini_geodata)
+    store = ensure_atlas(settings)
+    assert store.exists() and not atlas_is_stale(store, mini_geodata)
+    path = mini_geodata / "attributes/areas.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("北片", "北区"), encoding="utf-8")
+    assert atlas_is_stale(store, mini_geodata)
+    store = ensure_atlas(settings)
+    assert "北区" in store.read("areas")["name"].tolist()

@@ -126,13 +126,34 @@ def build_atlas(
 
 
 def ensure_atlas(settings: Any) -> Any:
-    """Open the configured store, building the bundled atlas into it first if it is absent."""
+    """Open the configured store, (re)building the bundled atlas if it is absent or stale.
+
+    Stale means the geodata's layer set or any source file's checksum differs from what the atlas
+    records, so a ``git pull`` of new plan data shows up on the next start of the app.
+    """
     from planatlas.store import open_store
 
     store = open_store(settings)
-    if not store.exists():
+    if not store.exists() or atlas_is_stale(store, settings.geodata_dir):
         build_atlas(settings.geodata_dir, store)
     return store
+
+
+def atlas_is_stale(store: Any, geodata_dir: str | Path) -> bool:
+    """Whether the geodata on disk differs from what the atlas was built from."""
+    root = Path(geodata_dir)
+    try:
+        layers = store.metadata()["layers"]
+    except Exception:  # an unreadable atlas is as good as none  # noqa: BLE001
+        return True
+    if {p.stem for p in (root / "layers").glob("*.toml")} != set(layers):
+        return True
+    for meta in layers.values():
+        for source in meta["sources"]:
+            path = root / source["path"]
+            if path.is_file() and _sha256(path) != source["sha256"]:
+                return True
+    return False
 
 
 def _sha256(path: Path) -> str:
