@@ -1,0 +1,84 @@
+"""The ``reconcile`` command family: plan figures beside what is mapped.
+
+Commands: ``reconcile`` (group) with ``reconcile jiuwang``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import click
+
+from planatlas.cli.options import db_option, handle_errors, open_store_from, print_table
+
+_HEADERS = {
+    "start_year": "start year 开工年份",
+    "plan_roads": "plan roads",
+    "mapped_roads": "mapped roads",
+    "diff_roads": "Δ roads",
+    "plan_km": "plan km",
+    "mapped_km": "mapped km (EPSG:4548, schematic)",
+    "diff_km": "Δ km",
+    "diff_km_pct": "Δ km %",
+    "plan_investment_yi": "plan investment 亿元",
+    "plan_completed_yi": "plan completed 亿元",
+    "mapped_classes": "mapped by class",
+}
+
+
+def _cell(value: Any, *, signed: bool = False, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, float):
+        return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+    if signed and isinstance(value, int):
+        return f"{value:+d}"
+    return str(value)
+
+
+@click.group()
+def reconcile() -> None:
+    """Set a plan's figures beside what the atlas maps, differences shown."""
+
+
+@reconcile.command("jiuwang")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="Plain-text table with notes, CSV of the table, or JSON with table and notes.",
+)
+@db_option
+@handle_errors
+def jiuwang(fmt: str, db_url: str | None) -> None:
+    """Jiuwang road programme: plan count/km/investment per start year vs mapped count and km."""
+    from planatlas.reconcile import reconcile_jiuwang_from_store
+
+    result = reconcile_jiuwang_from_store(open_store_from(db_url))
+    table = result.table
+    if fmt == "csv":
+        click.echo(table.to_csv(index=False), nl=False)
+        return
+    if fmt == "json":
+        records = json.loads(table.to_json(orient="records", force_ascii=False))
+        click.echo(json.dumps({"table": records, "notes": result.notes}, ensure_ascii=False, indent=2))
+        return
+    click.echo("Jiuwang New City road programme (seed 001 专栏6-1, lines 956-962): plan vs mapped")
+    rows = []
+    for rec in table.to_dict(orient="records"):
+        rows.append(
+            {
+                _HEADERS[c]: _cell(rec[c], signed=c.startswith("diff_"), digits=1 if c.endswith("_pct") else 2)
+                for c in table.columns
+            }
+        )
+    print_table(rows, columns=[_HEADERS[c] for c in table.columns])
+    click.echo("Δ = mapped − plan. The plan gives no per-road length or cost; investment is the plan's only.")
+    if result.notes:
+        click.echo("notes:")
+        for note in result.notes:
+            click.echo(f"  - {note}")
