@@ -183,7 +183,7 @@ class Style:
 
     @classmethod
     def from_hints(cls, hints: Mapping[str, Any]) -> Style:
-        """A style from a catalogue ``[style]`` table (``kind``, ``column``, ``colors``, ``color``)."""
+        """A style from a catalogue ``[style]`` table (kind, column, colors, color)."""
         kind = hints.get("kind", "single")
         colors = hints.get("colors") or {}
         cats = tuple(Category(value=v, color=c) for v, c in colors.items())
