@@ -43,25 +43,34 @@ PAPERS_MM: dict[str, tuple[float, float]] = {"A4": (210.0, 297.0), "A3": (297.0,
 ORIENTATIONS = ("portrait", "landscape")
 LANGS = ("zh", "en")
 
-#: CJK font families tried in order; the first one matplotlib can find is used for every text.
+#: CJK font families tried in order. TrueType-outline fonts come first: matplotlib embeds fonts in
+#: PDF as TrueType (Type 42) subsets, and a CFF-outline font such as Noto Sans CJK ends up in a
+#: TrueType slot (FontFile2), which poppler flags and strict viewers may reject (matplotlib issue
+#: #20870). Noto Sans CJK is still used, with ``CJKFont.outlines == "cff"``, when nothing else is
+#: installed.
 CJK_FAMILIES = (
-    "Noto Sans CJK SC",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "Droid Sans Fallback",
     "Noto Sans SC",
+    "Noto Sans CJK SC",
     "Source Han Sans SC",
     "Source Han Sans CN",
-    "WenQuanYi Zen Hei",
 )
 #: Where common packages install those fonts (registered with matplotlib if its cache predates them).
 CJK_FONT_FILES = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
     "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
 )
 FONT_INSTALL_HINT = (
-    "install a CJK font, e.g. on Debian/Ubuntu `sudo apt-get install fonts-noto-cjk` "
-    "(see the README), or pass font_path= a .ttf/.otf/.ttc file with Chinese glyphs"
+    "install a CJK font, e.g. on Debian/Ubuntu `sudo apt-get install fonts-wqy-microhei` "
+    "(TrueType outlines, embedded cleanly in PDF; `fonts-noto-cjk` also works), see the README, "
+    "or pass font_path= a .ttf/.ttc file with Chinese glyphs"
 )
 _CHECK_GLYPHS = "西湖区街道规划"
 
@@ -198,16 +207,22 @@ class PageSpec:
 
 @dataclass(frozen=True)
 class CJKFont:
-    """The font every text on a page is set in."""
+    """The font every text on a page is set in.
+
+    ``outlines`` is ``"truetype"`` or ``"cff"``; ``bold`` says whether the family has a bold face
+    (titles are emboldened with a thin outline stroke when it has not).
+    """
 
     family: str
     path: str
+    outlines: str = "truetype"
+    bold: bool = False
 
 
 _FONT_CACHE: dict[str | None, CJKFont] = {}
 
 
-def _has_glyphs(path: str, family: str | None = None) -> bool:
+def _has_glyphs(path: str) -> bool:
     from matplotlib.ft2font import FT2Font
 
     try:
@@ -218,8 +233,32 @@ def _has_glyphs(path: str, family: str | None = None) -> bool:
     return all(ord(ch) in charmap for ch in _CHECK_GLYPHS)
 
 
+def font_outlines(path: str) -> str:
+    """``"cff"`` for PostScript-outline (CFF/CFF2) OpenType fonts, else ``"truetype"``."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(path, fontNumber=0, lazy=True) as font:
+        return "cff" if ("CFF " in font or "CFF2" in font) else "truetype"
+
+
+def _has_bold(family: str) -> bool:
+    from matplotlib import font_manager as fm
+
+    return any(
+        f.name == family and (f.weight in ("bold", "heavy", "black") or
+                              (isinstance(f.weight, int) and f.weight >= 600))
+        for f in fm.fontManager.ttflist
+    )
+
+
+def _make_font(family: str, path: str) -> CJKFont:
+    return CJKFont(family=family, path=path, outlines=font_outlines(path), bold=_has_bold(family))
+
+
 def find_cjk_font(font_path: str | Path | None = None) -> CJKFont:
     """Find (and register with matplotlib) a font that has Chinese glyphs.
+
+    TrueType-outline families are preferred (see :data:`CJK_FAMILIES`).
 
     Parameters
     ----------
@@ -241,27 +280,31 @@ def find_cjk_font(font_path: str | Path | None = None) -> CJKFont:
         if not path.is_file():
             msg = f"font_path should be an existing font file, got {str(path)!r}"
             raise MissingFontError(msg)
-        fm.fontManager.addfont(str(path))
-        family = fm.FontProperties(fname=str(path)).get_name()
         if not _has_glyphs(str(path)):
-            msg = f"font {str(path)!r} ({family}) has no Chinese glyphs; {FONT_INSTALL_HINT}"
+            msg = f"font {str(path)!r} has no Chinese glyphs; {FONT_INSTALL_HINT}"
             raise MissingFontError(msg)
-        found = CJKFont(family=family, path=str(path))
+        fm.fontManager.addfont(str(path))
+        found = _make_font(fm.FontProperties(fname=str(path)).get_name(), str(path))
         _FONT_CACHE[key] = found
         return found
 
     def lookup() -> CJKFont | None:
+        fallback = None
         for family in CJK_FAMILIES:
             try:
                 path = fm.findfont(fm.FontProperties(family=family), fallback_to_default=False)
             except ValueError:
                 continue
-            if _has_glyphs(path):
-                return CJKFont(family=family, path=path)
-        return None
+            if not _has_glyphs(path):
+                continue
+            font = _make_font(family, path)
+            if font.outlines == "truetype":
+                return font
+            fallback = fallback or font
+        return fallback
 
     found = lookup()
-    if found is None:
+    if found is None or found.outlines != "truetype":
         # matplotlib's font cache may predate the font package: register known files and retry.
         for candidate in CJK_FONT_FILES:
             if Path(candidate).is_file():
@@ -272,6 +315,15 @@ def find_cjk_font(font_path: str | Path | None = None) -> CJKFont:
         raise MissingFontError(msg)
     _FONT_CACHE[key] = found
     return found
+
+
+def bold(font: CJKFont, color: str = "black", *, size: float = 10.0) -> dict[str, Any]:
+    """Text keyword arguments for bold text of ``size`` pt: the bold face, or a thin outline."""
+    if font.bold:
+        return {"fontweight": "bold"}
+    import matplotlib.patheffects as pe
+
+    return {"path_effects": [pe.withStroke(linewidth=max(0.15, size * 0.03), foreground=color)]}
 
 
 #: rcParams a page must be drawn and saved with: embedded TrueType (Type 42) subsets in PDF/PS,
@@ -298,11 +350,10 @@ class LegendEntry:
 
     label: str
     kind: GeomKind
-    facecolor: str | None = None
-    edgecolor: str | None = None
+    facecolor: Any = None
+    edgecolor: Any = None
     linewidth: float = 0.8
-    linestyle: str = "-"
-    alpha: float = 1.0
+    linestyle: Any = "-"
     marker: str = "o"
 
 
@@ -321,7 +372,8 @@ class MapLayer:
     facecolors: np.ndarray | None
     edgecolors: np.ndarray | None
     linewidth: float = 0.8
-    linestyle: str = "-"
+    linewidths: np.ndarray | None = None
+    linestyle: Any = "-"
     marker: str = "o"
     marker_size: float = 18.0
     legend: list[LegendEntry] = field(default_factory=list)
@@ -437,7 +489,7 @@ def draw_layer(ax: Axes, layer: MapLayer) -> None:
             paths,
             facecolors=layer.facecolors if layer.facecolors is not None else "none",
             edgecolors=layer.edgecolors if layer.edgecolors is not None else "none",
-            linewidths=layer.linewidth,
+            linewidths=layer.linewidths if layer.linewidths is not None else layer.linewidth,
             linestyles=layer.linestyle,
             zorder=layer.zorder,
         )
@@ -451,7 +503,7 @@ def draw_layer(ax: Axes, layer: MapLayer) -> None:
         coll = LineCollection(
             segments,
             colors=colors[owner] if colors is not None else "black",
-            linewidths=layer.linewidth,
+            linewidths=layer.linewidths[owner] if layer.linewidths is not None else layer.linewidth,
             linestyles=layer.linestyle,
             capstyle="round",
             joinstyle="round",
@@ -463,70 +515,153 @@ def draw_layer(ax: Axes, layer: MapLayer) -> None:
         coords, owner = point_coords(geoms)
         if len(coords) == 0:
             return
-        face = layer.facecolors[owner] if layer.facecolors is not None else "none"
-        edge = layer.edgecolors[owner] if layer.edgecolors is not None else "none"
         ax.scatter(
             coords[:, 0],
             coords[:, 1],
             s=layer.marker_size,
             marker=layer.marker,
-            c=face if not isinstance(face, str) else None,
-            facecolors=face if isinstance(face, str) else None,
-            edgecolors=edge,
-            linewidths=max(layer.linewidth * 0.6, 0.3),
+            facecolors=layer.facecolors[owner] if layer.facecolors is not None else "none",
+            edgecolors=layer.edgecolors[owner] if layer.edgecolors is not None else "none",
+            linewidths=max(layer.linewidth * 0.8, 0.3),
             zorder=layer.zorder,
             rasterized=layer.rasterized,
         )
 
 
 # --------------------------------------------------------------------------------------------
-# Preset adapter
+# Preset adapter: planatlas.maps (the one style source) -> MapLayer
 # --------------------------------------------------------------------------------------------
 
-#: Set by planatlas.maps (issue 5) or injected by tests: callable(preset, frames, lang) ->
-#: list[MapLayer]. Kept as one function so the style source stays in planatlas.maps.
-LayerResolver = Callable[[Any, Mapping[str, "gpd.GeoDataFrame"], str], list[MapLayer]]
+#: Leaflet sizes are screen pixels; on paper a pixel is drawn as this many points.
+PX_TO_PT = 0.6
 
 
-def resolve_layers(
-    preset: Any, frames: Mapping[str, gpd.GeoDataFrame], lang: str
-) -> list[MapLayer]:
-    """Turn a preset and its layer frames into drawable layers (styles from the preset)."""
-    if isinstance(preset, StaticPreset):
-        return preset.resolve(frames, lang)
-    return _resolve_maps_preset(preset, frames, lang)
+def _dash(dash: str | None, width_px: float) -> Any:
+    """Leaflet ``dashArray`` ("8 4", px) -> matplotlib dash tuple (scaled by the line width)."""
+    if not dash:
+        return "-"
+    try:
+        values = [float(v) for v in re.split(r"[ ,]+", dash.strip()) if v]
+    except ValueError:
+        return "--"
+    if not values:
+        return "-"
+    scale = max(width_px, 0.1)
+    return (0, tuple(v / scale for v in values))
 
 
-def _resolve_maps_preset(
-    preset: Any, frames: Mapping[str, gpd.GeoDataFrame], lang: str
-) -> list[MapLayer]:
-    msg = f"cannot draw preset {preset!r}: not a planatlas.maps preset"
-    raise TypeError(msg)
+def _mpl_kind(symbol: str) -> GeomKind:
+    return {"fill": "polygon", "line": "line", "point": "point"}.get(symbol, "polygon")  # type: ignore[return-value]
 
 
-@dataclass(frozen=True)
-class StaticPreset:
-    """A minimal preset for tests and scaffolding: a title and resolver; real ones live in maps."""
+def map_layer(prepared: Any, lang: str, *, label_priority: int = 0, label: bool = True) -> MapLayer:
+    """One :class:`planatlas.maps.PreparedLayer` as a drawable :class:`MapLayer`.
 
-    name: str
-    title: Mapping[str, str]
-    resolver: LayerResolver
-    subtitle: Mapping[str, str] = field(default_factory=dict)
+    Colours, widths, opacity, dashes and legend rows all come from the prepared layer's
+    ``ResolvedStyle``; only the pixel-to-point conversion for paper happens here.
+    """
+    pl = prepared.layer
+    rs = prepared.resolved
+    st = rs.style
+    frame = to_metric(prepared.frame, name=pl.layer)
+    n = len(frame)
+    kind = _mpl_kind(rs.symbol)
+    colors = rs.feature_colors(frame) if n else []
+    widths_px = np.asarray(rs.feature_widths(frame) if n else [], dtype=float)
+    face = edge = None
+    if kind == "line":
+        edge = rgba_array(colors, n, alpha=st.opacity)
+    else:
+        if st.fill:
+            face = rgba_array(colors, n, alpha=st.fill_opacity)
+        if st.stroke:
+            edge = (
+                rgba_array(st.stroke_color, n, alpha=st.opacity)
+                if st.stroke_color
+                else rgba_array(colors, n, alpha=st.opacity)
+            )
+    legend: list[LegendEntry] = []
+    if pl.legend:
+        for e in rs.legend(lang, title=pl.title):
+            ekind = _mpl_kind(e.symbol)
+            legend.append(
+                LegendEntry(
+                    label=e.label_in(lang),
+                    kind=ekind,
+                    facecolor=(_with_alpha(e.color, e.fill_opacity) if e.fill_opacity > 0 else None)
+                    if ekind != "line" else None,
+                    edgecolor=(e.stroke_color or e.color) if st.stroke or ekind == "line" else None,
+                    linewidth=max(e.weight * PX_TO_PT, 0.3),
+                    linestyle=_dash(e.dash, e.weight),
+                )
+            )
+    label_column = prepared.label_column(lang) if label else None
+    width_px = float(np.median(widths_px)) if n else st.weight
+    return MapLayer(
+        name=pl.id,
+        title=pl.title_in(lang),
+        frame=frame,
+        kind=kind,
+        facecolors=face,
+        edgecolors=edge,
+        linewidth=max(width_px * PX_TO_PT, 0.2),
+        linewidths=widths_px * PX_TO_PT if n and np.ptp(widths_px) > 0 else None,
+        linestyle=_dash(st.dash, width_px),
+        marker_size=(2 * st.radius * PX_TO_PT) ** 2,
+        legend=legend,
+        label_column=label_column,
+        label_priority=label_priority,
+        rasterized=n > 20000,
+    )
 
-    def resolve(self, frames: Mapping[str, gpd.GeoDataFrame], lang: str) -> list[MapLayer]:
-        return self.resolver(self, frames, lang)
+
+def _with_alpha(color: str, alpha: float) -> tuple[float, float, float, float]:
+    from matplotlib.colors import to_rgba
+
+    r, g, b, _ = to_rgba(color)
+    return (r, g, b, alpha)
 
 
-def preset_text(preset: Any, attr: str, lang: str) -> str:
-    """A preset's title/subtitle in ``lang`` whatever its shape (mapping, object or string)."""
-    value = getattr(preset, attr, None)
-    if value is None and isinstance(preset, Mapping):
-        value = preset.get(attr)
-    if callable(value):
-        value = value(lang)
-    if isinstance(value, Mapping):
-        return str(value.get(lang) or value.get("zh") or next(iter(value.values()), ""))
-    return "" if value is None else str(value)
+def resolve_layers(prepared: Sequence[Any], lang: str) -> list[MapLayer]:
+    """Drawable layers of a prepared preset, bottom to top, hidden-by-default layers left out.
+
+    Labels: layers the preset labels on the map first, then point layers (placed only where
+    there is room); polygons and lines without ``labels_on_map`` are explained by the legend.
+    """
+    out = []
+    for z, p in enumerate(prepared):
+        pl = p.layer
+        if not pl.show:
+            continue
+        is_point = _mpl_kind(p.resolved.symbol) == "point"
+        label = pl.interactive and (pl.labels_on_map or (is_point and len(p.frame) <= 80))
+        priority = 2 if pl.labels_on_map else 1
+        layer = map_layer(p, lang, label_priority=priority, label=label)
+        layer.zorder = 1 + z
+        out.append(layer)
+    return out
+
+
+def prepare(preset: Any, frames: Mapping[str, Any], *, params: Mapping[str, Any] | None = None) -> list[Any]:
+    """Prepare a preset's catalogue frames with :func:`planatlas.maps.prepare_preset`."""
+    from planatlas.maps import prepare_preset
+
+    return prepare_preset(preset, frames, params=params)
+
+
+def preset_extent(preset: Any, prepared: Sequence[Any]) -> np.ndarray | None:
+    """Metric bounds of the layers that frame the preset (``preset.extent``), or None."""
+    from planatlas.maps import prepared_bounds
+
+    bounds = prepared_bounds(list(prepared), tuple(getattr(preset, "extent", ()) or ()))
+    if bounds is None:
+        return None
+    from pyproj import Transformer
+
+    tr = Transformer.from_crs("EPSG:4490", METRIC_CRS, always_xy=True)
+    xs, ys = tr.transform([bounds[0], bounds[2], bounds[0], bounds[2]],
+                          [bounds[1], bounds[1], bounds[3], bounds[3]])
+    return np.array([min(xs), min(ys), max(xs), max(ys)])
 
 
 # --------------------------------------------------------------------------------------------
@@ -639,7 +774,13 @@ def precision_notes(layers: Sequence[MapLayer], lang: str) -> list[str]:
     for cls in ("schematic", "street", "approximate"):
         if cls in counts:
             titles = sep.join(counts[cls])
-            notes.append(texts[cls].format(layers=titles))
+            if cls == "schematic":
+                from planatlas.maps import schematic_note
+
+                note = schematic_note(lang).rstrip("。.")
+                notes.append(f"{note}（{titles}）" if lang == "zh" else f"{note} ({titles})")
+            else:
+                notes.append(texts[cls].format(layers=titles))
     return notes
 
 
@@ -841,9 +982,9 @@ def draw_north_arrow(ax: Axes, font: CJKFont, *, lang: str, fontsize: float) -> 
         ha="center",
         va="bottom",
         fontsize=fontsize,
-        fontweight="bold",
         fontfamily=font.family,
         zorder=22,
+        **bold(font, size=fontsize),
     )
     from matplotlib.transforms import Bbox as _Bbox
 
@@ -982,8 +1123,8 @@ def draw_legend(ax: Axes, layers: Sequence[MapLayer], font: CJKFont, *, fontsize
         if widest <= col_w_pt or size <= 5:
             break
         size *= 0.9
-    ax.text(0, 1, title, ha="left", va="top", fontsize=size * 1.1, fontweight="bold",
-            fontfamily=font.family)
+    ax.text(0, 1, title, ha="left", va="top", fontsize=size * 1.1, fontfamily=font.family,
+            **bold(font, size=size * 1.1))
     col_w = 1 / ncols
     sw = size * 1.9 * px_per_pt / box.width  # swatch width
     sh = size * 0.9 * px_per_pt / box.height
@@ -992,22 +1133,20 @@ def draw_legend(ax: Axes, layers: Sequence[MapLayer], font: CJKFont, *, fontsize
         x = col * col_w
         y = 1 - title_h - (r + 0.5) * row_h
         if entry is None:
-            ax.text(x, y, label, ha="left", va="center", fontsize=size, fontweight="bold",
-                    fontfamily=font.family)
+            ax.text(x, y, label, ha="left", va="center", fontsize=size, fontfamily=font.family,
+                    **bold(font, "#222222", size=size), color="#222222")
             continue
         if entry.kind == "polygon":
             ax.add_patch(Rectangle((x, y - sh / 2), sw, sh, facecolor=entry.facecolor or "none",
                                    edgecolor=entry.edgecolor or "none", linewidth=entry.linewidth,
-                                   linestyle=entry.linestyle, alpha=entry.alpha))
+                                   linestyle=entry.linestyle))
         elif entry.kind == "line":
             ax.add_line(Line2D([x, x + sw], [y, y], color=entry.edgecolor or entry.facecolor,
-                               linewidth=entry.linewidth, linestyle=entry.linestyle,
-                               alpha=entry.alpha))
+                               linewidth=entry.linewidth, linestyle=entry.linestyle))
         else:
             ax.add_line(Line2D([x + sw / 2], [y], marker=entry.marker, markersize=size * 0.8,
                                markerfacecolor=entry.facecolor or "none",
-                               markeredgecolor=entry.edgecolor or "none", linestyle="none",
-                               alpha=entry.alpha))
+                               markeredgecolor=entry.edgecolor or "none", linestyle="none"))
         ax.text(x + sw * 1.35, y, label, ha="left", va="center", fontsize=size,
                 fontfamily=font.family)
 
@@ -1175,7 +1314,7 @@ def _draw_map_axes(
 
 def _draw_title(page: _Page, title: str, subtitle: str, *, right: str = "") -> None:
     m = 10.0 * page.s
-    page.text(m, m, title, size=17, fontweight="bold")
+    page.text(m, m, title, size=17, **bold(page.font, size=17 * page.s))
     if subtitle:
         page.text(m, m + 9.5 * page.s, subtitle, size=9.5, color="#333333")
     if right:
@@ -1209,8 +1348,9 @@ def _draw_notes(page: _Page, box: tuple[float, float, float, float], layers: Seq
 
 def render_map(
     preset: Any,
-    frames: Mapping[str, gpd.GeoDataFrame],
+    frames: Mapping[str, Any],
     *,
+    params: Mapping[str, Any] | None = None,
     page: PageSpec | None = None,
     districts: gpd.GeoDataFrame | None = None,
     district_label: str | None = "name",
@@ -1223,13 +1363,15 @@ def render_map(
     Parameters
     ----------
     preset
-        A map preset from :mod:`planatlas.maps.presets` (or a :class:`StaticPreset`).
+        A :class:`planatlas.maps.Preset` (``get_preset(name)``).
     frames
-        The preset's layers by catalogue name, in any CRS (the atlas stores EPSG:4490).
+        The catalogue layers the preset needs (``planatlas.maps.load_frames``), EPSG:4490.
+    params
+        Preset parameters (e.g. the Jiuwang ``phase``); defaults per the preset.
     page
         Paper, orientation, dpi, language; A4 portrait 300 dpi in Chinese by default.
     districts
-        District outlines for the locator inset (skipped when ``None`` or ``page.inset`` is off).
+        District outlines for the locator inset; ``frames["districts"]`` when ``None``.
     title, subtitle
         Override the preset's title and its plan subtitle.
     font_path
@@ -1244,15 +1386,22 @@ def render_map(
 
     spec = page or PageSpec()
     font = find_cjk_font(font_path)
+    prepared = prepare(preset, frames, params=params)
+    if districts is None:
+        districts = frames.get("districts")
     with matplotlib.rc_context(page_rc(font)):
-        layers = resolve_layers(preset, frames, spec.lang)
+        layers = resolve_layers(prepared, spec.lang)
         fig = _new_figure(spec)
         pg = _Page(fig, spec, font)
-        show_inset = spec.inset and districts is not None and len(districts) > 0
+        show_inset = spec.inset and districts is not None and len(districts) > 1
         lay = _layout(spec, inset=show_inset)
-        _draw_title(pg, title or preset_text(preset, "title", spec.lang),
-                    subtitle if subtitle is not None else preset_text(preset, "subtitle", spec.lang))
-        _ax, extent = _draw_map_axes(pg, lay.map, layers, _data_bounds(layers), labels=spec.labels)
+        _draw_title(pg, title or preset.title_in(spec.lang),
+                    subtitle if subtitle is not None else preset.subtitle_in(spec.lang),
+                    right=_params_text(preset, params, spec.lang))
+        bounds = preset_extent(preset, prepared)
+        if bounds is None:
+            bounds = _data_bounds(layers)
+        _ax, extent = _draw_map_axes(pg, lay.map, layers, bounds, labels=spec.labels)
         legend_ax = pg.axes(*lay.legend)
         draw_legend(legend_ax, layers, font, fontsize=7.0 * pg.s, title=_TEXT[spec.lang]["legend"])
         if show_inset and lay.inset is not None:
@@ -1262,7 +1411,24 @@ def render_map(
                        fontsize=6.5 * pg.s, title=_TEXT[spec.lang]["inset"])
         _draw_notes(pg, lay.notes, layers)
     fig.planatlas_rc = page_rc(font)  # type: ignore[attr-defined]
+    fig.planatlas_meta = {  # type: ignore[attr-defined]
+        "title": title or preset.title_in(spec.lang),
+        "subject": subtitle if subtitle is not None else preset.subtitle_in(spec.lang),
+        "keywords": f"planatlas; {preset.name}; EPSG:4548",
+    }
     return fig
+
+
+def _params_text(preset: Any, params: Mapping[str, Any] | None, lang: str) -> str:
+    """'Construction phase: 2021–22' for presets with parameters, else ''."""
+    if not getattr(preset, "parameters", ()):
+        return ""
+    values = preset.params_with_defaults(params)
+    sep = "：" if lang == "zh" else ": "
+    return "  ".join(
+        f"{p.title.get(lang) or p.name}{sep}{p.choice(values[p.name]).label_in(lang)}"
+        for p in preset.parameters
+    )
 
 
 @dataclass(frozen=True)
@@ -1279,34 +1445,40 @@ def series_units(
     frame: gpd.GeoDataFrame,
     *,
     key: str,
+    lang: str = "zh",
     name_column: str = "name",
-    text_fields: Mapping[str, str] | None = None,
+    text_fields: Sequence[str] | None = None,
+    field_titles: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[SeriesUnit]:
     """Pages of a series from a streets/zones frame: one unit per feature, in key order.
 
-    ``text_fields`` maps column -> heading for the guidance text beside the map; by default every
-    text column other than the key, name, geometry and provenance columns.
+    ``text_fields`` are the columns printed beside the map (each under its field title); by
+    default every text column other than the key, names, geometry and provenance columns.
     """
+    from planatlas.maps import field_title
+
     metric = to_metric(frame, name="series")
     if key not in metric.columns:
         msg = f"series key column {key!r} is not in the layer; columns: {list(metric.columns)}"
         raise ValueError(msg)
     if text_fields is None:
-        skip = {key, name_column, metric.geometry.name, *PROVENANCE_COLUMNS}
-        text_fields = {
-            c: c
-            for c in metric.columns
+        skip = {key, name_column, f"{name_column}_en", metric.geometry.name, *PROVENANCE_COLUMNS}
+        text_fields = [
+            c for c in metric.columns
             if c not in skip and (metric[c].dtype == object or str(metric[c].dtype).startswith("str"))
-        }
+        ]
+    name_col = f"{name_column}_en" if lang == "en" and f"{name_column}_en" in metric.columns else name_column
     units = []
     for _, row in metric.sort_values(key).iterrows():
         paragraphs = []
-        for col, heading in text_fields.items():
+        for col in text_fields:
             value = row.get(col)
-            if value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == "":
+            if value is None or (isinstance(value, float) and math.isnan(value)):
                 continue
-            paragraphs.append((heading, str(value).strip()))
-        name = row.get(name_column) if name_column in metric.columns else None
+            if str(value).strip() == "":
+                continue
+            paragraphs.append((field_title(col, lang, field_titles), str(value).strip()))
+        name = row.get(name_col) if name_col in metric.columns else None
         units.append(SeriesUnit(key=str(row[key]), name=str(name or row[key]),
                                 geometry=row.geometry, paragraphs=tuple(paragraphs)))
     return units
@@ -1324,11 +1496,13 @@ def render_series_page(
     subtitle: str,
 ) -> Figure:
     """One series page: the map zoomed to ``unit`` and its guidance text beside it."""
+    import shapely
+
     fig = _new_figure(page)
     pg = _Page(fig, page, font)
     t = _TEXT[page.lang]
     lay = _layout(page, side_text=True, inset=False)
-    preset_title = preset_text(preset, "title", page.lang)
+    preset_title = preset.title_in(page.lang)
     _draw_title(pg, unit.name, f"{preset_title} · {subtitle}" if subtitle else preset_title,
                 right=t["page"].format(n=number, total=total))
     bounds = np.array(unit.geometry.bounds)
@@ -1337,42 +1511,49 @@ def render_series_page(
     draw_legend(legend_ax, layers, font, fontsize=6.5 * pg.s, title=t["legend"])
     assert lay.side is not None
     x, y, w, h = lay.side
-    pg.text(x, y, t["guidance"], size=10, fontweight="bold")
+    pg.text(x, y, t["guidance"], size=10, **bold(font, size=10 * pg.s))
     y += 7 * pg.s
-    body = "\n".join(f"{head}\n{text}" if head else text for head, text in unit.paragraphs)
+    body = "\n".join(f"【{head}】{text}" if head else text for head, text in unit.paragraphs)
     body = body or t["no_guidance"]
     width_pt = w / 25.4 * 72 / pg.s
     lines, size, _ = fit_text(body, width_pt=width_pt, height_pt=(h - 7 * pg.s) / 25.4 * 72 / pg.s,
                               fontsize=8.5, min_fontsize=5.0)
     pg.lines(x, y, lines, size=size, leading=1.45, color="#222222")
+    # The notes cite only what lies on this page's unit.
+    shapely.prepare(unit.geometry)
     focus_layers = [
-        replace(ly, frame=ly.frame[ly.frame.intersects(unit.geometry)]) for ly in layers
+        replace(ly, frame=ly.frame[shapely.intersects(ly.frame.geometry.values, unit.geometry)])
+        for ly in layers
     ]
     _draw_notes(pg, lay.notes, focus_layers)
     fig.planatlas_rc = page_rc(font)  # type: ignore[attr-defined]
+    fig.planatlas_meta = {"title": f"{unit.name} — {preset_title}", "subject": subtitle}  # type: ignore[attr-defined]
     return fig
 
 
 def render_series(
     preset: Any,
-    frames: Mapping[str, gpd.GeoDataFrame],
+    frames: Mapping[str, Any],
     units: Sequence[SeriesUnit],
     *,
+    params: Mapping[str, Any] | None = None,
     page: PageSpec | None = None,
     subtitle: str | None = None,
     font_path: str | Path | None = None,
 ) -> Iterator[Figure]:
     """Yield one page per unit (street or zone), each zoomed to it with its guidance beside it.
 
-    Pages are generated lazily so a long series never holds every figure in memory.
+    Pages are generated lazily so a long series never holds every figure in memory; the preset's
+    layers are prepared and styled once for the whole series.
     """
     import matplotlib
 
     spec = page or PageSpec(orientation="landscape")
     font = find_cjk_font(font_path)
+    prepared = prepare(preset, frames, params=params)
     with matplotlib.rc_context(page_rc(font)):
-        layers = resolve_layers(preset, frames, spec.lang)
-    sub = subtitle if subtitle is not None else preset_text(preset, "subtitle", spec.lang)
+        layers = resolve_layers(prepared, spec.lang)
+    sub = subtitle if subtitle is not None else preset.subtitle_in(spec.lang)
     for i, unit in enumerate(units, start=1):
         with matplotlib.rc_context(page_rc(font)):
             yield render_series_page(preset, layers, unit, page=spec, font=font, number=i,
