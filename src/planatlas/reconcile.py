@@ -166,9 +166,7 @@ def _row(
     }
 
 
-def _plan_self_checks(
-    per_year: dict[int, dict[str, float | None]], total: dict[str, float | None]
-) -> list[str]:
+def _plan_self_checks(per_year: dict[int, dict[str, float | None]], total: dict[str, float | None]) -> list[str]:
     """Where the yearly figures do not add up to the stated three-year figure."""
     notes = []
     for measure, _, _, unit, label in _MEASURES:

@@ -68,9 +68,7 @@ def _axis_lookup(
     return lines, precision, problems
 
 
-def _crossing(
-    road: shapely.LineString, other: shapely.LineString
-) -> tuple[shapely.Point | None, str | None]:
+def _crossing(road: shapely.LineString, other: shapely.LineString) -> tuple[shapely.Point | None, str | None]:
     """The single point where ``road`` meets ``other``; else ``None`` and why not."""
     inter = road.intersection(other)
     if inter.is_empty:
@@ -416,7 +414,9 @@ def derive_jiuwang_areas(
             how = f"Band {2 * float(rule['half_width_m']):.0f} m wide along {road}, inside the boundary."
         elif kind == "river_band":
             if river is None:
-                problems.append(Problem("rule 'river_band' needs params.river", layer=spec.name, feature=key, field="params"))
+                problems.append(
+                    Problem("rule 'river_band' needs params.river", layer=spec.name, feature=key, field="params")
+                )
                 continue
             geom = _band(river, float(rule["half_width_m"]), boundary)
             how = f"Band {2 * float(rule['half_width_m']):.0f} m wide along the river line {params['river']}, inside the boundary."
@@ -424,7 +424,14 @@ def derive_jiuwang_areas(
             road = rule["road"]
             pieces = list(split_geometry(boundary, lines[road]).geoms)
             if len(pieces) < 2:
-                problems.append(Problem(f"road {road!r} does not cross the boundary; cannot split", layer=spec.name, feature=key, field="params"))
+                problems.append(
+                    Problem(
+                        f"road {road!r} does not cross the boundary; cannot split",
+                        layer=spec.name,
+                        feature=key,
+                        field="params",
+                    )
+                )
                 continue
             pieces.sort(key=lambda g: g.centroid.y)
             geom = pieces[-1] if rule.get("side") == "north" else pieces[0]
@@ -434,7 +441,9 @@ def derive_jiuwang_areas(
             problems.append(Problem(f"unknown rule {kind!r}", layer=spec.name, feature=key, field="params"))
             continue
         if geom.is_empty:
-            problems.append(Problem(f"rule {kind!r} gives an empty area", layer=spec.name, feature=key, field="geometry"))
+            problems.append(
+                Problem(f"rule {kind!r} gives an empty area", layer=spec.name, feature=key, field="geometry")
+            )
             continue
         inputs = [precision[n] for n in used]
         if kind == "river_band":
@@ -468,6 +477,8 @@ def place_jiuwang_projects(
     """
     spec = ctx.spec
     table_path = params.get("projects") or (spec.joins[0].table if spec.joins else None)
+    if not table_path:
+        raise ValidationError([Problem("place_jiuwang_projects needs a 'projects' table", layer=spec.name)])
     table = _read_plan_table(ctx, table_path)
     areas_layer = params.get("areas_layer", "jiuwang_areas")
     areas = ctx.layer(areas_layer)
@@ -480,13 +491,26 @@ def place_jiuwang_projects(
         keys = sorted(group[spec.key].astype(str))
         if area not in polygons:
             problems += [
-                Problem(f"area {area!r} is not in layer {areas_layer!r}", file=table_path, layer=spec.name, feature=k, field="placed_in")
+                Problem(
+                    f"area {area!r} is not in layer {areas_layer!r}",
+                    file=table_path,
+                    layer=spec.name,
+                    feature=k,
+                    field="placed_in",
+                )
                 for k in keys
             ]
             continue
         points = spread_points(polygons[area], len(keys), inset_m=float(params.get("inset_m", 150.0)))
         if len(points) < len(keys):
-            problems.append(Problem(f"area {area!r} has no room for {len(keys)} markers", file=table_path, layer=spec.name, field="placed_in"))
+            problems.append(
+                Problem(
+                    f"area {area!r} has no room for {len(keys)} markers",
+                    file=table_path,
+                    layer=spec.name,
+                    field="placed_in",
+                )
+            )
             continue
         for k, pt in zip(keys, points, strict=True):
             rows.append(
