@@ -20,7 +20,8 @@ Semantics (identical on every backend; :mod:`planatlas.store.postgis` pushes the
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -32,12 +33,16 @@ from numpy.typing import NDArray
 from planatlas.crs import METRIC_CRS
 
 __all__ = [
+    "QUERY_KINDS",
     "ProximityIndex",
+    "QueryRequest",
+    "QueryResult",
     "coverage",
     "inside",
     "intersects",
     "nearest",
     "parse_distance",
+    "run_query",
     "summarize",
     "to_metric",
     "within_distance",
@@ -733,3 +738,151 @@ def coverage(
         out["total"] = out["total"].astype(np.int64)
         out["within"] = out["within"].astype(np.int64)
     return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Running a query against a store (the edge: the only code here that reads)
+# --------------------------------------------------------------------------------------------------
+
+QUERY_KINDS = ("within", "nearest", "inside", "intersects", "summarize", "coverage")
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    """One query in the terms of the atlas catalogue.
+
+    ``layer`` is searched; ``of`` is the reference layer (within, nearest, coverage) or the zone layer
+    (inside, intersects, summarize); ``where`` selects features of ``of`` by equality; ``by`` is the
+    zone layer of ``coverage`` (``zone_where`` selects its zones); ``value`` is summed by
+    ``summarize`` or weights ``coverage``.
+    """
+
+    kind: str
+    layer: str
+    of: str
+    where: Mapping[str, Any] = field(default_factory=dict)
+    distance: str | float | None = None
+    by: str | None = None
+    zone_where: Mapping[str, Any] = field(default_factory=dict)
+    value: str | None = None
+    pairs: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in QUERY_KINDS:
+            msg = f"query kind should be one of {QUERY_KINDS}, got {self.kind!r}"
+            raise ValueError(msg)
+        if self.kind in ("within", "coverage") and self.distance is None:
+            msg = f"a '{self.kind}' query needs a distance (e.g. '1km')"
+            raise ValueError(msg)
+        if self.distance is not None:
+            parse_distance(self.distance)
+        if self.kind == "coverage" and not self.by:
+            msg = "a 'coverage' query needs the zone layer it reports by (e.g. by='streets')"
+            raise ValueError(msg)
+
+
+@dataclass
+class QueryResult:
+    """The answer: ``frame`` (same columns on every backend), the selected reference/zone features
+    (EPSG:4490, for maps), and which backend answered."""
+
+    request: QueryRequest
+    frame: pd.DataFrame
+    reference: gpd.GeoDataFrame
+    backend: str
+
+
+def run_query(store: Any, request: QueryRequest, *, cache: dict[Any, ProximityIndex] | None = None) -> QueryResult:
+    """Answer ``request`` from ``store``: pushed down to SQL on PostGIS, the pure functions otherwise.
+
+    ``cache`` (any dict) keeps :class:`ProximityIndex` objects between calls on the embedded store.
+    """
+    from planatlas.errors import LayerNotFoundError
+
+    rq = request
+    reference = store.read(rq.of, where=dict(rq.where) or None)
+    if not isinstance(reference, gpd.GeoDataFrame):
+        msg = f"layer {rq.of!r} has no geometry to query against"
+        raise LayerNotFoundError(msg)
+    if rq.where and not len(reference):
+        shown = ", ".join(f"{k}={v}" for k, v in rq.where.items())
+        msg = f"no feature of {rq.of!r} matches {shown}"
+        raise LayerNotFoundError(msg)
+    pushdown = getattr(store, "within_distance", None) is not None and hasattr(store, "coverage")
+    where = dict(rq.where) or None
+    if pushdown:
+        if rq.kind == "within":
+            frame = store.within_distance(rq.layer, rq.of, distance=rq.distance, where=where, pairs=rq.pairs)
+        elif rq.kind == "nearest":
+            frame = store.nearest(rq.layer, rq.of, where=where, max_distance=rq.distance)
+        elif rq.kind in ("inside", "intersects"):
+            frame = getattr(store, rq.kind)(rq.layer, rq.of, where=where)
+        elif rq.kind == "summarize":
+            frame = store.summarize(rq.layer, rq.of, value=rq.value, where=where)
+        else:
+            frame = store.coverage(
+                rq.layer,
+                rq.of,
+                rq.by,
+                distance=rq.distance,
+                weight=rq.value,
+                where=where,
+                zone_where=dict(rq.zone_where) or None,
+            )
+        return QueryResult(rq, _in_key_order(frame, store, rq), reference, "postgis")
+
+    target = store.read(rq.layer)
+    if not isinstance(target, gpd.GeoDataFrame):
+        msg = f"layer {rq.layer!r} has no geometry to query"
+        raise LayerNotFoundError(msg)
+    tkey = store.spec(rq.layer).key
+    rkey = store.spec(rq.of).key
+    if rq.kind in ("within", "coverage"):
+        index = None
+        if cache is not None:
+            meta = store.metadata()
+            ident = (repr(store), meta.get("built_at"), rq.layer)
+            index = cache.get(ident)
+            if index is None or len(index) != len(target):
+                index = cache[ident] = ProximityIndex.from_frame(target)
+        if rq.kind == "within":
+            frame = within_distance(
+                target,
+                reference,
+                distance=rq.distance,
+                target_key=tkey,
+                reference_key=rkey,
+                pairs=rq.pairs,
+                index=index,
+            )
+        else:
+            assert rq.by is not None
+            zones = store.read(rq.by, where=dict(rq.zone_where) or None)
+            frame = coverage(
+                target,
+                reference,
+                zones,
+                distance=rq.distance,
+                weight=rq.value,
+                zone_key=store.spec(rq.by).key,
+                target_key=tkey,
+                reference_key=rkey,
+                index=index,
+            )
+    elif rq.kind == "nearest":
+        frame = nearest(target, reference, max_distance=rq.distance, target_key=tkey, reference_key=rkey)
+    elif rq.kind in ("inside", "intersects"):
+        fn = inside if rq.kind == "inside" else intersects
+        frame = fn(target, reference, zone_key=rkey)
+    else:
+        frame = summarize(target, reference, value=rq.value, zone_key=rkey)
+    return QueryResult(rq, _in_key_order(frame, store, rq), reference, "embedded")
+
+
+def _in_key_order(frame: pd.DataFrame, store: Any, rq: QueryRequest) -> pd.DataFrame:
+    """Same row order on every backend: by key in code-point order (within keeps distance order)."""
+    if rq.kind in ("within", "coverage") or not len(frame):
+        return frame
+    key = store.spec(rq.of if rq.kind == "summarize" else rq.layer).key
+    order = np.argsort(np.array([str(k) for k in frame[key]], dtype=object), kind="stable")
+    return frame.iloc[order].reset_index(drop=True)
