@@ -261,6 +261,8 @@ def inline_assets(html: str, *, asset_dirs: Sequence[str | Path] | None = None) 
 
     def script(m: re.Match[str]) -> str:
         ref = m.group(2)
+        if ref.startswith("data:"):
+            return m.group(0)  # already inline
         found = index.find(ref)
         if found is None:
             missing.append(ref)
@@ -273,7 +275,7 @@ def inline_assets(html: str, *, asset_dirs: Sequence[str | Path] | None = None) 
 
     def link(m: re.Match[str]) -> str:
         tag, ref = m.group(0), m.group(1)
-        if not re.search(r"rel=[\"']?stylesheet", tag, re.I):
+        if not re.search(r"rel=[\"']?stylesheet", tag, re.I) or ref.startswith("data:"):
             return tag
         found = index.find(ref)
         if found is None:
@@ -321,23 +323,30 @@ def load_preset_frames(store: Any, preset: Any) -> dict[str, Any]:
     return frames
 
 
-def render_preset(
-    store: Any, preset_name: str, *, page: PageSpec, params: Mapping[str, Any] | None = None
-) -> Figure:
-    """Read a preset's layers from the store and draw its page."""
-    from planatlas.render.static import render_map
-
-    preset = _preset(preset_name)
-    return render_map(preset, load_preset_frames(store, preset), params=params, page=page)
-
-
-def _preset(name: str) -> Any:
+def get_export_preset(name: str) -> Any:
+    """The map preset called ``name``; an unknown name is an :class:`ExportError` listing them."""
     from planatlas.maps import get_preset
 
     try:
         return get_preset(name)
     except KeyError as exc:
         raise ExportError(str(exc.args[0]) if exc.args else str(exc)) from None
+
+
+def render_preset(
+    store: Any,
+    preset_name: str,
+    *,
+    page: PageSpec,
+    params: Mapping[str, Any] | None = None,
+    font_path: str | Path | None = None,
+) -> Figure:
+    """Read a preset's layers from the store and draw its page."""
+    from planatlas.render.static import render_map
+
+    preset = get_export_preset(preset_name)
+    return render_map(preset, load_preset_frames(store, preset), params=params, page=page,
+                      font_path=font_path)
 
 
 def export_preset(
@@ -348,25 +357,40 @@ def export_preset(
     fmt: str | None = None,
     page: PageSpec | None = None,
     params: Mapping[str, Any] | None = None,
+    font_path: str | Path | None = None,
 ) -> Path:
     """Export one preset to ``path`` as PNG, PDF, SVG or self-contained HTML."""
     from planatlas.render.static import PageSpec
 
     fmt = format_of(path, fmt)
     page = page or PageSpec()
+    get_export_preset(preset_name)
     if fmt == "html":
         return write_html(interactive_map(store, preset_name, lang=page.lang, params=params), path)
-    return write_figure(render_preset(store, preset_name, page=page, params=params), path, fmt=fmt)
+    fig = render_preset(store, preset_name, page=page, params=params, font_path=font_path)
+    return write_figure(fig, path, fmt=fmt)
 
 
 def interactive_map(store: Any, preset_name: str, *, lang: str, params: Mapping[str, Any] | None = None) -> Any:
-    """The interactive (folium) map of a preset, with no basemap so it works offline."""
-    try:
-        from planatlas.render import interactive
-    except ImportError as exc:  # pragma: no cover - the module ships with the package
-        msg = "the interactive renderer (planatlas.render.interactive) is not available"
-        raise ExportError(msg) from exc
-    return interactive.export_map(store, preset_name, lang=lang, params=params)
+    """The interactive (folium) map of a preset with no basemap, so the HTML works offline."""
+    from planatlas.maps import load_frames
+    from planatlas.render.interactive import interactive_map as build_map
+
+    preset = get_export_preset(preset_name)
+    frames = load_frames(preset, store)
+    specs = {name: store.spec(name) for name in frames}
+    return build_map(
+        preset,
+        frames,
+        lang=lang,
+        params=params,
+        basemap="none",
+        keys={name: spec.key for name, spec in specs.items()},
+        field_titles={
+            name: {f: fs.title for f, fs in spec.fields.items() if fs.title}
+            for name, spec in specs.items()
+        },
+    )
 
 
 def series_units_for(store: Any, by: str, *, lang: str) -> list[SeriesUnit]:
@@ -393,14 +417,16 @@ def export_series(
     by: str = "streets",
     page: PageSpec | None = None,
     params: Mapping[str, Any] | None = None,
+    font_path: str | Path | None = None,
 ) -> int:
     """Write a map series (one page per street or zone) to one PDF; returns the page count."""
     from planatlas.render.static import PageSpec, render_series
 
+    format_of(path, allowed=("pdf",))
     page = page or PageSpec(orientation="landscape")
-    preset = _preset(preset_name)
+    preset = get_export_preset(preset_name)
     units = series_units_for(store, by, lang=page.lang)
     frames = load_preset_frames(store, preset)
-    figs = render_series(preset, frames, units, params=params, page=page)
+    figs = render_series(preset, frames, units, params=params, page=page, font_path=font_path)
     title = f"{preset.title_in(page.lang)} — {by}"
     return write_pdf_pages(figs, path, metadata={"title": title, "subject": preset.subtitle_in(page.lang)})

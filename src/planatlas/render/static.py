@@ -123,6 +123,10 @@ class MissingFontError(PlanAtlasError, RuntimeError):
     """No font with Chinese glyphs is available, so a page would print tofu boxes."""
 
 
+class PresetDataError(PlanAtlasError, LookupError):
+    """A preset asks for a layer or column the atlas data does not have."""
+
+
 # --------------------------------------------------------------------------------------------
 # Page specification
 # --------------------------------------------------------------------------------------------
@@ -381,6 +385,8 @@ class MapLayer:
     label_priority: int = 0
     rasterized: bool = False
     zorder: float = 1.0
+    #: Legend heading; the title marked "(schematic)" where any drawn feature is.
+    legend_title: str = ""
 
 
 def geom_kind(frame: gpd.GeoDataFrame) -> GeomKind:
@@ -596,10 +602,14 @@ def map_layer(prepared: Any, lang: str, *, label_priority: int = 0, label: bool 
                 )
             )
     label_column = prepared.label_column(lang) if label else None
+    title = pl.title_in(lang)
+    # Same marking as the interactive layer control (planatlas.render.interactive.layer_title).
+    legend_title = title + (("（示意）" if lang == "zh" else " (schematic)") if prepared.schematic else "")
     width_px = float(np.median(widths_px)) if n else st.weight
     return MapLayer(
         name=pl.id,
-        title=pl.title_in(lang),
+        title=title,
+        legend_title=legend_title,
         frame=frame,
         kind=kind,
         facecolors=face,
@@ -646,7 +656,12 @@ def prepare(preset: Any, frames: Mapping[str, Any], *, params: Mapping[str, Any]
     """Prepare a preset's catalogue frames with :func:`planatlas.maps.prepare_preset`."""
     from planatlas.maps import prepare_preset
 
-    return prepare_preset(preset, frames, params=params)
+    try:
+        return prepare_preset(preset, frames, params=params)
+    except (KeyError, TypeError) as exc:
+        reason = exc.args[0] if exc.args else exc
+        msg = f"preset {preset.name!r} does not match the atlas data: {reason}"
+        raise PresetDataError(msg) from exc
 
 
 def preset_extent(preset: Any, prepared: Sequence[Any]) -> np.ndarray | None:
@@ -1105,7 +1120,7 @@ def draw_legend(ax: Axes, layers: Sequence[MapLayer], font: CJKFont, *, fontsize
     for layer in layers:
         if not layer.legend:
             continue
-        rows.append((layer.title, None))
+        rows.append((layer.legend_title or layer.title, None))
         rows.extend((e.label, e) for e in layer.legend)
     if not rows:
         return
