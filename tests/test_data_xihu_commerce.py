@@ -150,6 +150,39 @@ OTHER_ATTRACTIONS = {
     "南昌古玩城", "玛雅乐园", "绳金塔大舞台",
 }
 RED_CULTURE = {"南昌八一起义纪念馆", "新四军军部旧址陈列馆", "陆军博物馆", "东南分局"}
+
+#: 专栏16 (lines 579-589): the 多点支撑 cluster types and the members that are points in these layers
+#: (总部经济集聚区, line 581, names two areas, not points). Line of each type in the seed.
+CLUSTER_16_LINES = {
+    "数字经济产业集聚区": 580, "会展产业集聚区": 582, "特色夜市街区": 583, "专业市场集聚区": 584,
+    "商业综合体": 586, "文化旅游集聚区": 587, "文化创意产业集聚区": 588, "健康养老产业集聚区": 589,
+}
+CLUSTER_16 = {
+    "数字经济产业集聚区": {
+        "“梦想小街”流量经济产业园", "颐高数字文化创意产业园", "元空间数字经济产业园",
+        "VR 数字文化艺术产业园",
+    },
+    "会展产业集聚区": {"红星美凯龙全球家居博览中心", "喜盈门建材家具广场"},
+    "特色夜市街区": {
+        "万寿宫美食街", "绳金塔美食街", "船山路美食街", "中华米粉美食街（绿地井象天地）",
+        "华侨城世纪水岸星空夜市", "绿滋肴不夜城",
+    },
+    "专业市场集聚区": set(PROFESSIONAL_MARKETS),
+    "商业综合体": {
+        "中山路天虹购物商场", "朝阳洲天虹购物中心", "西湖万达广场", "丁公路乐盈广场", "中粮大悦城",
+        "动壹基地", "绿地象南中心", "玖玖商业综合体", "东上谕亭商业综合体",
+    },
+    "文化旅游集聚区": {
+        "南昌八一起义纪念馆", "新四军军部旧址陈列馆", "陆军博物馆", "黄秋园纪念馆",
+        "万寿宫历史文化街区", "绳金塔历史文化街区", "进贤仓历史文化街区",
+        "中华米粉美食街（绿地井象天地）", "华侨城欢乐象湖景区",
+    },
+    "文化创意产业集聚区": {
+        "新华书店文化综合体", "江西省美术馆", "玩美公园艺术中心+城市书房",
+        "南昌压力管工业文化创意园", "江西国际影视文化城",
+    },
+    "健康养老产业集聚区": {"嘉佑健康城", "台湾健康产业城", "广明大健康产业园", "热敏灸小镇"},
+}
 # fmt: on
 
 
@@ -250,6 +283,33 @@ def test_attractions_are_complete_with_levels(bundled_atlas):
     assert set(others["name"]) == OTHER_ATTRACTIONS
     assert others["level"].isna().all(), "the plan gives a level only in 图表4"
     assert _names(a, a["red_culture"].astype(bool)) == RED_CULTURE
+
+
+def test_zhuanlan16_clusters_are_complete(bundled_atlas):
+    got: dict[str, set[str]] = {}
+    for layer in LAYERS:
+        frame = bundled_atlas.read(layer)
+        for name, clusters in zip(frame["name"], frame["cluster_16"], strict=True):
+            if pd.isna(clusters):
+                continue
+            for cluster in clusters.split(";"):
+                got.setdefault(cluster, set()).add(name)
+    assert got == CLUSTER_16
+
+
+@pytest.mark.parametrize("layer", sorted(LAYERS))
+def test_zhuanlan16_membership_is_on_its_line(layer, seed_lines):
+    problems = []
+    for _, row in _attributes(layer).iterrows():
+        spellings = [row["name"], row["name_written"]]
+        spellings += [a.rpartition("@")[0] for a in row["aliases"].split(";") if a]
+        for cluster in filter(None, row["cluster_16"].split(";")):
+            line = CLUSTER_16_LINES[cluster]
+            if line not in _line_numbers(row["source_lines"]):
+                problems.append(f"{row[LAYERS[layer]]}: {cluster} but line {line} not cited")
+            elif not any(s in seed_lines[line - 1] for s in spellings):
+                problems.append(f"{row[LAYERS[layer]]}: no spelling of it on line {line}")
+    assert problems == []
 
 
 def test_ocr_slips_are_recorded_both_ways(bundled_atlas):
