@@ -107,7 +107,12 @@ class LayerSpec:
             "geometry_type": self.geometry_type,
             "key": self.key,
             "fields": {
-                n: {"type": f.type, "required": f.required, "enum": list(f.enum) if f.enum else None}
+                n: {
+                    "type": f.type,
+                    "required": f.required,
+                    "enum": list(f.enum) if f.enum else None,
+                    "title": dict(f.title),
+                }
                 for n, f in self.fields.items()
             },
             "geometry": {
