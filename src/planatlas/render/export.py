@@ -393,6 +393,50 @@ def interactive_map(store: Any, preset_name: str, *, lang: str, params: Mapping[
     )
 
 
+#: Columns printed beside the map on series pages, in order (those the layer has).
+SERIES_TEXT = {
+    "streets": ("approach", "key_industries", "named_projects", "zones"),
+    "zones": ("key_industries", "streets_as_written", "business_district_full",
+              "business_district_relation"),
+}
+#: How a street belongs to a zone (``zone_roles`` of layer ``streets``), as the plan words it.
+ZONE_ROLES = {
+    "whole": {"zh": "全部", "en": "whole"},
+    "most": {"zh": "大部分", "en": "most"},
+    "part": {"zh": "部分", "en": "part"},
+    "riverside": {"zh": "滨江板块", "en": "riverside"},
+}
+
+
+def _zone_names(store: Any, frame: Any, lang: str) -> Any:
+    """Streets' ``zones`` ids replaced by the zones' names and the street's role in each."""
+    if "zones" not in frame.columns or "zones" not in store.layers():
+        return frame
+    zones = store.read("zones")
+    col = "name_en" if lang == "en" and "name_en" in zones.columns else "name"
+    names = dict(zip(zones[zones.columns[0]] if "zone_id" not in zones else zones["zone_id"],
+                     zones[col], strict=True))
+    out = frame.copy()
+
+    def label(row: Any) -> str:
+        roles = dict(
+            part.split(":", 1) for part in str(row.get("zone_roles") or "").split(";") if ":" in part
+        )
+        items = []
+        for zone_id in str(row["zones"] or "").split(";"):
+            zone_id = zone_id.strip()
+            if not zone_id:
+                continue
+            role = ZONE_ROLES.get(roles.get(zone_id, ""), {}).get(lang)
+            name = names.get(zone_id, zone_id)
+            items.append(f"{name}（{role}）" if role and lang == "zh" else
+                         f"{name} ({role})" if role else name)
+        return ";".join(items)
+
+    out["zones"] = out.apply(label, axis=1)
+    return out
+
+
 def series_units_for(store: Any, by: str, *, lang: str) -> list[SeriesUnit]:
     """One unit per street (layer ``streets``) or per zone (layer ``zones``, kind ``zone``)."""
     from planatlas.render.static import series_units
@@ -404,9 +448,12 @@ def series_units_for(store: Any, by: str, *, lang: str) -> list[SeriesUnit]:
     frame = store.read(layer)
     if where is not None and where[0] in frame.columns:
         frame = frame[frame[where[0]] == where[1]]
+    if by == "streets":
+        frame = _zone_names(store, frame, lang)
     spec = store.spec(layer)
     titles = {name: f.title for name, f in spec.fields.items() if f.title}
-    return series_units(frame, key=spec.key, lang=lang, field_titles=titles)
+    text = [c for c in SERIES_TEXT[by] if c in frame.columns] or None
+    return series_units(frame, key=spec.key, lang=lang, text_fields=text, field_titles=titles)
 
 
 def export_series(

@@ -1492,7 +1492,9 @@ def series_units(
                 continue
             if str(value).strip() == "":
                 continue
-            paragraphs.append((field_title(col, lang, field_titles), str(value).strip()))
+            # Lists are stored ';'-separated; print them the way the plan writes lists.
+            text = re.sub(r"\s*;\s*", "、" if lang == "zh" else "; ", str(value).strip())
+            paragraphs.append((field_title(col, lang, field_titles), text))
         name = row.get(name_col) if name_col in metric.columns else None
         units.append(SeriesUnit(key=str(row[key]), name=str(name or row[key]),
                                 geometry=row.geometry, paragraphs=tuple(paragraphs)))
