@@ -27,7 +27,13 @@ PROV = {
     "source_lines": "266-270",
 }
 EVIL = "<script>alert('x')</script>"
-KEYS = {"streets": "street_id", "zones": "zone_id", "districts": "district_id"}
+KEYS = {
+    "streets": "street_id",
+    "zones": "zone_id",
+    "districts": "district_id",
+    "business_districts": "business_district_id",
+    "buildings": "building_id",
+}
 
 
 @pytest.fixture
@@ -48,22 +54,38 @@ def frames():
     )
     zones = gpd.GeoDataFrame(
         [
-            {"zone_id": "a", "name": "商旅文融合发展示范区", "kind": "zone", **PROV},
-            {"zone_id": "b", "name": "数字经济发展引领区", "kind": "zone", **PROV},
-            {"zone_id": "belt", "name": "赣江东岸总部经济带", "kind": "belt", **PROV},
             {
-                "zone_id": "c1",
-                "name": "梦想小街",
-                "kind": "cluster",
-                **{**PROV, "precision": "approximate"},
+                "zone_id": "commerce_tourism_culture",
+                "name": "商旅文融合发展示范区",
+                "kind": "zone",
+                **PROV,
             },
+            {"zone_id": "digital_economy", "name": "数字经济发展引领区", "kind": "zone", **PROV},
+            {"zone_id": "belt", "name": "赣江东岸总部经济带", "kind": "belt", **PROV},
         ],
         geometry=[
             box(115.86, 28.62, 115.88, 28.66),
             box(115.88, 28.62, 115.90, 28.66),
             box(115.895, 28.62, 115.90, 28.66),
-            Point(115.8712345678, 28.6312345678),
         ],
+        crs=4490,
+    )
+    blocks = gpd.GeoDataFrame(
+        [
+            {
+                "business_district_id": "b1",
+                "name": "万寿宫历史文化街区",
+                "category": "historic_block",
+                **{**PROV, "precision": "approximate"},
+            },
+            {"business_district_id": "b2", "name": "某美食街", "category": "food_street", **PROV},
+        ],
+        geometry=[Point(115.8712345678, 28.6312345678), Point(115.875, 28.64)],
+        crs=4490,
+    )
+    buildings = gpd.GeoDataFrame(
+        [{"building_id": "p1", "name": "某产业园", "kind": "industrial_park", **PROV}],
+        geometry=[Point(115.885, 28.65)],
         crs=4490,
     )
     districts = gpd.GeoDataFrame(
@@ -71,7 +93,13 @@ def frames():
         geometry=[box(115.86, 28.62, 115.90, 28.66)],
         crs=4490,
     )
-    return {"streets": streets, "zones": zones, "districts": districts}
+    return {
+        "streets": streets,
+        "zones": zones,
+        "districts": districts,
+        "business_districts": blocks,
+        "buildings": buildings,
+    }
 
 
 def _html(m):
@@ -136,20 +164,21 @@ def test_coordinates_are_rounded_to_6_decimals(frames):
     from planatlas.maps import prepare_preset
 
     prepared = prepare_preset(get_preset("one-belt-four-zones"), frames, keys=KEYS)
-    clusters = next(p for p in prepared if p.layer.id == "clusters")
-    fc = feature_collection(clusters, lang="zh")
+    nodes = next(p for p in prepared if p.layer.id == "nodes_blocks")
+    fc = feature_collection(nodes, lang="zh")
     assert list(fc["features"][0]["geometry"]["coordinates"]) == [115.871235, 28.631235]
-    assert fc["features"][0]["properties"]["_id"] == "c1"
+    assert fc["features"][0]["properties"]["_id"] == "b1"
+    assert len(fc["features"]) == 1  # the food street is not a 多点支撑 node
     assert "bbox" not in json.dumps(fc)
 
 
 def test_layer_control_and_legend_in_both_languages(frames):
     zh = _html(interactive_map(get_preset("one-belt-four-zones"), frames, keys=KEYS, lang="zh"))
     en = _html(interactive_map(get_preset("one-belt-four-zones"), frames, keys=KEYS, lang="en"))
-    assert "四区（示意）" in zh
+    assert "四区协同（示意）" in zh
     assert "Four zones (schematic)" in en
     assert "Digital-economy leading zone" in en
-    assert "Supporting nodes" in en and "（示意）" not in en
+    assert "Nodes: historic blocks and markets" in en and "（示意）" not in en
 
 
 def test_legend_lists_categories_counts_and_schematic_note(frames):
@@ -181,7 +210,8 @@ def test_visible_layers_and_view(frames):
         "zones": True,
         "streets": False,
         "belt": False,
-        "clusters": False,
+        "nodes_blocks": False,
+        "nodes_parks": False,
         "district": True,
     }
     assert m.location == [28.64, 115.88]
@@ -198,7 +228,7 @@ def test_amap_shifts_data_to_gcj02_and_attributes(frames):
         for c in m._children.values()
         if getattr(c, "data", None)
         and c.data["features"]
-        and c.data["features"][0]["properties"]["_l"] == "clusters"
+        and c.data["features"][0]["properties"]["_l"] == "nodes_blocks"
     )
     lon, lat = cluster.data["features"][0]["geometry"]["coordinates"]
     glon, glat = wgs84_to_gcj02(115.8712345678, 28.6312345678)
@@ -230,7 +260,7 @@ def test_lines_carry_width_class_and_phase_filter():
             "road_id": ["r1", "r2", "r3"],
             "name": ["宁王路", "庆荣路", "武功山大道"],
             "start_year": [2021, 2022, 2023],
-            "road_class": ["支路", "次干路", "主干路"],
+            "class": ["支路", "次干路", "主干路"],
             **PROV,
         },
         geometry=[
@@ -239,13 +269,28 @@ def test_lines_carry_width_class_and_phase_filter():
         crs=4490,
     )
     areas = gpd.GeoDataFrame(
-        {"area_id": ["b"], "kind": ["boundary"], "name": ["九望新城"], **PROV},
+        {"area_id": ["b"], "kind": ["新城范围"], "name": ["九望新城"], **PROV},
         geometry=[box(115.69, 28.59, 115.73, 28.64)],
+        crs=4490,
+    )
+    axes = gpd.GeoDataFrame(
+        {"axis_id": ["a"], "name": ["石埠大道"], "kind": ["城市道路"], **PROV},
+        geometry=[LineString([(115.69, 28.59), (115.69, 28.64)])],
+        crs=4490,
+    )
+    projects = gpd.GeoDataFrame(
+        {"project_id": ["p"], "name": ["九望湖公园"], "category": ["公园"], **PROV},
+        geometry=[Point(115.71, 28.62)],
         crs=4490,
     )
     m = interactive_map(
         get_preset("jiuwang-roads"),
-        {"jiuwang_roads": roads, "jiuwang_areas": areas},
+        {
+            "jiuwang_roads": roads,
+            "jiuwang_areas": areas,
+            "road_axes": axes,
+            "jiuwang_projects": projects,
+        },
         params={"phase": 2022},
         keys={"jiuwang_roads": "road_id"},
     )

@@ -190,7 +190,7 @@ def test_prepare_preset_uses_parameter_defaults():
     roads = gpd.GeoDataFrame(
         {
             "start_year": [2021, 2022, 2023],
-            "road_class": ["主干路", "支路", "次干路"],
+            "class": ["主干路", "支路", "次干路"],
             "precision": "schematic",
         },
         geometry=[
@@ -199,17 +199,63 @@ def test_prepare_preset_uses_parameter_defaults():
         crs=4490,
     )
     areas = gpd.GeoDataFrame(
-        {"kind": ["boundary", "core"], "precision": "schematic"},
+        {"kind": ["新城范围", "一心"], "precision": "schematic"},
         geometry=[box(115.69, 28.59, 115.73, 28.64), box(115.70, 28.60, 115.71, 28.61)],
         crs=4490,
     )
-    preset = get_preset("jiuwang-roads")
-    prepared = prepare_preset(
-        preset, {"jiuwang_roads": roads, "jiuwang_areas": areas}, params={"phase": 2022}
+    axes = gpd.GeoDataFrame(
+        {"kind": ["城市道路"]}, geometry=[LineString([(115.7, 28.6), (115.7, 28.7)])], crs=4490
     )
-    by_id = {p.layer.id: p for p in prepared}
+    projects = gpd.GeoDataFrame({"category": ["公园"]}, geometry=[Point(115.71, 28.62)], crs=4490)
+    frames = {
+        "jiuwang_roads": roads,
+        "jiuwang_areas": areas,
+        "road_axes": axes,
+        "jiuwang_projects": projects,
+    }
+    preset = get_preset("jiuwang-roads")
+    by_id = {p.layer.id: p for p in prepare_preset(preset, frames, params={"phase": 2022})}
     assert len(by_id["roads"].frame) == 2
     assert len(by_id["boundary"].frame) == 1 and len(by_id["structure"].frame) == 1
-    assert (
-        len(prepare_preset(preset, {"jiuwang_roads": roads, "jiuwang_areas": areas})[2].frame) == 3
-    )
+    default = {p.layer.id: p for p in prepare_preset(preset, frames)}
+    assert len(default["roads"].frame) == 3
+
+
+@pytest.fixture(scope="module")
+def catalogue():
+    from pathlib import Path
+
+    from planatlas.catalog import load_catalog
+
+    return load_catalog(Path(__file__).resolve().parents[1] / "geodata")
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_preset_layers_and_columns_exist_in_the_catalogue(name, catalogue):
+    """Every preset names catalogue layers and declared fields (the data issue's contract)."""
+    preset = get_preset(name)
+    for pl in preset.layers:
+        assert pl.layer in catalogue, f"{name}/{pl.id}: no catalogue layer {pl.layer!r}"
+        spec = catalogue[pl.layer]
+        assert spec.has_geometry, f"{name}/{pl.id}: {pl.layer!r} has no geometry"
+        declared = set(spec.fields) | {"precision", "source_file", "source_lines"}
+        wanted = pl.columns() - ({pl.count.column} if pl.count else set())
+        missing = wanted - declared
+        assert not missing, f"{name}/{pl.id}: {pl.layer!r} does not declare {sorted(missing)}"
+        for flt in pl.filters:
+            enum = spec.fields[flt.column].enum
+            values = flt.value if isinstance(flt.value, (list, tuple)) else [flt.value]
+            if enum and not any(hasattr(v, "name") for v in values):
+                assert set(values) <= set(enum), (
+                    f"{name}/{pl.id}: filter values {values} not in {enum}"
+                )
+        if pl.style.kind == "categorical" and pl.style.categories:
+            enum = spec.fields[pl.style.column].enum
+            if enum:
+                listed = {c.value for c in pl.style.categories}
+                assert listed <= set(enum), (
+                    f"{name}/{pl.id}: categories {listed - set(enum)} not in enum"
+                )
+        if pl.count:
+            assert pl.count.table in catalogue
+            assert pl.count.table_on in catalogue[pl.count.table].fields

@@ -165,10 +165,8 @@ def prepare_layer(
         frame = _simplify(frame, pl.simplify_m)
     frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=STORAGE_CRS)
     resolved = resolve_style(pl.style, frame)
-    if "precision" in frame:
-        precision = {str(k): int(v) for k, v in frame["precision"].value_counts().items()}
-    else:
-        precision = {}
+    counts = frame["precision"].value_counts() if "precision" in frame else {}
+    precision = {str(k): int(v) for k, v in counts.items()}
     return PreparedLayer(layer=pl, frame=frame, resolved=resolved, precision=precision, key=key)
 
 

@@ -256,6 +256,26 @@ FIELD_TITLES: Mapping[str, Mapping[str, str]] = {
     "lines": {"zh": "线路", "en": "Lines"},
     "line": {"zh": "线路", "en": "Line"},
     "interchange": {"zh": "换乘站", "en": "Interchange"},
+    "uncertainty_m": {"zh": "位置误差（米）", "en": "Position uncertainty (m)"},
+    "coord_basis": {"zh": "坐标依据", "en": "Coordinate basis"},
+    "termini": {"zh": "起讫站", "en": "Termini"},
+    "station_count": {"zh": "站点数", "en": "Stations"},
+    "key_industries": {"zh": "重点产业", "en": "Key industries"},
+    "zones": {"zh": "所属功能区", "en": "Zones"},
+    "streets_as_written": {"zh": "范围（原文）", "en": "Extent (as written)"},
+    "business_district": {"zh": "商圈", "en": "Business district"},
+    "category": {"zh": "类别", "en": "Category"},
+    "members": {"zh": "组成", "en": "Members"},
+    "anchors": {"zh": "依托", "en": "Anchors"},
+    "status_text": {"zh": "状态（原文）", "en": "Status (as written)"},
+    "class": {"zh": "道路等级", "en": "Road class"},
+    "plan_text": {"zh": "规划原文", "en": "Plan text"},
+    "structure": {"zh": "空间结构", "en": "Structure"},
+    "plan_area_text": {"zh": "规划面积（原文）", "en": "Plan area (as written)"},
+    "area_km2_measured": {"zh": "量测面积（km²）", "en": "Measured area (km²)"},
+    "plan_population_text": {"zh": "规划人口（原文）", "en": "Plan population (as written)"},
+    "plan_total_investment_text": {"zh": "总投资（原文）", "en": "Total investment (as written)"},
+    "programme_text": {"zh": "所属项目（原文）", "en": "Programme (as written)"},
     "road_class": {"zh": "道路等级", "en": "Road class"},
     "start_year": {"zh": "开工年份", "en": "Start year"},
     "from_road": {"zh": "起点道路", "en": "From"},
@@ -334,9 +354,9 @@ def _streets(style: Style = _STREET_OUTLINE, **kw: Any) -> PresetLayer:
     return PresetLayer(
         id=kw.pop("id", "streets"),
         layer="streets",
-        title={"zh": "街道", "en": "Streets"},
+        title=kw.pop("title", {"zh": "街道", "en": "Streets"}),
         style=style,
-        fields=kw.pop("fields", ("zone", "industries")),
+        fields=kw.pop("fields", ("zones", "key_industries")),
         simplify_m=3.0,
         labels_on_map=True,
         **kw,
@@ -345,26 +365,41 @@ def _streets(style: Style = _STREET_OUTLINE, **kw: Any) -> PresetLayer:
 
 ZONE_COLORS = (
     Category(
-        "商旅文融合发展示范区",
+        "commerce_tourism_culture",
         "#e69f00",
         {"zh": "商旅文融合发展示范区", "en": "Commerce–tourism–culture demonstration zone"},
     ),
     Category(
-        "服务业创新发展样板区",
+        "service_innovation",
         "#cc79a7",
         {"zh": "服务业创新发展样板区", "en": "Service-industry innovation model zone"},
     ),
     Category(
-        "数字经济发展引领区",
+        "digital_economy",
         "#56b4e9",
         {"zh": "数字经济发展引领区", "en": "Digital-economy leading zone"},
     ),
     Category(
-        "高端专业服务拓展区",
+        "professional_services",
         "#009e73",
         {"zh": "高端专业服务拓展区", "en": "High-end professional services zone"},
     ),
 )
+
+BUSINESS_DISTRICT_CATEGORIES = (
+    Category("business_circle", "#d95f02", {"zh": "商圈", "en": "business circle"}),
+    Category("historic_block", "#7570b3", {"zh": "历史文化街区", "en": "historic-cultural block"}),
+    Category("professional_market", "#1b9e77", {"zh": "专业市场", "en": "professional market"}),
+    Category("food_street", "#e7298a", {"zh": "美食街区", "en": "food street"}),
+    Category("night_market", "#66a61e", {"zh": "夜市街区", "en": "night market"}),
+    Category("night_economy", "#a6761d", {"zh": "夜间经济街区", "en": "night-economy block"}),
+    Category("feature_street", "#e6ab02", {"zh": "特色街区", "en": "feature street"}),
+)
+
+BUILDING_KINDS = {
+    "industrial_park": {"zh": "产业园区", "en": "industrial park"},
+    "hq_building": {"zh": "总部楼宇", "en": "headquarters building"},
+}
 
 ONE_BELT_FOUR_ZONES = Preset(
     name="one-belt-four-zones",
@@ -379,46 +414,81 @@ ONE_BELT_FOUR_ZONES = Preset(
         PresetLayer(
             id="zones",
             layer="zones",
-            title={"zh": "四区", "en": "Four zones"},
+            title={"zh": "四区协同", "en": "Four zones"},
             style=Style(
                 kind="categorical",
-                column="name",
+                column="zone_id",
                 categories=ZONE_COLORS,
+                auto_categories=False,
                 fill_opacity=0.45,
                 weight=1.0,
             ),
             filters=(Filter("kind", "==", "zone"),),
-            fields=("industries", "streets", "business_district"),
+            fields=("key_industries", "streets_as_written", "business_district"),
             simplify_m=3.0,
         ),
         _streets(),
         PresetLayer(
             id="belt",
             layer="zones",
-            title={"zh": "赣江东岸总部经济带", "en": "Ganjiang east-bank HQ belt"},
+            title={"zh": "一带引领", "en": "The belt"},
             style=Style(
                 color="#1f3b8c",
                 fill_opacity=0.35,
                 weight=2.0,
                 dash="8 4",
-                label={"zh": "一带：赣江东岸总部经济带", "en": "Belt: Ganjiang east-bank HQ belt"},
+                label={"zh": "赣江东岸总部经济带", "en": "Ganjiang east-bank HQ economy belt"},
             ),
             filters=(Filter("kind", "==", "belt"),),
-            fields=("industries", "streets"),
+            fields=("key_industries", "streets_as_written"),
             simplify_m=3.0,
         ),
         PresetLayer(
-            id="clusters",
-            layer="zones",
-            title={"zh": "多点支撑", "en": "Supporting nodes"},
+            id="nodes_blocks",
+            layer="business_districts",
+            title={
+                "zh": "多点支撑：历史文化街区与专业市场",
+                "en": "Nodes: historic blocks and markets",
+            },
             style=Style(
-                color="#b2182b",
-                fill_opacity=0.8,
-                radius=6,
-                label={"zh": "多点支撑集聚区", "en": "Supporting clusters"},
+                kind="categorical",
+                column="category",
+                auto_categories=False,
+                categories=tuple(
+                    c
+                    for c in BUSINESS_DISTRICT_CATEGORIES
+                    if c.value in ("historic_block", "professional_market")
+                ),
+                radius=7,
+                fill_opacity=0.95,
+                stroke_color="#ffffff",
+                weight=1.5,
             ),
-            filters=(Filter("kind", "==", "cluster"),),
-            fields=("industries", "streets"),
+            filters=(Filter("category", "in", ("historic_block", "professional_market")),),
+            fields=("category", "members", "anchors", "status_text"),
+        ),
+        PresetLayer(
+            id="nodes_parks",
+            layer="buildings",
+            title={
+                "zh": "多点支撑：产业园区与总部楼宇",
+                "en": "Nodes: industrial parks and HQ buildings",
+            },
+            style=Style(
+                kind="categorical",
+                column="kind",
+                auto_categories=False,
+                categories=(
+                    Category("industrial_park", "#b2182b", BUILDING_KINDS["industrial_park"]),
+                    Category("hq_building", "#2166ac", BUILDING_KINDS["hq_building"]),
+                ),
+                radius=5,
+                fill_opacity=0.95,
+                stroke_color="#ffffff",
+                weight=1.2,
+            ),
+            filters=(Filter("kind", "in", ("industrial_park", "hq_building")),),
+            fields=("kind", "theme", "status_text", "street_id"),
         ),
         _district(),
     ),
@@ -433,6 +503,14 @@ JIUWANG_PHASE = PresetParameter(
         Choice(2023, {"zh": "2021—2023年", "en": "2021–23"}),
     ),
     default=2023,
+)
+
+JIUWANG_STRUCTURE = (
+    Category("一心", "#e41a1c", {"zh": "一心", "en": "core"}),
+    Category("一廊", "#4daf4a", {"zh": "一廊", "en": "green corridor"}),
+    Category("两轴", "#ff7f00", {"zh": "两轴", "en": "development axes"}),
+    Category("两片", "#984ea3", {"zh": "两片", "en": "districts"}),
+    Category("生态廊道", "#a6d854", {"zh": "生态廊道", "en": "ecological corridors"}),
 )
 
 JIUWANG_ROADS = Preset(
@@ -452,10 +530,31 @@ JIUWANG_ROADS = Preset(
         PresetLayer(
             id="structure",
             layer="jiuwang_areas",
-            title={"zh": "空间结构与项目", "en": "Structure and projects"},
-            style=Style(kind="categorical", column="kind", fill_opacity=0.3, weight=1.2),
-            filters=(Filter("kind", "!=", "boundary"),),
-            fields=("kind", "description", "investment"),
+            title={"zh": "空间结构：一心一廊两轴两片", "en": "Spatial structure"},
+            style=Style(
+                kind="categorical",
+                column="kind",
+                categories=JIUWANG_STRUCTURE,
+                auto_categories=False,
+                fill_opacity=0.25,
+                weight=1.0,
+            ),
+            filters=(Filter("kind", "!=", "新城范围"),),
+            fields=("kind", "structure", "plan_text"),
+        ),
+        PresetLayer(
+            id="axes",
+            layer="road_axes",
+            title={"zh": "框架道路", "en": "Framework roads"},
+            style=Style(
+                color="#9e9e9e",
+                fill=False,
+                weight=1.2,
+                opacity=0.8,
+                label={"zh": "框架道路中线（示意）", "en": "Framework road centrelines"},
+            ),
+            fields=("kind",),
+            legend=True,
         ),
         PresetLayer(
             id="boundary",
@@ -466,10 +565,10 @@ JIUWANG_ROADS = Preset(
                 fill=False,
                 weight=2.5,
                 dash="10 5",
-                label={"zh": "九望新城范围（示意）", "en": "Jiuwang New City (schematic)"},
+                label={"zh": "新城范围", "en": "New-city boundary"},
             ),
-            filters=(Filter("kind", "==", "boundary"),),
-            fields=("description",),
+            filters=(Filter("kind", "==", "新城范围"),),
+            fields=("plan_area_text", "area_km2_measured", "plan_population_text", "plan_text"),
         ),
         PresetLayer(
             id="roads",
@@ -488,18 +587,31 @@ JIUWANG_ROADS = Preset(
                 weight=3.0,
                 opacity=0.95,
                 radius=7,
-                width_column="road_class",
-                widths={"主干路": 6.0, "次干路": 4.0, "支路": 2.5, "互通立交": 5.0},
+                width_column="class",
+                widths={"主干路": 6.0, "次干路": 4.0, "支路": 2.5, "互通立交": 8.0},
                 width_labels={
-                    "主干路": {"zh": "主干路", "en": "arterial"},
-                    "次干路": {"zh": "次干路", "en": "secondary"},
-                    "支路": {"zh": "支路", "en": "branch"},
+                    "主干路": {"zh": "主干路", "en": "arterial road"},
+                    "次干路": {"zh": "次干路", "en": "secondary road"},
+                    "支路": {"zh": "支路", "en": "branch road"},
                     "互通立交": {"zh": "互通立交", "en": "interchange"},
                 },
             ),
             filters=(Filter("start_year", "<=", Param("phase")),),
-            fields=("road_class", "from_road", "to_road", "start_year"),
-            labels_on_map=False,
+            fields=("class", "from_road", "to_road", "start_year", "plan_text"),
+        ),
+        PresetLayer(
+            id="projects",
+            layer="jiuwang_projects",
+            title={"zh": "重大建设项目", "en": "Major projects"},
+            style=Style(
+                kind="categorical",
+                column="category",
+                radius=7,
+                fill_opacity=0.95,
+                stroke_color="#ffffff",
+                weight=1.5,
+            ),
+            fields=("category", "plan_total_investment_text", "programme_text"),
         ),
     ),
 )
@@ -509,6 +621,18 @@ BUILDING_STATUS = (
     Category("under_construction", "#fdae61", {"zh": "在建", "en": "under construction"}),
     Category("idle", "#7f7f7f", {"zh": "闲置", "en": "idle"}),
     Category("planned", "#4575b4", {"zh": "规划", "en": "planned"}),
+)
+
+THEME_GROUPS = (
+    Category("数字经济", "#0072b2", {"zh": "数字经济", "en": "digital economy"}),
+    Category("商贸消费", "#e69f00", {"zh": "商贸消费", "en": "commerce and retail"}),
+    Category("金融保险", "#009e73", {"zh": "金融保险", "en": "finance and insurance"}),
+    Category("文化旅游", "#cc79a7", {"zh": "文化旅游", "en": "culture and tourism"}),
+    Category("健康养老", "#56b4e9", {"zh": "健康养老", "en": "health and elderly care"}),
+    Category("专业服务", "#d55e00", {"zh": "专业服务", "en": "professional services"}),
+    Category("总部经济", "#1f3b8c", {"zh": "总部经济", "en": "headquarters economy"}),
+    Category("商务办公", "#8c564b", {"zh": "商务办公", "en": "offices"}),
+    Category("其他", "#7f7f7f", {"zh": "其他", "en": "other"}),
 )
 
 BUILDINGS = Preset(
@@ -528,14 +652,15 @@ BUILDINGS = Preset(
             title={"zh": "楼宇（按特色主题）", "en": "Buildings by theme"},
             style=Style(
                 kind="categorical",
-                column="theme",
+                column="theme_group",
+                categories=THEME_GROUPS,
                 color="#9e9e9e",
                 radius=6,
                 fill_opacity=0.85,
                 stroke_color="#ffffff",
                 weight=1.0,
             ),
-            fields=("kind", "theme", "status", "street_id"),
+            fields=("kind", "theme", "status_text", "street_id"),
         ),
         PresetLayer(
             id="by_status",
@@ -550,11 +675,21 @@ BUILDINGS = Preset(
                 stroke_color="#ffffff",
                 weight=1.0,
             ),
-            fields=("kind", "theme", "status", "street_id"),
+            fields=("kind", "theme", "status_text", "street_id"),
             show=False,
         ),
         _district(),
     ),
+)
+
+ATTRACTION_CATEGORIES = (
+    Category("scenic_area", "#1a9850", {"zh": "A级景区", "en": "scenic area"}),
+    Category("museum", "#762a83", {"zh": "博物馆", "en": "museum"}),
+    Category("memorial_hall", "#b2182b", {"zh": "纪念馆", "en": "memorial hall"}),
+    Category("red_site", "#d73027", {"zh": "红色文化地标", "en": "red-culture site"}),
+    Category("cultural_venue", "#4575b4", {"zh": "文化场馆", "en": "cultural venue"}),
+    Category("theme_park", "#fdae61", {"zh": "主题乐园", "en": "theme park"}),
+    Category("landmark", "#8073ac", {"zh": "城市地标", "en": "landmark"}),
 )
 
 COMMERCE_CULTURE = Preset(
@@ -572,8 +707,16 @@ COMMERCE_CULTURE = Preset(
             id="business_districts",
             layer="business_districts",
             title={"zh": "商圈、街区与市场", "en": "Business districts, blocks and markets"},
-            style=Style(kind="categorical", column="kind", fill_opacity=0.4, radius=7, weight=1.5),
-            fields=("kind", "street_id", "description"),
+            style=Style(
+                kind="categorical",
+                column="category",
+                categories=BUSINESS_DISTRICT_CATEGORIES,
+                radius=7,
+                fill_opacity=0.9,
+                stroke_color="#ffffff",
+                weight=1.5,
+            ),
+            fields=("category", "members", "anchors", "streets", "status_text"),
         ),
         PresetLayer(
             id="attractions",
@@ -581,13 +724,14 @@ COMMERCE_CULTURE = Preset(
             title={"zh": "景区与文化场馆", "en": "Attractions and museums"},
             style=Style(
                 kind="categorical",
-                column="kind",
-                radius=6,
-                fill_opacity=0.9,
-                stroke_color="#ffffff",
+                column="category",
+                categories=ATTRACTION_CATEGORIES,
+                radius=5,
+                fill_opacity=0.95,
+                stroke_color="#333333",
                 weight=1.0,
             ),
-            fields=("kind", "level", "street_id"),
+            fields=("category", "level", "status_text", "street_id"),
         ),
         _district(),
     ),
@@ -608,6 +752,7 @@ HQ_BY_STREET = Preset(
     layers=(
         _streets(
             id="hq_streets",
+            title={"zh": "总部型企业数（按街道）", "en": "HQ enterprises per street"},
             style=Style(
                 kind="graduated",
                 column="hq_count",
@@ -627,6 +772,24 @@ HQ_BY_STREET = Preset(
                 title={"zh": "总部型企业数", "en": "HQ enterprises"},
             ),
             fields=("hq_count",),
+        ),
+        PresetLayer(
+            id="hq_points",
+            layer="hq_enterprises",
+            title={
+                "zh": "总部型企业（街道内示意位置）",
+                "en": "HQ enterprises (placed in their street)",
+            },
+            style=Style(
+                color="#333333",
+                radius=3,
+                fill_opacity=0.9,
+                stroke_color="#ffffff",
+                weight=0.8,
+                label={"zh": "企业（仅知所在街道）", "en": "enterprise (street known only)"},
+            ),
+            fields=("industry", "street"),
+            show=False,
         ),
         _district(),
     ),
@@ -662,17 +825,13 @@ METRO = Preset(
             style=Style(
                 kind="categorical",
                 column="line_id",
+                color_column="color",
+                label_columns={"zh": "name", "en": "name_en"},
                 fill=False,
                 weight=4.0,
                 opacity=0.95,
-                categories=(
-                    Category("1", "#d7191c", {"zh": "1号线", "en": "Line 1"}),
-                    Category("2", "#2c7bb6", {"zh": "2号线", "en": "Line 2"}),
-                    Category("3", "#fdae61", {"zh": "3号线", "en": "Line 3"}),
-                    Category("4", "#1a9641", {"zh": "4号线", "en": "Line 4"}),
-                ),
             ),
-            fields=("name",),
+            fields=("termini", "station_count"),
         ),
         PresetLayer(
             id="stations",
@@ -691,7 +850,7 @@ METRO = Preset(
                     Category(False, "#bdbdbd", {"zh": "一般站", "en": "station"}),
                 ),
             ),
-            fields=("lines", "interchange"),
+            fields=("lines", "interchange", "uncertainty_m", "coord_basis"),
         ),
         _district(),
     ),

@@ -23,6 +23,7 @@ Example (static export)::
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -136,6 +137,10 @@ class Style:
         Legend labels of the ``widths`` classes.
     label
         Legend label of a ``single`` style (defaults to the layer title).
+    color_column, label_columns
+        Automatic categories take their colour from ``color_column`` (``#rrggbb`` values in the
+        data, e.g. official metro line colours) and their zh/en labels from ``label_columns``
+        (``{"zh": "name", "en": "name_en"}``) when the data has them.
     """
 
     kind: Kind = "single"
@@ -160,6 +165,8 @@ class Style:
     widths: Mapping[Any, float] = field(default_factory=dict)
     width_labels: Mapping[Any, Mapping[str, str]] = field(default_factory=dict)
     label: Mapping[str, str] = field(default_factory=dict)
+    color_column: str | None = None
+    label_columns: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.kind not in ("single", "categorical", "graduated"):
@@ -491,8 +498,19 @@ def resolve_style(
                 CATEGORICAL_PALETTE
             )
             for i, v in enumerate(extra):
-                original = next(x for x in values if _norm(x) == v)
-                cats.append(Category(value=original, color=pal[i % len(pal)]))
+                rows = frame[values.map(_norm) == v]
+                original = rows[st.column].iloc[0]
+                color = pal[i % len(pal)]
+                if st.color_column and st.color_column in frame:
+                    # a value that is not a usable colour keeps the palette's
+                    with contextlib.suppress(ValueError):
+                        color = check_color(str(rows[st.color_column].iloc[0]))
+                label = {
+                    lg: str(rows[col].iloc[0])
+                    for lg, col in st.label_columns.items()
+                    if col in frame and pd.notna(rows[col].iloc[0])
+                }
+                cats.append(Category(value=original, color=color, label=label))
         resolved = ResolvedStyle(style=st, symbol=symbol, categories=tuple(cats))
         idx = resolved.class_index(frame)
         counts = tuple(int((idx == i).sum()) for i in range(len(cats)))
