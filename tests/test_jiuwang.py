@@ -304,6 +304,10 @@ def test_cli_reconcile_jiuwang_prints_the_table(jiuwang_store, monkeypatch):
     assert row_2021.split()[:5] == ["2021", "14", "14", "+0", "40.04"]
     assert any(line.startswith("合计 total") and "61.01" in line and "41.81" in line for line in lines)
     assert "41.76" in out.output
+    boundary_line = next(line for line in lines if line.startswith("new-city boundary"))
+    areas = jiuwang_store.read("jiuwang_areas").to_crs(pcrs.METRIC_CRS)
+    measured = areas.loc[areas["area_id"] == "jiuwang_new_city"].area.iloc[0] / 1e6
+    assert f"measured {measured:.2f} km²" in boundary_line and "plan 15.00 km² (15平方公里)" in boundary_line
 
     as_json = CliRunner().invoke(cli, ["reconcile", "jiuwang", "--format", "json"])
     assert as_json.exit_code == 0, as_json.output

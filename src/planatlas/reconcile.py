@@ -55,6 +55,7 @@ class JiuwangReconciliation:
     table: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     project_checks: pd.DataFrame | None = None
+    boundary: dict[str, Any] | None = None
 
 
 def _fmt(value: float) -> str:
@@ -256,11 +257,37 @@ def check_project_totals(projects: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+def compare_boundary_area(areas: gpd.GeoDataFrame, *, key: str = "jiuwang_new_city") -> dict[str, Any]:
+    """The new city's measured area (EPSG:4548) beside the plan's stated area.
+
+    Returns ``{"plan_km2", "plan_text", "measured_km2", "diff_km2", "diff_pct", "precision"}``.
+    """
+    row = areas.loc[areas["area_id"] == key]
+    if row.empty:
+        msg = f"area {key!r} should be in the areas layer, got keys {sorted(areas['area_id'])}"
+        raise ValueError(msg)
+    measured = round(float(row.to_crs(pcrs.METRIC_CRS).area.iloc[0]) / 1e6, 2)
+    plan = pd.to_numeric(row["plan_area_km2"], errors="coerce").iloc[0]
+    plan_km2 = None if pd.isna(plan) else float(plan)
+    return {
+        "plan_km2": plan_km2,
+        "plan_text": row["plan_area_text"].iloc[0] if "plan_area_text" in row else None,
+        "measured_km2": measured,
+        "diff_km2": None if plan_km2 is None else round(measured - plan_km2, 2),
+        "diff_pct": None if not plan_km2 else round(100 * (measured - plan_km2) / plan_km2, 1),
+        "precision": str(row["precision"].iloc[0]) if "precision" in row else None,
+    }
+
+
 def reconcile_jiuwang_from_store(store: Any) -> JiuwangReconciliation:
-    """Read ``jiuwang_roads`` (and ``jiuwang_projects`` if built) from a store and reconcile."""
+    """Read ``jiuwang_roads`` (and ``jiuwang_projects``/``jiuwang_areas`` if built) and reconcile."""
     roads = store.read("jiuwang_roads")
-    projects = store.read("jiuwang_projects") if "jiuwang_projects" in store.layers() else None
-    return reconcile_jiuwang(roads, projects=projects)
+    built = set(store.layers())
+    projects = store.read("jiuwang_projects") if "jiuwang_projects" in built else None
+    result = reconcile_jiuwang(roads, projects=projects)
+    if "jiuwang_areas" in built:
+        result.boundary = compare_boundary_area(store.read("jiuwang_areas"))
+    return result
 
 
 def jiuwang_reconciliation_table(store: Any) -> pd.DataFrame:
@@ -277,6 +304,7 @@ __all__ = [
     "TOTAL_LABEL",
     "JiuwangReconciliation",
     "check_project_totals",
+    "compare_boundary_area",
     "jiuwang_reconciliation_table",
     "measured_km",
     "reconcile_jiuwang",

@@ -65,7 +65,8 @@ def jiuwang(fmt: str, db_url: str | None) -> None:
         return
     if fmt == "json":
         records = json.loads(table.to_json(orient="records", force_ascii=False))
-        click.echo(json.dumps({"table": records, "notes": result.notes}, ensure_ascii=False, indent=2))
+        payload = {"table": records, "notes": result.notes, "boundary": result.boundary}
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
     click.echo("Jiuwang New City road programme (seed 001 专栏6-1, lines 956-962): plan vs mapped")
     rows = []
@@ -78,6 +79,12 @@ def jiuwang(fmt: str, db_url: str | None) -> None:
         )
     print_table(rows, columns=[_HEADERS[c] for c in table.columns])
     click.echo("Δ = mapped − plan. The plan gives no per-road length or cost; investment is the plan's only.")
+    if result.boundary:
+        b = result.boundary
+        click.echo(
+            f"new-city boundary: measured {b['measured_km2']:.2f} km² (EPSG:4548, {b['precision']}) vs plan "
+            f"{_cell(b['plan_km2'])} km² ({b['plan_text']}); Δ {_cell(b['diff_km2'], signed=True)} km²"
+        )
     if result.notes:
         click.echo("notes:")
         for note in result.notes:
