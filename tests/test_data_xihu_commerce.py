@@ -414,3 +414,13 @@ def test_layers_declare_gcj02_and_depend_on_streets():
         assert spec.geometry.derive == "place_in_street", layer
         assert "streets" in spec.depends, layer
         assert spec.style.get("kind") == "categorical", layer
+
+
+def test_style_hints_colour_every_category():
+    from planatlas.catalog import load_catalog
+
+    catalog = load_catalog(GEODATA)
+    for layer in LAYERS:
+        spec = catalog[layer]
+        column = spec.style["column"]
+        assert set(spec.style["colors"]) == set(spec.fields[column].enum), layer
