@@ -14,10 +14,11 @@ import shapely
 from click.testing import CliRunner
 from pyproj import Geod
 
+from conftest_postgis import postgis_url  # noqa: F401  (session fixture: a throwaway PostGIS cluster)
 from planatlas import crs as pcrs
 from planatlas.derive.jiuwang import polygonise_bounded_area, solve_road_projects
 from planatlas.errors import ValidationError
-from planatlas.reconcile import TOTAL_LABEL, reconcile_jiuwang
+from planatlas.reconcile import TOTAL_LABEL, reconcile_jiuwang, reconcile_jiuwang_from_store
 
 REPO = Path(__file__).resolve().parents[1]
 GEODATA = REPO / "geodata"
@@ -324,3 +325,20 @@ def test_cli_reconcile_without_an_atlas_fails_cleanly(tmp_path, monkeypatch):
     out = CliRunner().invoke(cli, ["reconcile", "jiuwang"])
     assert out.exit_code != 0
     assert "Traceback" not in out.output
+
+
+@pytest.mark.postgis
+def test_reconcile_reads_the_same_table_from_postgis(jiuwang_store, postgis_url, tmp_path):  # noqa: F811
+    from planatlas.build import build_atlas
+    from planatlas.store.postgis import PostGISStore
+
+    store = PostGISStore(postgis_url)
+    try:
+        build_atlas(_copy_jiuwang_geodata(tmp_path / "geodata"), store)
+        from_postgis = reconcile_jiuwang_from_store(store)
+    finally:
+        store.dispose()
+    from_gpkg = reconcile_jiuwang_from_store(jiuwang_store)
+    pd.testing.assert_frame_equal(from_postgis.table, from_gpkg.table)
+    assert from_postgis.notes == from_gpkg.notes
+    assert from_postgis.boundary == from_gpkg.boundary
