@@ -221,3 +221,15 @@ def test_ensure_atlas_builds_then_rebuilds_when_geodata_changes(mini_geodata, tm
     assert atlas_is_stale(store, mini_geodata)
     store = ensure_atlas(settings)
     assert "北区" in store.read("areas")["name"].tolist()
+
+
+def test_unlocated_features_have_no_geometry_and_others_must(mini_geodata, tmp_path):
+    path = mini_geodata / "sources/sites.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("s4,,,street", "s4,,,unlocated"), encoding="utf-8")
+    store = GeoPackageStore(tmp_path / "a.gpkg")
+    build_atlas(mini_geodata, store)
+    sites = store.read("sites").set_index("site_id")
+    assert sites.geometry["s4"] is None and sites.loc["s4", "precision"] == "unlocated"
+    path.write_text(path.read_text(encoding="utf-8").replace("s1,115.885,28.690,approximate", "s1,115.885,28.690,unlocated"), encoding="utf-8")
+    found = _problems(mini_geodata)
+    assert any("feature s1, field precision: precision 'unlocated' but the feature has a geometry" in p for p in found)

@@ -354,7 +354,7 @@ def test_every_feature_has_provenance(bundled_atlas, layer):
     assert (frame["source_file"] == SEED).all()
     assert frame["source_lines"].map(lambda s: bool(_line_numbers(s))).all()
     assert frame["geom_note"].str.len().gt(0).all()
-    assert set(frame["precision"]) <= {"approximate", "street", "schematic"}, "nothing here is surveyed"
+    assert set(frame["precision"]) <= {"approximate", "street", "schematic", "unlocated"}, "nothing here is surveyed"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -389,19 +389,22 @@ def test_points_lie_in_xihu_district(bundled_atlas, layer):
     districts = bundled_atlas.read("districts").set_index("district_id")
     xihu = districts.geometry["xihu"]
     frame = bundled_atlas.read(layer)
+    frame = frame[frame.geometry.notna()]
     assert frame[~frame.geometry.within(xihu)][LAYERS[layer]].tolist() == []
 
 
-def test_placeholders_are_schematic_and_said_so(bundled_atlas):
+def test_unknown_locations_are_unlocated_without_geometry(bundled_atlas):
     b = bundled_atlas.read("buildings")
     unknown = b["street_basis"] == "unknown"
-    assert (b.loc[unknown, "precision"] == "schematic").all()
+    assert unknown.sum() == 12
+    assert (b.loc[unknown, "precision"] == "unlocated").all()
     assert (b.loc[~unknown, "precision"] == "street").all()
     for layer in LAYERS:
         frame = bundled_atlas.read(layer)
-        schematic = frame[frame["precision"] == "schematic"]
-        assert schematic["geom_note"].str.startswith("PLACEHOLDER").all(), layer
-        assert schematic["street_id"].isna().all(), layer
+        unlocated = frame[frame["precision"] == "unlocated"]
+        assert unlocated.geometry.isna().all(), layer
+        assert unlocated["geom_note"].str.startswith("UNLOCATED").all(), layer
+        assert unlocated["street_id"].isna().all(), layer
 
 
 def test_layers_declare_gcj02_and_depend_on_streets():

@@ -20,6 +20,7 @@ from planatlas import crs as pcrs
 from planatlas.catalog import (
     PRECISION_CLASSES,
     PROVENANCE_FIELDS,
+    UNLOCATED,
     Catalog,
     FieldSpec,
     LayerSpec,
@@ -184,7 +185,7 @@ def _build_layer(
         if gspec.source:
             src_path = root / gspec.source
             if spec.has_geometry:
-                frame = read_source(src_path, crs=gspec.crs, allow_empty_geometry=bool(gspec.derive), **gspec.options)
+                frame = read_source(src_path, crs=gspec.crs, allow_empty_geometry=True, **gspec.options)
             else:
                 frame = read_table(src_path)
             sources.append({"path": gspec.source, "sha256": _sha256(src_path)})
@@ -384,14 +385,20 @@ def _check_geometry(frame: gpd.GeoDataFrame, spec: LayerSpec) -> tuple[gpd.GeoDa
     file = spec.geometry.source or f"derive:{spec.geometry.derive}"
     keys = frame[spec.key].astype(str).to_numpy()
     geoms = frame.geometry.to_numpy()
+    precision = frame["precision"].to_numpy()
     declared = spec.geometry_type
     multi = declared.startswith("Multi")
     single = declared.removeprefix("Multi")
     for i, g in enumerate(geoms):
+        unlocated = precision[i] == UNLOCATED
         if g is None or g.is_empty:
-            problems.append(
-                Problem("feature has no geometry", file=file, layer=spec.name, feature=keys[i], field="geometry")
-            )
+            if not unlocated:
+                msg = "feature has no geometry (only precision 'unlocated' may lack one)"
+                problems.append(Problem(msg, file=file, layer=spec.name, feature=keys[i], field="geometry"))
+            continue
+        if unlocated:
+            msg = "precision 'unlocated' but the feature has a geometry"
+            problems.append(Problem(msg, file=file, layer=spec.name, feature=keys[i], field="precision"))
             continue
         gtype = g.geom_type
         if gtype != declared and not (multi and gtype == single):
@@ -430,7 +437,7 @@ def _check_geometry(frame: gpd.GeoDataFrame, spec: LayerSpec) -> tuple[gpd.GeoDa
     if problems:
         return frame, problems
     if multi:
-        promoted = [g if g.geom_type == declared else getattr(shapely, declared)([g]) for g in geoms]
+        promoted = [g if g is None or g.geom_type == declared else getattr(shapely, declared)([g]) for g in geoms]
         frame = frame.set_geometry(gpd.GeoSeries(promoted, index=frame.index, crs=pcrs.STORAGE_CRS))
     frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=pcrs.STORAGE_CRS)
     return frame, problems

@@ -20,7 +20,9 @@ GEOMETRY_TYPES = (
     "None",
 )
 FIELD_TYPES = {"str": str, "int": int, "float": float, "bool": bool}
-PRECISION_CLASSES = ("surveyed", "approximate", "street", "schematic")
+PRECISION_CLASSES = ("surveyed", "approximate", "street", "schematic", "unlocated")
+#: Precision of features the plan names but nobody can place: stored without geometry, never drawn.
+UNLOCATED = "unlocated"
 #: Fields every geometry feature must carry (from its source or a joined table).
 PROVENANCE_FIELDS = ("precision", "source_file", "source_lines")
 #: Layer names the rest of the product relies on.

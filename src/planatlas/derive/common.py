@@ -40,8 +40,10 @@ def place_in_street(source: gpd.GeoDataFrame | None, *, ctx: DeriveContext, para
             [Problem(f"column {field!r} is missing", file=spec.geometry.source, layer=spec.name, field=field)]
         )
     problems: list[Problem] = []
-    missing = out.geometry.isna() | out.geometry.is_empty
-    located = out.loc[~missing].to_crs(pcrs.METRIC_CRS).geometry.to_numpy()
+    # 'unlocated' features stay without geometry: the plan names them, nobody can place them
+    missing = (out.geometry.isna() | out.geometry.is_empty) & (out.get("precision") != "unlocated")
+    has_geometry = ~(out.geometry.isna() | out.geometry.is_empty)
+    located = out.loc[has_geometry].to_crs(pcrs.METRIC_CRS).geometry.to_numpy()
     placed_metric: dict[int, shapely.Point] = {}
     for street, group in out.loc[missing].groupby(field, sort=True):
         keys = group[spec.key].astype(str)
