@@ -342,3 +342,22 @@ def test_reconcile_reads_the_same_table_from_postgis(jiuwang_store, postgis_url,
     pd.testing.assert_frame_equal(from_postgis.table, from_gpkg.table)
     assert from_postgis.notes == from_gpkg.notes
     assert from_postgis.boundary == from_gpkg.boundary
+
+
+def test_station_offsets_say_where_line_4_stations_lie(jiuwang_store):
+    from planatlas.reconcile import station_offsets
+
+    areas = jiuwang_store.read("jiuwang_areas")
+    boundary = areas.loc[areas["area_id"] == "jiuwang_new_city"].to_crs(pcrs.METRIC_CRS).geometry.iloc[0]
+    top = boundary.bounds[3]
+    inside = boundary.representative_point()
+    stations = gpd.GeoDataFrame(
+        {"name": ["璜溪站", "白马山", "八一馆"], "precision": ["approximate"] * 3},
+        geometry=[shapely.Point(inside.x, top + 500), inside, shapely.Point(inside.x, top + 9000)],
+        crs=pcrs.METRIC_CRS,
+    ).to_crs(pcrs.STORAGE_CRS)
+    notes = station_offsets(areas, stations)
+    assert len(notes) == 2  # 裕丰街 absent, 八一馆 not asked for
+    assert notes[0].startswith("metro station 白马山 (approximate) lies inside")
+    gap = boundary.distance(shapely.Point(inside.x, top + 500))
+    assert "璜溪" in notes[1] and f"{gap:.0f} m outside" in notes[1] and "+500 m north" in notes[1]

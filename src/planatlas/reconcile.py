@@ -279,14 +279,52 @@ def compare_boundary_area(areas: gpd.GeoDataFrame, *, key: str = "jiuwang_new_ci
     }
 
 
+#: Metro line 4's western stations, reported near the new city's north edge.
+LINE4_WEST_STATIONS = ("白马山", "裕丰街", "璜溪")
+
+
+def station_offsets(
+    areas: gpd.GeoDataFrame, stations: gpd.GeoDataFrame, *, names: Iterable[str] = LINE4_WEST_STATIONS
+) -> list[str]:
+    """Where the named stations lie relative to the new city (a cross-check of two sketches).
+
+    One sentence per station found in ``stations`` (column ``name``, with or without 站): inside
+    or how far outside the boundary, and how far from its northern edge, in EPSG:4548.
+    """
+    boundary = areas.loc[areas["area_id"] == "jiuwang_new_city"].to_crs(pcrs.METRIC_CRS).geometry.iloc[0]
+    north_y = boundary.bounds[3]
+    found = stations.to_crs(pcrs.METRIC_CRS)
+    bare = found["name"].astype(str).str.removesuffix("站")
+    out = []
+    for name in names:
+        rows = found[bare == name]
+        if rows.empty:
+            continue
+        point = rows.geometry.iloc[0].representative_point()
+        where = "inside" if boundary.contains(point) else f"{boundary.distance(point):.0f} m outside"
+        precision = rows["precision"].iloc[0] if "precision" in rows else "?"
+        out.append(
+            f"metro station {name} ({precision}) lies {where} the new city, {point.y - north_y:+.0f} m north of "
+            "its northern edge (the plan's sources put line 4's western stations near that edge)"
+        )
+    return out
+
+
 def reconcile_jiuwang_from_store(store: Any) -> JiuwangReconciliation:
-    """Read ``jiuwang_roads`` (and ``jiuwang_projects``/``jiuwang_areas`` if built) and reconcile."""
+    """Read ``jiuwang_roads`` (and ``jiuwang_projects``/``jiuwang_areas`` if built) and reconcile.
+
+    When the atlas also holds ``metro_stations``, the positions of line 4's western stations
+    relative to the new city are added to the notes as a cross-check.
+    """
     roads = store.read("jiuwang_roads")
     built = set(store.layers())
     projects = store.read("jiuwang_projects") if "jiuwang_projects" in built else None
     result = reconcile_jiuwang(roads, projects=projects)
     if "jiuwang_areas" in built:
-        result.boundary = compare_boundary_area(store.read("jiuwang_areas"))
+        areas = store.read("jiuwang_areas")
+        result.boundary = compare_boundary_area(areas)
+        if "metro_stations" in built:
+            result.notes += station_offsets(areas, store.read("metro_stations"))
     return result
 
 
@@ -300,6 +338,7 @@ def jiuwang_reconciliation_table(store: Any) -> pd.DataFrame:
 
 __all__ = [
     "JUNCTION_CLASSES",
+    "LINE4_WEST_STATIONS",
     "TABLE_COLUMNS",
     "TOTAL_LABEL",
     "JiuwangReconciliation",
@@ -309,4 +348,5 @@ __all__ = [
     "measured_km",
     "reconcile_jiuwang",
     "reconcile_jiuwang_from_store",
+    "station_offsets",
 ]
