@@ -440,6 +440,8 @@ def derive_jiuwang_areas(
         else:
             problems.append(Problem(f"unknown rule {kind!r}", layer=spec.name, feature=key, field="params"))
             continue
+        # Clipping can leave slivers of lower dimension on the boundary; an area keeps its polygons.
+        geom = shapely.union_all([g for g in shapely.get_parts(geom) if g.geom_type == "Polygon"])
         if geom.is_empty:
             problems.append(
                 Problem(f"rule {kind!r} gives an empty area", layer=spec.name, feature=key, field="geometry")
