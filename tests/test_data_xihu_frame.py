@@ -416,3 +416,79 @@ def test_centreline_source_is_declared_gcj02():
     spec = tomllib.loads((GEODATA / "layers" / "zones.toml").read_text(encoding="utf-8"))
     assert spec["geometry"]["crs"] == "GCJ-02"
     assert "大部分" in spec["notes"] and "部分" in spec["notes"]
+
+
+# ---------------------------------------------------------------------------------------------
+# the derivations themselves, on small synthetic inputs
+# ---------------------------------------------------------------------------------------------
+
+
+def test_voronoi_partition_tiles_any_area_and_rejects_twin_seeds():
+    from planatlas.derive.xihu import voronoi_partition
+
+    area = shapely.Polygon([(0, 0), (1000, 0), (1000, 600), (400, 600), (400, 1000), (0, 1000)])
+    seeds = [shapely.Point(x, y) for x, y in [(100, 100), (900, 100), (500, 300), (100, 900), (300, 700)]]
+    pieces = voronoi_partition(seeds, ["a", "b", "a", "c", "c"], area)
+    assert set(pieces) == {"a", "b", "c"}
+    assert sum(p.area for p in pieces.values()) == pytest.approx(area.area, rel=1e-9)
+    assert all(p.intersection(q).area < 1e-6 for p, q in itertools.combinations(pieces.values(), 2))
+    assert pieces["c"].contains(shapely.Point(100, 900))
+    with pytest.raises(ValueError, match="distinct"):
+        voronoi_partition([shapely.Point(1, 1), shapely.Point(1, 1)], ["a", "b"], area)
+
+
+def _ctx(name: str, built: dict, key: str, source: str | None = None):
+    from planatlas.catalog import parse_layer_spec
+    from planatlas.derive import DeriveContext
+
+    geometry = {"derive": "x"} | ({"source": source, "crs": "EPSG:4490"} if source else {})
+    spec = parse_layer_spec(
+        {
+            "name": name,
+            "title": {"zh": name, "en": name},
+            "geometry_type": "MultiPolygon",
+            "key": key,
+            "geometry": geometry,
+        },
+        where=f"layers/{name}.toml",
+    )
+    return DeriveContext(geodata_dir=GEODATA, spec=spec, built=built)
+
+
+def test_street_partition_reports_seeds_outside_the_district():
+    from planatlas.derive.xihu import street_partition
+    from planatlas.errors import ValidationError
+
+    district = gpd.GeoDataFrame(
+        {"district_id": ["d"]}, geometry=[shapely.box(115.80, 28.60, 115.90, 28.70)], crs=STORAGE_CRS
+    )
+    seeds = gpd.GeoDataFrame(
+        {"street_id": ["a", "b", "b"]},
+        geometry=[shapely.Point(115.82, 28.65), shapely.Point(115.88, 28.65), shapely.Point(116.5, 28.65)],
+        crs=STORAGE_CRS,
+    )
+    ctx = _ctx("streets", {"districts": district}, "street_id", source="sources/seeds.csv")
+    with pytest.raises(ValidationError) as err:
+        street_partition(seeds, ctx=ctx, params={"district_id": "d"})
+    assert "outside the district" in str(err.value) and "row 4" in str(err.value)
+    ok = street_partition(seeds.iloc[:2], ctx=ctx, params={"district_id": "d"})
+    assert list(ok["street_id"]) == ["a", "b"] and (ok["precision"] == "schematic").all()
+    assert ok["area_km2"].sum() == pytest.approx(district.to_crs(METRIC_CRS).area.iloc[0] / 1e6, abs=2e-3)
+
+
+def test_metro_lines_refuse_a_station_that_does_not_serve_the_line():
+    from planatlas.derive.xihu import metro_lines_from_stations
+    from planatlas.errors import ValidationError
+
+    stations = gpd.GeoDataFrame(
+        {"name": ["甲", "乙", "丙"], "lines": ["1", "1;2", "2"]},
+        geometry=[shapely.Point(115.80, 28.6), shapely.Point(115.81, 28.6), shapely.Point(115.82, 28.6)],
+        crs=STORAGE_CRS,
+    )
+    ctx = _ctx("metro_lines", {"metro_stations": stations}, "line_id")
+    good = metro_lines_from_stations(None, ctx=ctx, params={"runs": {"1": [["甲", "乙"]], "2": [["乙", "丙"]]}})
+    assert list(good["station_count"]) == [2, 2]
+    with pytest.raises(ValidationError, match="does not list line"):
+        metro_lines_from_stations(None, ctx=ctx, params={"runs": {"1": [["甲", "乙", "丙"]], "2": [["乙", "丙"]]}})
+    with pytest.raises(ValidationError, match="in no run"):
+        metro_lines_from_stations(None, ctx=ctx, params={"runs": {"1": [["甲", "乙"]], "2": []}})

@@ -17,7 +17,6 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
 from planatlas import crs as pcrs
@@ -203,7 +202,11 @@ def street_partition(
         )
     streets = sorted(pieces)
     out = gpd.GeoDataFrame(
-        {spec.key: streets, "precision": "schematic"},
+        {
+            spec.key: streets,
+            "precision": "schematic",
+            "area_km2": [round(pieces[s].area / 1e6, 3) for s in streets],
+        },
         geometry=[pieces[s] for s in streets],
         crs=pcrs.METRIC_CRS,
     )
@@ -420,10 +423,3 @@ def metro_lines_from_stations(
         geometry=geoms,
         crs=pcrs.STORAGE_CRS,
     )
-
-
-def distance_to(frame: gpd.GeoDataFrame, target: shapely.Geometry) -> pd.Series:
-    """Metres from each feature of ``frame`` (EPSG:4490) to ``target`` (EPSG:4490), in EPSG:4548."""
-    metric = frame.to_crs(pcrs.METRIC_CRS)
-    tgt = gpd.GeoSeries([target], crs=pcrs.STORAGE_CRS).to_crs(pcrs.METRIC_CRS).iloc[0]
-    return metric.distance(tgt)
