@@ -470,6 +470,15 @@ def _anchors(
 # --------------------------------------------------------------------------------------------------
 
 
+def _geometry_last(frame: pd.DataFrame) -> Any:
+    """Attributes, then the computed columns, then the geometry (the order both backends return)."""
+    frame = frame.reset_index(drop=True)
+    if isinstance(frame, gpd.GeoDataFrame):
+        name = frame.geometry.name
+        frame = frame[[c for c in frame.columns if c != name] + [name]]
+    return frame
+
+
 def _prepare(target: gpd.GeoDataFrame, index: ProximityIndex | None) -> ProximityIndex:
     if index is None:
         return ProximityIndex.from_frame(target)
@@ -529,7 +538,7 @@ def within_distance(
         counts = idx.count_within(ref_geoms, metres)
         hit = np.flatnonzero(counts)
         out = target.iloc[hit].assign(**{WITHIN_COUNT: counts[hit].astype(np.int64)})
-        return out.reset_index(drop=True)
+        return _geometry_last(out)
     t, r, d = idx.pairs_within(ref_geoms, metres, distances=distances)
     if pairs:
         order = np.lexsort((r, t)) if not distances else np.lexsort((r, t, d))
@@ -537,7 +546,7 @@ def within_distance(
         out = out.assign(**{REF_KEY: ref_keys[r[order]]})
         if distances:
             out[DISTANCE] = d[order]
-        return out.reset_index(drop=True)
+        return _geometry_last(out)
     rank = _order_keys(ref_keys)
     order = np.lexsort((rank[r], d, t))
     t, r, d = t[order], r[order], d[order]
@@ -552,7 +561,7 @@ def within_distance(
             WITHIN_COUNT: counts[order].astype(np.int64),
         }
     )
-    return out.reset_index(drop=True)
+    return _geometry_last(out)
 
 
 def nearest(
@@ -594,7 +603,7 @@ def nearest(
     out = target.iloc[t[first]].copy()
     out[NEAREST_KEY] = ref_keys[r[first]]
     out[DISTANCE] = d[first]
-    return out.reset_index(drop=True)
+    return _geometry_last(out)
 
 
 def _zone_matches(
@@ -617,7 +626,7 @@ def _zone_matches(
     out = target.iloc[t[first]].copy()
     out[ZONE_KEY] = zone_keys[zi[first]]
     out[ZONE_COUNT] = counts.astype(np.int64)
-    return out.reset_index(drop=True)
+    return _geometry_last(out)
 
 
 def inside(target: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, *, zone_key: str | None = None) -> gpd.GeoDataFrame:
@@ -685,7 +694,7 @@ def summarize(
     out["count"] = out[zkey].map(grouped.size()).fillna(0).astype(np.int64)
     if value is not None:
         out[f"sum_{value}"] = out[zkey].map(grouped["v"].sum()).fillna(0).astype(float)
-    return out.reset_index(drop=True)
+    return _geometry_last(out)
 
 
 def coverage(

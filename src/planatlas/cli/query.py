@@ -70,9 +70,13 @@ def _run(
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     store = open_store_from(db_url)
-    result = run_query(store, rq)
+    try:
+        result = run_query(store, rq)
+        key = store.spec(rq.of if rq.kind == "summarize" else rq.layer).key
+    finally:
+        if hasattr(store, "dispose"):
+            store.dispose()
     frame = result.frame
-    key = store.spec(rq.layer).key if rq.kind not in ("summarize",) else store.spec(rq.of).key
     _print(frame, key=key, limit=limit)
     click.echo(summary(result, len(frame)) + f"  [{result.backend}]")
     if output is not None:

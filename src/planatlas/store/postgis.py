@@ -109,6 +109,12 @@ class PostGISStore:
             self._engine = create_engine(self.url, pool_pre_ping=True)
         return self._engine
 
+    def __enter__(self) -> PostGISStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.dispose()
+
     def dispose(self) -> None:
         """Close pooled connections."""
         if self._engine is not None:
@@ -339,8 +345,12 @@ class PostGISStore:
             if geoms.crs is None or geoms.crs.to_epsg() != 4490:
                 msg = f"layer {name!r} should be in EPSG:4490 to be stored, got {geoms.crs}"
                 raise ValueError(msg)
-            order = np.argsort(geoms.hilbert_distance().to_numpy(), kind="stable") if len(frame) else []
-            data = frame.iloc[order]
+            # Hilbert order of the non-empty geometries; empty or missing ones go last.
+            present = ~(geoms.isna() | geoms.is_empty).to_numpy()
+            rank = np.full(len(frame), np.iinfo(np.int64).max, dtype=np.int64)
+            if present.any():
+                rank[present] = geoms[present].hilbert_distance().to_numpy()
+            data = frame.iloc[np.argsort(rank, kind="stable")]
             wkb = shapely.to_wkb(shapely.set_srid(data.geometry.values, 4490), hex=True, include_srid=True)
         target = ", ".join([_q(c) for c in columns] + ([GEOM] if layout["geometry"] else []))
         values = [_copy_values(data[c]) for c in columns]
