@@ -47,6 +47,26 @@ TABLE_COLUMNS = [
     "mapped_classes",
 ]
 
+#: Column labels of the table for display (CLI and app), per language.
+COLUMN_LABELS = {
+    "start_year": {"zh": "开工年份", "en": "start year"},
+    "plan_roads": {"zh": "规划条数", "en": "plan roads"},
+    "mapped_roads": {"zh": "图上条数", "en": "mapped roads"},
+    "diff_roads": {"zh": "条数差", "en": "Δ roads"},
+    "plan_km": {"zh": "规划长度（公里）", "en": "plan km"},
+    "mapped_km": {"zh": "图上长度（公里，EPSG:4548，示意）", "en": "mapped km (EPSG:4548, schematic)"},
+    "diff_km": {"zh": "长度差（公里）", "en": "Δ km"},
+    "diff_km_pct": {"zh": "长度差（%）", "en": "Δ km %"},
+    "plan_investment_yi": {"zh": "规划总投资（亿元）", "en": "plan investment 亿元"},
+    "plan_completed_yi": {"zh": "规划完成投资（亿元）", "en": "plan completed 亿元"},
+    "mapped_classes": {"zh": "图上各等级条数", "en": "mapped by class"},
+}
+
+
+def labelled(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """The table with display labels as column names (``lang`` ``zh`` or ``en``)."""
+    return table.rename(columns={c: COLUMN_LABELS[c].get(lang, c) for c in table.columns if c in COLUMN_LABELS})
+
 
 @dataclass
 class JiuwangReconciliation:
@@ -337,6 +357,7 @@ def jiuwang_reconciliation_table(store: Any) -> pd.DataFrame:
 
 
 __all__ = [
+    "COLUMN_LABELS",
     "JUNCTION_CLASSES",
     "LINE4_WEST_STATIONS",
     "TABLE_COLUMNS",
@@ -345,6 +366,7 @@ __all__ = [
     "check_project_totals",
     "compare_boundary_area",
     "jiuwang_reconciliation_table",
+    "labelled",
     "measured_km",
     "reconcile_jiuwang",
     "reconcile_jiuwang_from_store",

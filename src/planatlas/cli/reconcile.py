@@ -13,20 +13,6 @@ import click
 
 from planatlas.cli.options import db_option, handle_errors, open_store_from, print_table
 
-_HEADERS = {
-    "start_year": "start year 开工年份",
-    "plan_roads": "plan roads",
-    "mapped_roads": "mapped roads",
-    "diff_roads": "Δ roads",
-    "plan_km": "plan km",
-    "mapped_km": "mapped km (EPSG:4548, schematic)",
-    "diff_km": "Δ km",
-    "diff_km_pct": "Δ km %",
-    "plan_investment_yi": "plan investment 亿元",
-    "plan_completed_yi": "plan completed 亿元",
-    "mapped_classes": "mapped by class",
-}
-
 
 def _cell(value: Any, *, signed: bool = False, digits: int = 2) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -56,7 +42,10 @@ def reconcile() -> None:
 @handle_errors
 def jiuwang(fmt: str, db_url: str | None) -> None:
     """Jiuwang road programme: plan count/km/investment per start year vs mapped count and km."""
-    from planatlas.reconcile import reconcile_jiuwang_from_store
+    from planatlas.reconcile import COLUMN_LABELS, reconcile_jiuwang_from_store
+
+    headers = {c: COLUMN_LABELS[c]["en"] for c in COLUMN_LABELS}
+    headers["start_year"] = "start year 开工年份"
 
     result = reconcile_jiuwang_from_store(open_store_from(db_url))
     table = result.table
@@ -73,11 +62,11 @@ def jiuwang(fmt: str, db_url: str | None) -> None:
     for rec in table.to_dict(orient="records"):
         rows.append(
             {
-                _HEADERS[c]: _cell(rec[c], signed=c.startswith("diff_"), digits=1 if c.endswith("_pct") else 2)
+                headers[c]: _cell(rec[c], signed=c.startswith("diff_"), digits=1 if c.endswith("_pct") else 2)
                 for c in table.columns
             }
         )
-    print_table(rows, columns=[_HEADERS[c] for c in table.columns])
+    print_table(rows, columns=[headers[c] for c in table.columns])
     click.echo("Δ = mapped − plan. The plan gives no per-road length or cost; investment is the plan's only.")
     if result.boundary:
         b = result.boundary
