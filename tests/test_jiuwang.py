@@ -360,4 +360,8 @@ def test_station_offsets_say_where_line_4_stations_lie(jiuwang_store):
     assert len(notes) == 2  # 裕丰街 absent, 八一馆 not asked for
     assert notes[0].startswith("metro station 白马山 (approximate) lies inside")
     gap = boundary.distance(shapely.Point(inside.x, top + 500))
-    assert "璜溪" in notes[1] and f"{gap:.0f} m outside" in notes[1] and "+500 m north" in notes[1]
+    assert (
+        "璜溪" in notes[1]
+        and f"{gap:.0f} m outside" in notes[1]
+        and "500 m north of its northernmost point" in notes[1]
+    )

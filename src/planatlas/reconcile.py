@@ -322,10 +322,11 @@ def station_offsets(
             continue
         point = rows.geometry.iloc[0].representative_point()
         where = "inside" if boundary.contains(point) else f"{boundary.distance(point):.0f} m outside"
+        offset = point.y - north_y
         precision = rows["precision"].iloc[0] if "precision" in rows else "?"
         out.append(
-            f"metro station {name} ({precision}) lies {where} the new city, {point.y - north_y:+.0f} m north of "
-            "its northern edge (the plan's sources put line 4's western stations near that edge)"
+            f"metro station {name} ({precision}) lies {where} the new city, {abs(offset):.0f} m "
+            f"{'north' if offset >= 0 else 'south'} of its northernmost point (line 4's western stations are expected near that edge)"
         )
     return out
 
