@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+# One throwaway PostGIS cluster per session, shared by every module that asks for it.
+from conftest_postgis import postgis_url  # noqa: F401
+
 REPO = Path(__file__).resolve().parents[1]
 GEODATA = REPO / "geodata"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

@@ -14,7 +14,6 @@ import shapely
 from click.testing import CliRunner
 from pyproj import Geod
 
-from conftest_postgis import postgis_url  # noqa: F401  (session fixture: a throwaway PostGIS cluster)
 from planatlas import crs as pcrs
 from planatlas.derive.jiuwang import polygonise_bounded_area, solve_road_projects
 from planatlas.errors import ValidationError
@@ -328,7 +327,7 @@ def test_cli_reconcile_without_an_atlas_fails_cleanly(tmp_path, monkeypatch):
 
 
 @pytest.mark.postgis
-def test_reconcile_reads_the_same_table_from_postgis(jiuwang_store, postgis_url, tmp_path):  # noqa: F811
+def test_reconcile_reads_the_same_table_from_postgis(jiuwang_store, postgis_url, tmp_path):
     from planatlas.build import build_atlas
     from planatlas.store.postgis import PostGISStore
 
