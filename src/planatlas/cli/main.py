@@ -168,7 +168,11 @@ def validate(path: Path, crs: str | None, report: Path | None, within: str | Non
         from planatlas.io.readers import suspect_gcj02
 
         reference = open_store_from(None).read(within)
-        if crs and not is_offset_system(crs) and suspect_gcj02(frame.geometry.representative_point(), reference.geometry):
+        if (
+            crs
+            and not is_offset_system(crs)
+            and suspect_gcj02(frame.geometry.representative_point(), reference.geometry)
+        ):
             msg = (
                 f"declared {crs}, but its features fit layer {within!r} far better read as GCJ-02: "
                 "this looks like web-map (AMap/Tencent) coordinates; declare --crs GCJ-02"
