@@ -122,9 +122,7 @@ def test_map_html_loads_nothing_from_the_network(frames):
     h = _html(interactive_map(get_preset("one-belt-four-zones"), frames, keys=KEYS))
     srcs = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', h)
     assert srcs, "the map should load Leaflet"
-    assert all(s.startswith("data:") for s in srcs), [
-        s[:60] for s in srcs if not s.startswith("data:")
-    ]
+    assert all(s.startswith("data:") for s in srcs), [s[:60] for s in srcs if not s.startswith("data:")]
     for cdn in ("cdn.jsdelivr", "cdnjs", "code.jquery", "bootstrapcdn", "unpkg"):
         assert cdn not in h
 
@@ -135,9 +133,7 @@ def test_attribute_with_script_tag_is_escaped(frames):
     assert "<script>alert" not in h
     assert "&lt;script&gt;alert" in h
     row = frames["streets"].iloc[0].to_dict()
-    popup = popup_html(
-        row, fields=["zone", "source_file"], lang="zh", label="name", layer_title="街道"
-    )
+    popup = popup_html(row, fields=["zone", "source_file"], lang="zh", label="name", layer_title="街道")
     assert "<script>" not in popup
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in popup
     assert "000_f23723ccf6c3a3ea.txt 行 266-270" in popup
@@ -151,9 +147,7 @@ def test_colours_come_from_a_feature_property_not_a_style_function(frames):
     prepared_zones = [
         c
         for c in m._children.values()
-        if getattr(c, "data", None)
-        and c.data["features"]
-        and c.data["features"][0]["properties"]["_l"] == "zones"
+        if getattr(c, "data", None) and c.data["features"] and c.data["features"][0]["properties"]["_l"] == "zones"
     ]
     ks = [f["properties"]["_k"] for f in prepared_zones[0].data["features"]]
     assert ks == [0, 2]  # 商旅文 is listed first, 数字经济 third in the preset's zone colours
@@ -263,9 +257,7 @@ def test_lines_carry_width_class_and_phase_filter():
             "class": ["支路", "次干路", "主干路"],
             **PROV,
         },
-        geometry=[
-            LineString([(115.7, 28.6 + i * 0.01), (115.72, 28.6 + i * 0.01)]) for i in range(3)
-        ],
+        geometry=[LineString([(115.7, 28.6 + i * 0.01), (115.72, 28.6 + i * 0.01)]) for i in range(3)],
         crs=4490,
     )
     areas = gpd.GeoDataFrame(
@@ -297,9 +289,7 @@ def test_lines_carry_width_class_and_phase_filter():
     layer = next(
         c
         for c in m._children.values()
-        if getattr(c, "data", None)
-        and c.data["features"]
-        and c.data["features"][0]["properties"]["_l"] == "roads"
+        if getattr(c, "data", None) and c.data["features"] and c.data["features"][0]["properties"]["_l"] == "roads"
     )
     props = [f["properties"] for f in layer.data["features"]]
     assert [(p["_id"], p["_k"], p["_w"]) for p in props] == [("r1", 0, 2), ("r2", 1, 1)]

@@ -64,9 +64,7 @@ def test_width_by_class_in_features_and_legend():
         widths={"主干路": 6, "支路": 2},
     )
     lines = [LineString([(115.8, 28.6), (115.81, 28.6)])] * 3
-    gdf = gpd.GeoDataFrame(
-        {"y": [1, 1, 1], "cls": ["主干路", "支路", "其他"]}, geometry=lines, crs=4490
-    )
+    gdf = gpd.GeoDataFrame({"y": [1, 1, 1], "cls": ["主干路", "支路", "其他"]}, geometry=lines, crs=4490)
     rs = resolve_style(st, gdf)
     assert rs.feature_widths(gdf) == [6.0, 2.0, 3.0]
     legend = rs.legend("zh")
@@ -83,9 +81,7 @@ def test_graduated_integer_bounds_and_labels():
         10.0,
     )
     gdf = _points([0, 3, 5, 6, 10], column="n")
-    rs = resolve_style(
-        Style(kind="graduated", column="n", classes=2, unit={"zh": "家", "en": "firms"}), gdf
-    )
+    rs = resolve_style(Style(kind="graduated", column="n", classes=2, unit={"zh": "家", "en": "firms"}), gdf)
     assert list(rs.class_index(gdf)) == [0, 0, 0, 1, 1]
     assert [e.label_in("zh") for e in rs.legend("zh")] == ["0–5 家", "6–10 家"]
     assert [e.count for e in rs.legend("en")] == [3, 2]
@@ -193,9 +189,7 @@ def test_prepare_preset_uses_parameter_defaults():
             "class": ["主干路", "支路", "次干路"],
             "precision": "schematic",
         },
-        geometry=[
-            LineString([(115.7, 28.6 + i * 0.01), (115.72, 28.6 + i * 0.01)]) for i in range(3)
-        ],
+        geometry=[LineString([(115.7, 28.6 + i * 0.01), (115.72, 28.6 + i * 0.01)]) for i in range(3)],
         crs=4490,
     )
     areas = gpd.GeoDataFrame(
@@ -203,9 +197,7 @@ def test_prepare_preset_uses_parameter_defaults():
         geometry=[box(115.69, 28.59, 115.73, 28.64), box(115.70, 28.60, 115.71, 28.61)],
         crs=4490,
     )
-    axes = gpd.GeoDataFrame(
-        {"kind": ["城市道路"]}, geometry=[LineString([(115.7, 28.6), (115.7, 28.7)])], crs=4490
-    )
+    axes = gpd.GeoDataFrame({"kind": ["城市道路"]}, geometry=[LineString([(115.7, 28.6), (115.7, 28.7)])], crs=4490)
     projects = gpd.GeoDataFrame({"category": ["公园"]}, geometry=[Point(115.71, 28.62)], crs=4490)
     frames = {
         "jiuwang_roads": roads,
@@ -246,16 +238,12 @@ def test_preset_layers_and_columns_exist_in_the_catalogue(name, catalogue):
             enum = spec.fields[flt.column].enum
             values = flt.value if isinstance(flt.value, (list, tuple)) else [flt.value]
             if enum and not any(hasattr(v, "name") for v in values):
-                assert set(values) <= set(enum), (
-                    f"{name}/{pl.id}: filter values {values} not in {enum}"
-                )
+                assert set(values) <= set(enum), f"{name}/{pl.id}: filter values {values} not in {enum}"
         if pl.style.kind == "categorical" and pl.style.categories:
             enum = spec.fields[pl.style.column].enum
             if enum:
                 listed = {c.value for c in pl.style.categories}
-                assert listed <= set(enum), (
-                    f"{name}/{pl.id}: categories {listed - set(enum)} not in enum"
-                )
+                assert listed <= set(enum), f"{name}/{pl.id}: categories {listed - set(enum)} not in enum"
         if pl.count:
             assert pl.count.table in catalogue
             assert pl.count.table_on in catalogue[pl.count.table].fields

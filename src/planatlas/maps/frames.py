@@ -54,9 +54,7 @@ def load_frames(preset: Preset, store: Any) -> dict[str, pd.DataFrame]:
     return {name: store.read(name) for name in preset.catalogue_layers()}
 
 
-def apply_filter(
-    frame: pd.DataFrame, flt: Filter, params: Mapping[str, Any] | None = None
-) -> pd.DataFrame:
+def apply_filter(frame: pd.DataFrame, flt: Filter, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Rows of ``frame`` where the filter holds; a missing column is an error naming it."""
     value = flt.value
     if isinstance(value, Param):
@@ -86,9 +84,7 @@ def apply_filter(
     return frame[mask.to_numpy(dtype=bool)]
 
 
-def add_count(
-    frame: pd.DataFrame, table: pd.DataFrame, *, on: str, table_on: str, column: str
-) -> pd.DataFrame:
+def add_count(frame: pd.DataFrame, table: pd.DataFrame, *, on: str, table_on: str, column: str) -> pd.DataFrame:
     """Copy of ``frame`` with ``column`` = number of ``table`` rows whose ``table_on`` is ``on``."""
     for name, df, col in (("layer", frame, on), ("count table", table, table_on)):
         if col not in df:
@@ -185,15 +181,10 @@ def prepare_preset(
     """
     values = preset.params_with_defaults(params)
     keys = keys or {}
-    return [
-        prepare_layer(pl, frames, params=values, simplify=simplify, key=keys.get(pl.layer))
-        for pl in preset.layers
-    ]
+    return [prepare_layer(pl, frames, params=values, simplify=simplify, key=keys.get(pl.layer)) for pl in preset.layers]
 
 
-def prepared_bounds(
-    layers: list[PreparedLayer], ids: tuple[str, ...] = ()
-) -> tuple[float, float, float, float] | None:
+def prepared_bounds(layers: list[PreparedLayer], ids: tuple[str, ...] = ()) -> tuple[float, float, float, float] | None:
     """(minx, miny, maxx, maxy) of the named layers (all when ``ids`` is empty); None if empty."""
     chosen = [p for p in layers if not ids or p.layer.id in ids]
     boxes = [p.frame.total_bounds for p in chosen if len(p.frame)]

@@ -188,9 +188,7 @@ class Preset:
         for pl in self.layers:
             if pl.id == layer_id:
                 return pl
-        msg = (
-            f"preset {self.name!r} has no layer {layer_id!r}; it has {[p.id for p in self.layers]}"
-        )
+        msg = f"preset {self.name!r} has no layer {layer_id!r}; it has {[p.id for p in self.layers]}"
         raise KeyError(msg)
 
     def catalogue_layers(self) -> list[str]:
@@ -229,9 +227,7 @@ class Preset:
         def bind_filter(f: Filter) -> Filter:
             return replace(f, value=values[f.value.name]) if isinstance(f.value, Param) else f
 
-        layers = tuple(
-            replace(pl, filters=tuple(bind_filter(f) for f in pl.filters)) for pl in self.layers
-        )
+        layers = tuple(replace(pl, filters=tuple(bind_filter(f) for f in pl.filters)) for pl in self.layers)
         return replace(self, layers=layers, parameters=())
 
 
@@ -297,9 +293,7 @@ PRECISION_LABELS: Mapping[str, Mapping[str, str]] = {
 }
 
 
-def field_title(
-    name: str, lang: str, catalogue_titles: Mapping[str, Mapping[str, str]] | None = None
-) -> str:
+def field_title(name: str, lang: str, catalogue_titles: Mapping[str, Mapping[str, str]] | None = None) -> str:
     """Title of an attribute in ``lang``: the catalogue's, else a common one, else the name."""
     if catalogue_titles and catalogue_titles.get(name):
         return text_in(catalogue_titles[name], lang, default=name)
@@ -310,8 +304,7 @@ def schematic_note(lang: str) -> str:
     """The caption shown wherever schematic geometry is drawn."""
     return {
         "zh": "示意图：标注“示意”的边界与线位为依据规划文本绘制的示意位置，非测绘成果。",
-        "en": "Schematic: boundaries and alignments marked 'schematic' are drawn from the plan "
-        "text, not surveyed.",
+        "en": "Schematic: boundaries and alignments marked 'schematic' are drawn from the plan text, not surveyed.",
     }.get(lang, "schematic")
 
 
@@ -455,9 +448,7 @@ ONE_BELT_FOUR_ZONES = Preset(
                 column="category",
                 auto_categories=False,
                 categories=tuple(
-                    c
-                    for c in BUSINESS_DISTRICT_CATEGORIES
-                    if c.value in ("historic_block", "professional_market")
+                    c for c in BUSINESS_DISTRICT_CATEGORIES if c.value in ("historic_block", "professional_market")
                 ),
                 radius=7,
                 fill_opacity=0.95,
@@ -857,8 +848,7 @@ METRO = Preset(
 )
 
 PRESETS: Mapping[str, Preset] = {
-    p.name: p
-    for p in (ONE_BELT_FOUR_ZONES, JIUWANG_ROADS, BUILDINGS, COMMERCE_CULTURE, HQ_BY_STREET, METRO)
+    p.name: p for p in (ONE_BELT_FOUR_ZONES, JIUWANG_ROADS, BUILDINGS, COMMERCE_CULTURE, HQ_BY_STREET, METRO)
 }
 
 

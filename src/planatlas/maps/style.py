@@ -63,12 +63,7 @@ _HEX_DIGITS = set("0123456789abcdefABCDEF")
 
 def check_color(color: str) -> str:
     """Return ``color`` if it is a ``#rrggbb`` hex colour, else raise ``ValueError``."""
-    if not (
-        isinstance(color, str)
-        and len(color) == 7
-        and color[0] == "#"
-        and set(color[1:]) <= _HEX_DIGITS
-    ):
+    if not (isinstance(color, str) and len(color) == 7 and color[0] == "#" and set(color[1:]) <= _HEX_DIGITS):
         msg = f"colour should be '#rrggbb', got {color!r}"
         raise ValueError(msg)
     return color.lower()
@@ -241,9 +236,7 @@ class ResolvedStyle:
         st = self.style
         if st.kind == "single" or n == 0:
             return np.zeros(n, dtype=int)
-        values = (
-            frame[st.column] if st.column in frame else pd.Series([None] * n, index=frame.index)
-        )
+        values = frame[st.column] if st.column in frame else pd.Series([None] * n, index=frame.index)
         if st.kind == "categorical":
             lookup = {_norm(c.value): i for i, c in enumerate(self.categories)}
             return np.array([lookup.get(_norm(v), -1) for v in values], dtype=int)
@@ -305,9 +298,7 @@ class ResolvedStyle:
         return self.style.stroke_color or color
 
     # ---- legend -------------------------------------------------------------------------
-    def legend(
-        self, lang: str = "zh", *, title: Mapping[str, str] | None = None
-    ) -> list[LegendEntry]:
+    def legend(self, lang: str = "zh", *, title: Mapping[str, str] | None = None) -> list[LegendEntry]:
         """Legend rows in drawing order; ``title`` labels a single-colour layer."""
         st = self.style
         common: dict[str, Any] = {
@@ -346,10 +337,7 @@ class ResolvedStyle:
                 entries.append(
                     LegendEntry(
                         color=color,
-                        label={
-                            lg: _range_label(lo, hi, first=i == 0, unit=text_in(st.unit, lg))
-                            for lg in LANGS
-                        },
+                        label={lg: _range_label(lo, hi, first=i == 0, unit=text_in(st.unit, lg)) for lg in LANGS},
                         stroke_color=self.stroke_for(color),
                         count=self.counts[i] if i < len(self.counts) else None,
                         value=(lo, hi),
@@ -468,9 +456,7 @@ def _sample(palette: Sequence[str], n: int) -> tuple[str, ...]:
     return tuple(palette[i] for i in idx)
 
 
-def resolve_style(
-    style: Style, frame: pd.DataFrame, *, symbol: Symbol | None = None
-) -> ResolvedStyle:
+def resolve_style(style: Style, frame: pd.DataFrame, *, symbol: Symbol | None = None) -> ResolvedStyle:
     """Complete ``style`` against the features in ``frame``.
 
     Categorical: listed categories keep their order; values present in the data but not listed
@@ -494,9 +480,7 @@ def resolve_style(
             known = {_norm(c.value) for c in cats}
             extra = sorted({_norm(v) for v in values if _norm(v) is not None} - known)
             used = {c.color for c in cats}
-            pal = [c for c in (st.palette or CATEGORICAL_PALETTE) if c not in used] or list(
-                CATEGORICAL_PALETTE
-            )
+            pal = [c for c in (st.palette or CATEGORICAL_PALETTE) if c not in used] or list(CATEGORICAL_PALETTE)
             for i, v in enumerate(extra):
                 rows = frame[values.map(_norm) == v]
                 original = rows[st.column].iloc[0]

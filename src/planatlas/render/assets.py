@@ -104,9 +104,7 @@ def refresh_assets(*, npm: str = "npm") -> dict[str, object]:
             )
             info = json.loads(out.stdout)[0]
             tarball = Path(tmp) / info["filename"]
-            integrity = (
-                "sha512-" + base64.b64encode(hashlib.sha512(tarball.read_bytes()).digest()).decode()
-            )
+            integrity = "sha512-" + base64.b64encode(hashlib.sha512(tarball.read_bytes()).digest()).decode()
             if integrity != info["integrity"]:
                 msg = f"{ref}: tarball integrity {integrity} differs from npm's {info['integrity']}"
                 raise AssetError(msg)

@@ -82,8 +82,7 @@ BASEMAPS: Mapping[str, Basemap] = {
         "osm",
         {"zh": "OpenStreetMap", "en": "OpenStreetMap"},
         url="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-        attribution='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
-        "contributors",
+        attribution='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
         max_zoom=19,
     ),
     "positron": Basemap(
@@ -100,8 +99,7 @@ BASEMAPS: Mapping[str, Basemap] = {
         {"zh": "天地图（CGCS2000）", "en": "Tianditu (CGCS2000)"},
         url=_TDT,
         overlay_url=_TDT,
-        attribution='&copy; <a href="https://www.tianditu.gov.cn/">天地图 Tianditu</a> '
-        "国家地理信息公共服务平台",
+        attribution='&copy; <a href="https://www.tianditu.gov.cn/">天地图 Tianditu</a> 国家地理信息公共服务平台',
         subdomains="01234567",
         max_zoom=18,
         needs_key=True,
@@ -109,8 +107,7 @@ BASEMAPS: Mapping[str, Basemap] = {
     "amap": Basemap(
         "amap",
         {"zh": "高德地图（GCJ-02）", "en": "AMap (GCJ-02)"},
-        url="https://webrd0{s}.is.autonavi.com/appmaptile?lang={lang}&size=1&scale=1&style=8"
-        "&x={x}&y={y}&z={z}",
+        url="https://webrd0{s}.is.autonavi.com/appmaptile?lang={lang}&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
         attribution='&copy; <a href="https://www.amap.com/">高德地图 AutoNavi</a>',
         subdomains="1234",
         max_zoom=18,
@@ -198,9 +195,7 @@ def popup_html(
             continue
         if f == "precision":
             value = text_in(PRECISION_LABELS.get(value), lang, default=value)
-        parts.append(
-            f"<tr><th>{esc(field_title(f, lang, field_titles))}</th><td>{esc(value)}</td></tr>"
-        )
+        parts.append(f"<tr><th>{esc(field_title(f, lang, field_titles))}</th><td>{esc(value)}</td></tr>")
     parts.append("</table>")
     prov = []
     precision = _fmt_value(row.get("precision"), lang)
@@ -265,9 +260,7 @@ def feature_collection(
                 layer_title=title,
                 field_titles=field_titles,
             )
-        features.append(
-            {"type": "Feature", "geometry": shapely.geometry.mapping(geom), "properties": props}
-        )
+        features.append({"type": "Feature", "geometry": shapely.geometry.mapping(geom), "properties": props})
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -312,14 +305,8 @@ def legend_html(prepared: list[PreparedLayer], *, lang: str, title: str | None =
         parts.append(f'<div class="pa-sec{hidden}" data-layer="{esc(pl.id)}">')
         parts.append(f'<div class="pa-sec-title">{esc(layer_title(p, lang))}</div>')
         for e in entries:
-            n = (
-                f' <span class="pa-n">({e.count})</span>'
-                if e.count is not None and e.value is not None
-                else ""
-            )
-            parts.append(
-                f'<div class="pa-row">{_swatch(e)}<span>{esc(e.label_in(lang))}</span>{n}</div>'
-            )
+            n = f' <span class="pa-n">({e.count})</span>' if e.count is not None and e.value is not None else ""
+            parts.append(f'<div class="pa-row">{_swatch(e)}<span>{esc(e.label_in(lang))}</span>{n}</div>')
         parts.append("</div>")
     if any(p.schematic for p in prepared):
         parts.append(f'<div class="pa-note">{esc(schematic_note(lang))}</div>')
@@ -360,9 +347,7 @@ class _HtmlControl(MacroElement):
         """
     )
 
-    def __init__(
-        self, html_text: str, *, position: str, css_class: str, follow_layers: bool = False
-    ):
+    def __init__(self, html_text: str, *, position: str, css_class: str, follow_layers: bool = False):
         super().__init__()
         self._name = "HtmlControl"
         self.html = html_text
@@ -382,14 +367,23 @@ class _MapClass(MacroElement):
         {{ this._parent.get_name() }}.attributionControl.setPrefix(
             '<a href="https://leafletjs.com" title="Leaflet">Leaflet</a>');
         {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.attribution|tojson }});
+        {%- if this.fit %}
+        // Embedded maps (Streamlit's iframe) get their size after the script runs: fit again then.
+        setTimeout(function() {
+            var m = {{ this._parent.get_name() }};
+            m.invalidateSize();
+            m.fitBounds({{ this.fit|tojson }}, {padding: [10, 10]});
+        }, 60);
+        {%- endif %}
         {% endmacro %}
         """
     )
 
-    def __init__(self, attribution: str):
+    def __init__(self, attribution: str, fit: list[list[float]] | None = None):
         super().__init__()
         self._name = "MapClass"
         self.attribution = attribution
+        self.fit = fit
 
 
 def _data_attribution(preset: Preset, prepared: list[PreparedLayer], lang: str) -> str:
@@ -401,9 +395,7 @@ def _data_attribution(preset: Preset, prepared: list[PreparedLayer], lang: str) 
     return html.escape(text)
 
 
-def basemap_layer(
-    name: str, *, lang: str, tianditu_key: str | None = None
-) -> list[folium.TileLayer]:
+def basemap_layer(name: str, *, lang: str, tianditu_key: str | None = None) -> list[folium.TileLayer]:
     """Tile layers of a basemap (Tianditu adds its label layer); empty for ``none``."""
     if name not in BASEMAPS:
         msg = f"basemap should be one of {', '.join(BASEMAPS)}, got {name!r}"
@@ -425,9 +417,7 @@ def basemap_layer(
         key = str(tianditu_key)
         label_layer = "cva" if lang == "zh" else "eva"
         return [
-            folium.TileLayer(
-                tiles=_TDT.format(s="{s}", layer="vec", key=key), name=bm.name, **common
-            ),
+            folium.TileLayer(tiles=_TDT.format(s="{s}", layer="vec", key=key), name=bm.name, **common),
             folium.TileLayer(
                 tiles=_TDT.format(s="{s}", layer=label_layer, key=key),
                 name=f"{bm.name}-labels",
@@ -507,7 +497,8 @@ def interactive_map(
     m.default_css = css
     for t in tiles:
         t.add_to(m)
-    _MapClass(_data_attribution(preset, prepared, lang)).add_to(m)
+    fit = None if view else [[bounds[1], bounds[0]], [bounds[3], bounds[2]]]
+    _MapClass(_data_attribution(preset, prepared, lang), fit=fit).add_to(m)
     for p in prepared:
         _geojson_layer(p, lang=lang, field_titles=(field_titles or {}).get(p.layer.layer)).add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
@@ -526,7 +517,23 @@ def interactive_map(
         _HtmlControl(title_html, position="topleft", css_class="pa-title").add_to(m)
     if view is None:
         m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]], padding=(10, 10))
+    _stable_ids(m)
     return m
+
+
+def _stable_ids(m: folium.Map) -> None:
+    """Replace folium's random element ids with positional ones: the same inputs give the same
+    HTML, so Streamlit does not remount (flicker) an unchanged map and exports diff cleanly."""
+    counter = 0
+
+    def visit(el: Any) -> None:
+        nonlocal counter
+        el._id = f"pa{counter:04d}"
+        counter += 1
+        for child in list(el._children.values()):
+            visit(child)
+
+    visit(m)
 
 
 def _with_show(p: PreparedLayer, show: bool) -> PreparedLayer:

@@ -1,0 +1,260 @@
+"""The Atlas page: preset maps with layer choice, basemaps, permalink and a plan-details side panel.
+
+Streamlit calls only; the maps, styles and data come from :mod:`planatlas.maps` and
+:mod:`planatlas.render.interactive`. The layer data are cached; the map is rebuilt on each run (streamlit-folium renames the
+elements of the map it is given, so a map object cannot be reused) but its element ids are stable,
+so identical inputs give an identical script and reruns caused by panning or clicking do not
+remount the map (no flicker); only ``last_active_drawing``, ``center`` and ``zoom`` come back.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from planatlas.maps import PRESETS, get_preset, load_frames
+from planatlas.maps.presets import PRECISION_LABELS, PROVENANCE_FIELDS, field_title
+from planatlas.maps.style import text_in
+from planatlas.render.interactive import BASEMAPS, View, interactive_map
+from planatlas.ui.i18n import t
+
+MAP_KEY = "pa_map"
+DEFAULT_PRESET = "one-belt-four-zones"
+MAP_HEIGHT = 640
+
+
+# ---- permalink ---------------------------------------------------------------------------------
+def parse_view(text: str | None) -> View | None:
+    """``"lat,lon,zoom"`` from the URL, or None when absent or malformed (URLs are untrusted)."""
+    if not text:
+        return None
+    try:
+        lat_s, lon_s, zoom_s = text.split(",")
+        lat, lon, zoom = float(lat_s), float(lon_s), int(float(zoom_s))
+    except ValueError:
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180 and 0 <= zoom <= 22):
+        return None
+    return View(round(lat, 6), round(lon, 6), zoom)
+
+
+def format_view(view: View) -> str:
+    return f"{view.lat:.5f},{view.lon:.5f},{view.zoom}"
+
+
+def _init_from_url(key: str, param: str, allowed: list[str] | None = None, *, default: Any = None) -> None:
+    """Seed a widget's session state from the URL once (first run of the session)."""
+    if key in st.session_state:
+        return
+    value = st.query_params.get(param)
+    if value is not None and (allowed is None or value in allowed):
+        st.session_state[key] = value
+    elif default is not None:
+        st.session_state[key] = default
+
+
+# ---- data --------------------------------------------------------------------------------------
+@st.cache_resource(show_spinner=False, max_entries=12)
+def _layer_data(_store: Any, store_id: str, preset_name: str) -> tuple[dict, dict, dict]:
+    frames = load_frames(get_preset(preset_name), _store)
+    keys, titles = _keys_and_titles(_store, list(frames))
+    return frames, keys, titles
+
+
+def _keys_and_titles(store: Any, names: list[str]) -> tuple[dict[str, str], dict[str, Any]]:
+    keys, titles = {}, {}
+    for name in names:
+        spec = store.spec(name)
+        keys[name] = spec.key
+        titles[name] = {f: dict(fs.title) for f, fs in spec.fields.items() if fs.title}
+    return keys, titles
+
+
+def _map(
+    _store: Any,
+    store_id: str,
+    preset_name: str,
+    lang: str,
+    params: tuple[tuple[str, Any], ...],
+    basemap: str,
+    visible: tuple[str, ...],
+    view: View | None,
+    tianditu_key: str | None,
+) -> Any:
+    preset = get_preset(preset_name)
+    frames, keys, titles = _layer_data(_store, store_id, preset_name)
+    return interactive_map(
+        preset,
+        frames,
+        lang=lang,
+        params=dict(params),
+        basemap=basemap,
+        tianditu_key=tianditu_key,
+        visible=set(visible),
+        view=view,
+        keys=keys,
+        field_titles=titles,
+    )
+
+
+def store_id(store: Any) -> str:
+    """A cache key for the store's content: its build time (a rebuild invalidates caches)."""
+    try:
+        meta = store.metadata()
+    except Exception:  # pragma: no cover - an unreadable store has no cache to share
+        return repr(store)
+    return f"{store!r}@{meta.get('built_at')}"
+
+
+# ---- details panel -----------------------------------------------------------------------------
+def feature_details(store: Any, layer: str, key_value: str, lang: str) -> list[tuple[str, str]] | None:
+    """(title, value) rows of one feature's plan attributes and provenance, or None if absent."""
+    spec = store.spec(layer)
+    frame = store.read(layer)
+    rows = frame[frame[spec.key].astype(str) == str(key_value)]
+    if rows.empty:
+        return None
+    row = rows.iloc[0]
+    titles = {f: dict(fs.title) for f, fs in spec.fields.items() if fs.title}
+    out: list[tuple[str, str]] = []
+    columns = [c for c in frame.columns if c != "geometry" and c not in PROVENANCE_FIELDS]
+    for col in [*columns, *[c for c in PROVENANCE_FIELDS if c in frame.columns]]:
+        value = row[col]
+        if value is None or (isinstance(value, float) and pd.isna(value)) or str(value).strip() == "":
+            continue
+        if col == "precision":
+            value = text_in(PRECISION_LABELS.get(str(value)), lang, default=str(value))
+        if isinstance(value, bool):
+            value = ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+        out.append((field_title(col, lang, titles), str(value)))
+    return out
+
+
+def _details_panel(store: Any, clicked: Mapping[str, Any] | None, lang: str) -> None:
+    st.subheader(t("details", lang))
+    props = (clicked or {}).get("properties") or {}
+    layer_id, key_value = props.get("_l"), props.get("_id")
+    preset = get_preset(st.session_state["pa_preset"])
+    layer_ids = {pl.id: pl for pl in preset.layers}
+    if not layer_id or key_value is None or layer_id not in layer_ids:
+        st.info(t("details_hint", lang))
+        return
+    pl = layer_ids[layer_id]
+    rows = feature_details(store, pl.layer, str(key_value), lang)
+    if rows is None:
+        st.warning(t("details_missing", lang))
+        return
+    st.caption(f"{t('layer', lang)}: {pl.title_in(lang)}")
+    body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+    st.markdown(
+        f'<div class="pa-details"><table>{body}</table></div>',
+        unsafe_allow_html=True,  # every value above is escaped
+    )
+
+
+# ---- page --------------------------------------------------------------------------------------
+def render_page(store: Any, settings: Any, lang: str) -> None:
+    """Draw the Atlas page (sidebar controls, the map, the details panel)."""
+    from streamlit_folium import st_folium
+
+    names = list(PRESETS)
+    _init_from_url("pa_preset", "preset", names, default=DEFAULT_PRESET)
+    _init_from_url("pa_basemap", "basemap", list(BASEMAPS), default="none")
+    with st.sidebar:
+        preset_name = st.selectbox(
+            t("preset", lang), names, key="pa_preset", format_func=lambda n: get_preset(n).title_in(lang)
+        )
+        preset = get_preset(preset_name)
+        params: dict[str, Any] = {}
+        for p in preset.parameters:
+            key = f"pa_param_{preset.name}_{p.name}"
+            values = [str(c.value) for c in p.choices]
+            _init_from_url(key, p.name, values, default=str(p.default))
+            chosen = st.radio(
+                text_in(p.title, lang),
+                values,
+                key=key,
+                format_func=lambda v, p=p: p.choice(v).label_in(lang),
+                horizontal=True,
+            )
+            params[p.name] = p.choice(chosen).value
+        layer_ids = [pl.id for pl in preset.layers]
+        layers_key = f"pa_layers_{preset.name}"
+        if layers_key not in st.session_state:
+            from_url = st.query_params.get("layers")
+            wanted = [x for x in (from_url or "").split(",") if x in layer_ids] if from_url else None
+            st.session_state[layers_key] = wanted if wanted is not None else [pl.id for pl in preset.layers if pl.show]
+        visible = st.multiselect(
+            t("layers", lang),
+            layer_ids,
+            key=layers_key,
+            format_func=lambda i: preset.layer(i).title_in(lang),
+        )
+        basemap = st.selectbox(
+            t("basemap", lang),
+            list(BASEMAPS),
+            key="pa_basemap",
+            format_func=lambda b: text_in(BASEMAPS[b].title, lang),
+        )
+        if basemap != "none":
+            st.caption(t("basemap_online", lang))
+        if basemap == "amap":
+            st.caption(t("amap_shift", lang))
+    if basemap == "tianditu" and not settings.tianditu_key:
+        st.warning(t("tianditu_no_key", lang))
+        basemap = "none"
+
+    # The initial view is fixed per map configuration so panning never rebuilds the map.
+    view_key = ("pa_view0", preset.name)
+    if st.session_state.get("pa_view0_for") != view_key:
+        st.session_state["pa_view0_for"] = view_key
+        first = "pa_view_seen" not in st.session_state
+        st.session_state["pa_view_seen"] = True
+        st.session_state["pa_view0"] = parse_view(st.query_params.get("view")) if first else None
+
+    left, right = st.columns([3, 1], gap="medium")
+    with left:
+        fmap = _map(
+            store,
+            store_id(store),
+            preset.name,
+            lang,
+            tuple(sorted(params.items())),
+            basemap,
+            tuple(sorted(visible)),
+            st.session_state["pa_view0"],
+            settings.tianditu_key,
+        )
+        result = st_folium(
+            fmap,
+            key=MAP_KEY,
+            height=MAP_HEIGHT,
+            use_container_width=True,
+            returned_objects=["last_active_drawing", "center", "zoom"],
+        )
+    clicked = (result or {}).get("last_active_drawing")
+    with right:
+        _details_panel(store, clicked, lang)
+
+    query: dict[str, str] = {"preset": preset.name, "lang": lang, "layers": ",".join(visible)}
+    query.update({k: str(v) for k, v in params.items()})
+    if basemap != "none":
+        query["basemap"] = basemap
+    center, zoom = (result or {}).get("center"), (result or {}).get("zoom")
+    if center and zoom is not None:
+        query["view"] = format_view(View(float(center["lat"]), float(center["lng"]), int(zoom)))
+    elif st.session_state.get("pa_view0"):
+        query["view"] = format_view(st.session_state["pa_view0"])
+    _sync_query(query)
+
+
+def _sync_query(values: Mapping[str, str]) -> None:
+    """Write the atlas state to the URL, keeping other pages' parameters (``page``)."""
+    keep = {k: v for k, v in st.query_params.to_dict().items() if k == "page"}
+    wanted = {**keep, **values}
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)

@@ -1,0 +1,150 @@
+"""The Data page: layer catalogue, validation report, searchable attribute tables, downloads and
+the Jiuwang plan-versus-map reconciliation. Streamlit calls over the store and the library."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from planatlas.maps.presets import PRECISION_LABELS
+from planatlas.maps.style import text_in
+from planatlas.ui.i18n import t
+
+
+def catalogue_table(metadata: Mapping[str, Any], lang: str) -> pd.DataFrame:
+    """One row per layer: name, title, geometry, count, precision, source, licence, limits (pure)."""
+    rows = []
+    for name, meta in metadata.get("layers", {}).items():
+        spec = meta.get("spec", {})
+        precision = meta.get("precision") or {}
+        prec_text = "; ".join(f"{text_in(PRECISION_LABELS.get(k), lang, default=k)} {v}" for k, v in precision.items())
+        rows.append(
+            {
+                t("col_layer", lang): name,
+                t("col_title", lang): text_in(meta.get("title") or spec.get("title"), lang, name),
+                t("col_geometry", lang): meta.get("geometry_type", ""),
+                t("col_count", lang): meta.get("count"),
+                t("col_precision", lang): prec_text,
+                t("col_source", lang): spec.get("source", ""),
+                t("col_licence", lang): spec.get("licence", ""),
+                t("col_limits", lang): spec.get("limits", ""),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def search_rows(frame: pd.DataFrame, text: str) -> pd.DataFrame:
+    """Rows where any attribute contains ``text`` (case-insensitive, literal, geometry ignored)."""
+    text = (text or "").strip()
+    if not text:
+        return frame
+    attrs = frame.drop(columns=["geometry"], errors="ignore").astype(str)
+    mask = attrs.apply(lambda col: col.str.contains(text, case=False, regex=False)).any(axis=1)
+    return frame[mask.to_numpy()]
+
+
+def attribute_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The attributes as a plain DataFrame (geometry dropped) for display and CSV."""
+    return pd.DataFrame(frame.drop(columns=["geometry"], errors="ignore"))
+
+
+def layer_geojson(frame: Any) -> bytes:
+    """GeoJSON bytes of a layer (EPSG:4490 coordinates, RFC 7946 axis order lon/lat)."""
+    return frame.to_json(drop_id=True, ensure_ascii=False).encode("utf-8")
+
+
+@st.cache_data(show_spinner=False)
+def _read(_store: Any, store_key: str, name: str) -> Any:
+    return _store.read(name)
+
+
+def render_page(store: Any, settings: Any, lang: str) -> None:
+    """Draw the Data page."""
+    from planatlas.ui.atlas import store_id
+
+    meta = store.metadata()
+    key = store_id(store)
+    st.header(t("catalogue", lang))
+    st.caption(f"{t('built_at', lang)}: {meta.get('built_at', '')} · planatlas {meta.get('planatlas_version', '')}")
+    st.dataframe(catalogue_table(meta, lang), hide_index=True, use_container_width=True)
+
+    with st.expander(t("validation", lang), expanded=False):
+        report = meta.get("report") or {}
+        problems = report.get("problems") or []
+        if report.get("ok", not problems):
+            st.success(t("validation_ok", lang, n=len(report.get("layers", meta.get("layers", {})))))
+        else:
+            st.error(t("validation_failed", lang))
+        if problems or report.get("warnings"):
+            st.dataframe(pd.DataFrame([*problems, *report.get("warnings", [])]), use_container_width=True)
+        st.json(report, expanded=False)
+
+    st.header(t("attributes", lang))
+    names = list(meta.get("layers", {}))
+    name = st.selectbox(
+        t("col_layer", lang),
+        names,
+        key="pa_data_layer",
+        format_func=lambda n: f"{text_in(meta['layers'][n].get('title'), lang, n)} ({n})",
+    )
+    spec_meta = meta["layers"][name].get("spec", {})
+    desc = text_in(spec_meta.get("description"), lang)
+    if desc:
+        st.caption(desc)
+    frame = _read(store, key, name)
+    query = st.text_input(t("search", lang), key=f"pa_data_search_{name}")
+    shown = search_rows(frame, query)
+    st.caption(t("rows_shown", lang, n=len(shown), total=len(frame)))
+    st.dataframe(attribute_frame(shown), hide_index=True, use_container_width=True)
+    c1, c2, c3 = st.columns(3)
+    c1.download_button(
+        t("download_csv", lang),
+        attribute_frame(shown).to_csv(index=False).encode("utf-8-sig"),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        key=f"pa_dl_csv_{name}",
+    )
+    if "geometry" in getattr(frame, "columns", []):
+        c2.download_button(
+            t("download_geojson", lang),
+            layer_geojson(shown),
+            file_name=f"{name}.geojson",
+            mime="application/geo+json",
+            key=f"pa_dl_geojson_{name}",
+        )
+    atlas_path = Path(getattr(settings, "atlas_path", ""))
+    if not getattr(settings, "database_url", None) and atlas_path.is_file():
+        c3.download_button(
+            t("download_atlas", lang),
+            atlas_path.read_bytes(),
+            file_name=atlas_path.name,
+            mime="application/geopackage+sqlite3",
+            key="pa_dl_atlas",
+        )
+
+    st.header(t("reconcile", lang))
+    _reconciliation(store, lang)
+
+
+def _reconciliation(store: Any, lang: str) -> None:
+    try:
+        from planatlas.reconcile import reconcile_jiuwang_from_store
+
+        result = reconcile_jiuwang_from_store(store)
+    except Exception as exc:  # the section must not take the page down with it
+        st.warning(t("reconcile_missing", lang, err=exc))
+        return
+    st.dataframe(result.table, hide_index=True, use_container_width=True)
+    if result.notes:
+        st.markdown(f"**{t('reconcile_notes', lang)}**")
+        for note in result.notes:
+            st.markdown(f"- {note}")
+    if result.boundary:
+        st.caption(json.dumps(result.boundary, ensure_ascii=False, default=str))
+    if result.project_checks is not None and len(result.project_checks):
+        st.dataframe(result.project_checks, hide_index=True, use_container_width=True)
