@@ -423,3 +423,27 @@ def test_cli_reports_bad_input(bundled_atlas, monkeypatch):
     assert res.exit_code == 4 and "无此站" in res.output
     res = runner.invoke(cli, ["query", "within", "--layer", "nope", "--of", "metro_stations", "--distance", "1km"])
     assert res.exit_code == 4
+
+
+# -- the Query page's map and downloads (no browser needed) ---------------------------------------------
+
+
+def test_query_map_escapes_attributes_and_draws_the_ring(threshold_case, tmp_path):
+    from planatlas.ui.query import query_map, result_bytes
+
+    target, station = threshold_case
+    target = target.assign(name=["<img src=x onerror=alert(1)>"] * len(target))
+    station = station.assign(name=["站<b>1</b>"])
+    frame_ = q.within_distance(target, station, distance="1km", target_key="key", reference_key="key")
+    rq = q.QueryRequest(kind="within", layer="t", of="s", distance="1km")
+    html_text = query_map(q.QueryResult(rq, frame_, station, "embedded"), key="key", ref_key="key").get_root().render()
+    assert "<img src=x" not in html_text and "站<b>1</b>" not in html_text
+    # HTML-escaped, then JSON-escaped inside the map script (JSON escaping alone would leave "&" out).
+    assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in html_text
+    assert "\\u0026lt;b\\u0026gt;1" in html_text
+    assert "1000 m" in html_text  # the ring's label
+    for fmt in ("csv", "geojson", "gpkg"):
+        path = tmp_path / f"r.{fmt}"
+        path.write_bytes(result_bytes(frame_, fmt, layer="within"))
+        back = pd.read_csv(path) if fmt == "csv" else gpd.read_file(path)
+        assert set(back["key"]) == set(frame_["key"])
