@@ -19,18 +19,41 @@ def _page_options(func: Any) -> Any:
     """Paper, orientation, dpi, language, inset and labels options shared by both commands."""
     options = [
         click.option("--paper", type=click.Choice(["A4", "A3"]), default="A4", show_default=True),
-        click.option("--orientation", type=click.Choice(["portrait", "landscape"]), default=None,
-                     help="Page orientation [default: portrait; landscape for series]."),
-        click.option("--dpi", type=click.IntRange(30, 1200), default=300, show_default=True,
-                     help="Resolution of PNG pages and rasterised dense layers."),
-        click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
-                     help="Page language [default: PLANATLAS_LANGUAGE, else zh]."),
-        click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
-                     help="Preset parameter, e.g. --param phase=2022 for jiuwang-roads."),
+        click.option(
+            "--orientation",
+            type=click.Choice(["portrait", "landscape"]),
+            default=None,
+            help="Page orientation [default: portrait; landscape for series].",
+        ),
+        click.option(
+            "--dpi",
+            type=click.IntRange(30, 1200),
+            default=300,
+            show_default=True,
+            help="Resolution of PNG pages and rasterised dense layers.",
+        ),
+        click.option(
+            "--lang",
+            type=click.Choice(["zh", "en"]),
+            default=None,
+            help="Page language [default: PLANATLAS_LANGUAGE, else zh].",
+        ),
+        click.option(
+            "--param",
+            "params",
+            multiple=True,
+            metavar="NAME=VALUE",
+            help="Preset parameter, e.g. --param phase=2022 for jiuwang-roads.",
+        ),
         click.option("--no-inset", is_flag=True, help="Leave out the locator inset."),
         click.option("--no-labels", is_flag=True, help="Leave out feature labels."),
-        click.option("--font", "font", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-                     default=None, help="CJK font file to use instead of the installed one."),
+        click.option(
+            "--font",
+            "font",
+            type=click.Path(dir_okay=False, exists=True, path_type=Path),
+            default=None,
+            help="CJK font file to use instead of the installed one.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -48,8 +71,17 @@ def _parse_params(values: tuple[str, ...]) -> dict[str, Any]:
     return params
 
 
-def _page(paper: str, orientation: str | None, dpi: int, lang: str | None, *, default_orientation: str,
-          no_inset: bool, no_labels: bool, settings: Any) -> Any:
+def _page(
+    paper: str,
+    orientation: str | None,
+    dpi: int,
+    lang: str | None,
+    *,
+    default_orientation: str,
+    no_inset: bool,
+    no_labels: bool,
+    settings: Any,
+) -> Any:
     from planatlas.render.static import PageSpec
 
     return PageSpec(
@@ -85,15 +117,29 @@ def _check_font(font: Path | None) -> None:
 
 @click.command("export")
 @click.argument("preset")
-@click.option("--format", "fmt", type=click.Choice(["png", "pdf", "svg", "html"]), default=None,
-              help="Output format [default: from the -o extension].")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["png", "pdf", "svg", "html"]),
+    default=None,
+    help="Output format [default: from the -o extension].",
+)
 @_page_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @db_option
 @handle_errors
 def export(
-    preset: str, fmt: str | None, paper: str, orientation: str | None, dpi: int, lang: str | None,
-    params: tuple[str, ...], no_inset: bool, no_labels: bool, font: Path | None, output: Path,
+    preset: str,
+    fmt: str | None,
+    paper: str,
+    orientation: str | None,
+    dpi: int,
+    lang: str | None,
+    params: tuple[str, ...],
+    no_inset: bool,
+    no_labels: bool,
+    font: Path | None,
+    output: Path,
     db_url: str | None,
 ) -> None:
     """Export PRESET as a print page (PNG, PDF, SVG) or as one self-contained offline HTML file."""
@@ -105,27 +151,55 @@ def export(
         raise click.BadParameter(str(exc), param_hint="--format/-o") from exc
     _known_preset(preset)
     settings = settings_from(db_url)
-    page = _page(paper, orientation, dpi, lang, default_orientation="portrait", no_inset=no_inset,
-                 no_labels=no_labels, settings=settings)
+    page = _page(
+        paper,
+        orientation,
+        dpi,
+        lang,
+        default_orientation="portrait",
+        no_inset=no_inset,
+        no_labels=no_labels,
+        settings=settings,
+    )
     if fmt != "html":
         _check_font(font)
-    writer.export_preset(_store(settings), preset, output, fmt=fmt, page=page,
-                         params=_parse_params(params), font_path=font)
+    writer.export_preset(
+        _store(settings), preset, output, fmt=fmt, page=page, params=_parse_params(params), font_path=font
+    )
     click.echo(f"wrote {preset} ({fmt}, {page.paper} {page.orientation}, {page.lang}) to {output}")
 
 
 @click.command("export-series")
 @click.argument("preset")
-@click.option("--by", type=click.Choice(["streets", "zones"]), default="streets", show_default=True,
-              help="One page per street or per zone.")
+@click.option(
+    "--by",
+    type=click.Choice(["streets", "zones"]),
+    default="streets",
+    show_default=True,
+    help="One page per street or per zone.",
+)
 @_page_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="PDF file to write (one page per unit).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="PDF file to write (one page per unit).",
+)
 @db_option
 @handle_errors
 def export_series(
-    preset: str, by: str, paper: str, orientation: str | None, dpi: int, lang: str | None,
-    params: tuple[str, ...], no_inset: bool, no_labels: bool, font: Path | None, output: Path,
+    preset: str,
+    by: str,
+    paper: str,
+    orientation: str | None,
+    dpi: int,
+    lang: str | None,
+    params: tuple[str, ...],
+    no_inset: bool,
+    no_labels: bool,
+    font: Path | None,
+    output: Path,
     db_url: str | None,
 ) -> None:
     """Export a map series of PRESET: one PDF page per street (or zone), with its plan guidance."""
@@ -135,9 +209,18 @@ def export_series(
         raise click.BadParameter(f"a series is written as PDF, got {output.name!r}", param_hint="-o")
     _known_preset(preset)
     settings = settings_from(db_url)
-    page = _page(paper, orientation, dpi, lang, default_orientation="landscape", no_inset=no_inset,
-                 no_labels=no_labels, settings=settings)
+    page = _page(
+        paper,
+        orientation,
+        dpi,
+        lang,
+        default_orientation="landscape",
+        no_inset=no_inset,
+        no_labels=no_labels,
+        settings=settings,
+    )
     _check_font(font)
-    count = writer.export_series(_store(settings), preset, output, by=by, page=page,
-                                 params=_parse_params(params), font_path=font)
+    count = writer.export_series(
+        _store(settings), preset, output, by=by, page=page, params=_parse_params(params), font_path=font
+    )
     click.echo(f"wrote {count} pages ({by}) of {preset} to {output}")

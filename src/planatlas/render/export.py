@@ -110,8 +110,7 @@ def save_figure(fig: Figure, fh: IO[bytes], fmt: str, *, metadata: Mapping[str, 
 
     fmt = format_of("", fmt, allowed=PAGE_FORMATS)
     with matplotlib.rc_context(_rc(fig)):
-        fig.savefig(fh, format=fmt, dpi=fig.dpi, facecolor="white",
-                    metadata=_metadata(fig, fmt, metadata))
+        fig.savefig(fh, format=fmt, dpi=fig.dpi, facecolor="white", metadata=_metadata(fig, fmt, metadata))
 
 
 def figure_bytes(fig: Figure, fmt: str, *, metadata: Mapping[str, str] | None = None) -> bytes:
@@ -155,9 +154,7 @@ def save_pdf_pages(figs: Iterable[Figure], fh: IO[bytes], *, metadata: Mapping[s
     return count
 
 
-def write_pdf_pages(
-    figs: Iterable[Figure], path: str | Path, *, metadata: Mapping[str, str] | None = None
-) -> int:
+def write_pdf_pages(figs: Iterable[Figure], path: str | Path, *, metadata: Mapping[str, str] | None = None) -> int:
     """Write pages (e.g. a map series) into one PDF atomically; returns the page count."""
     format_of(path, "pdf", allowed=("pdf",))
     pages: list[int] = []
@@ -195,7 +192,7 @@ class _AssetIndex:
         """A local file for an asset reference: a path, a relative URL or a known CDN file name."""
         clean = ref.split("#", 1)[0].split("?", 1)[0]
         if clean.startswith("file://"):
-            clean = clean[len("file://"):]
+            clean = clean[len("file://") :]
         if not re.match(r"^[a-z][a-z0-9+.-]*:", clean, re.I) and not clean.startswith("//"):
             candidates = []
             if base is not None:
@@ -205,7 +202,7 @@ class _AssetIndex:
                 stripped = clean.lstrip("/")
                 for prefix in ("app/static/", "static/", "planatlas/static/"):
                     if stripped.startswith(prefix):
-                        stripped = stripped[len(prefix):]
+                        stripped = stripped[len(prefix) :]
                 candidates.append(d / stripped)
             for c in candidates:
                 if c.is_file() and self._inside(c):
@@ -345,8 +342,7 @@ def render_preset(
     from planatlas.render.static import render_map
 
     preset = get_export_preset(preset_name)
-    return render_map(preset, load_preset_frames(store, preset), params=params, page=page,
-                      font_path=font_path)
+    return render_map(preset, load_preset_frames(store, preset), params=params, page=page, font_path=font_path)
 
 
 def export_preset(
@@ -386,18 +382,14 @@ def interactive_map(store: Any, preset_name: str, *, lang: str, params: Mapping[
         params=params,
         basemap="none",
         keys={name: spec.key for name, spec in specs.items()},
-        field_titles={
-            name: {f: fs.title for f, fs in spec.fields.items() if fs.title}
-            for name, spec in specs.items()
-        },
+        field_titles={name: {f: fs.title for f, fs in spec.fields.items() if fs.title} for name, spec in specs.items()},
     )
 
 
 #: Columns printed beside the map on series pages, in order (those the layer has).
 SERIES_TEXT = {
     "streets": ("approach", "key_industries", "named_projects", "zones"),
-    "zones": ("key_industries", "streets_as_written", "business_district_full",
-              "business_district_relation"),
+    "zones": ("key_industries", "streets_as_written", "business_district_full", "business_district_relation"),
 }
 #: How a street belongs to a zone (``zone_roles`` of layer ``streets``), as the plan words it.
 ZONE_ROLES = {
@@ -414,14 +406,11 @@ def _zone_names(store: Any, frame: Any, lang: str) -> Any:
         return frame
     zones = store.read("zones")
     col = "name_en" if lang == "en" and "name_en" in zones.columns else "name"
-    names = dict(zip(zones[zones.columns[0]] if "zone_id" not in zones else zones["zone_id"],
-                     zones[col], strict=True))
+    names = dict(zip(zones[zones.columns[0]] if "zone_id" not in zones else zones["zone_id"], zones[col], strict=True))
     out = frame.copy()
 
     def label(row: Any) -> str:
-        roles = dict(
-            part.split(":", 1) for part in str(row.get("zone_roles") or "").split(";") if ":" in part
-        )
+        roles = dict(part.split(":", 1) for part in str(row.get("zone_roles") or "").split(";") if ":" in part)
         items = []
         for zone_id in str(row["zones"] or "").split(";"):
             zone_id = zone_id.strip()
@@ -429,8 +418,7 @@ def _zone_names(store: Any, frame: Any, lang: str) -> Any:
                 continue
             role = ZONE_ROLES.get(roles.get(zone_id, ""), {}).get(lang)
             name = names.get(zone_id, zone_id)
-            items.append(f"{name}（{role}）" if role and lang == "zh" else
-                         f"{name} ({role})" if role else name)
+            items.append(f"{name}（{role}）" if role and lang == "zh" else f"{name} ({role})" if role else name)
         return ";".join(items)
 
     out["zones"] = out.apply(label, axis=1)

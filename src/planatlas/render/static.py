@@ -18,7 +18,7 @@ import datetime as _dt
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -31,7 +31,6 @@ from planatlas.errors import PlanAtlasError
 if TYPE_CHECKING:
     import geopandas as gpd
     from matplotlib.axes import Axes
-    from matplotlib.backend_bases import RendererBase
     from matplotlib.figure import Figure
     from matplotlib.transforms import Bbox
 
@@ -249,8 +248,7 @@ def _has_bold(family: str) -> bool:
     from matplotlib import font_manager as fm
 
     return any(
-        f.name == family and (f.weight in ("bold", "heavy", "black") or
-                              (isinstance(f.weight, int) and f.weight >= 600))
+        f.name == family and (f.weight in ("bold", "heavy", "black") or (isinstance(f.weight, int) and f.weight >= 600))
         for f in fm.fontManager.ttflist
     )
 
@@ -321,13 +319,36 @@ def find_cjk_font(font_path: str | Path | None = None) -> CJKFont:
     return found
 
 
-def bold(font: CJKFont, color: str = "black", *, size: float = 10.0) -> dict[str, Any]:
-    """Text keyword arguments for bold text of ``size`` pt: the bold face, or a thin outline."""
-    if font.bold:
-        return {"fontweight": "bold"}
-    import matplotlib.patheffects as pe
+def underlay(text: Any, *, linewidth: float, color: str) -> Any:
+    """Draw a stroked copy of ``text`` just beneath it (a halo or a faux-bold outline).
 
-    return {"path_effects": [pe.withStroke(linewidth=max(0.15, size * 0.03), foreground=color)]}
+    Matplotlib turns text with path effects into outlines in PDF and SVG, which would drop it
+    from the PDF's text layer; the copy carries the effect, the original stays real text.
+    """
+    import matplotlib.patheffects as pe
+    from matplotlib.text import Text
+
+    copy = Text()
+    copy.update_from(text)
+    copy.set_text(text.get_text())
+    copy.set_position(text.get_position())
+    copy.set_transform(text.get_transform())
+    copy.set_zorder(text.get_zorder() - 0.001)
+    copy.set_gid("underlay")
+    copy.set_path_effects([pe.Stroke(linewidth=linewidth, foreground=color)])
+    container = text.axes if text.axes is not None else text.figure
+    container.add_artist(copy)
+    text.planatlas_underlay = copy
+    return copy
+
+
+def embolden(text: Any, font: CJKFont, *, size: float) -> Any:
+    """Bold ``text`` of ``size`` pt: the bold face if the family has one, else a thin outline."""
+    if font.bold:
+        text.set_fontweight("bold")
+    else:
+        underlay(text, linewidth=max(0.15, size * 0.03), color=text.get_color())
+    return text
 
 
 #: rcParams a page must be drawn and saved with: embedded TrueType (Type 42) subsets in PDF/PS,
@@ -339,6 +360,9 @@ def page_rc(font: CJKFont) -> dict[str, Any]:
         "svg.fonttype": "path",
         "font.family": [font.family],
         "axes.unicode_minus": False,
+        # Unhinted glyph advances, so raster text lines up with its halo/outline underlay (drawn
+        # as a path) and with the PDF/SVG text.
+        "text.hinting": "no_hinting",
         "path.simplify": True,
     }
 
@@ -437,7 +461,8 @@ def polygon_paths(geoms: Any) -> list[Any]:
     import shapely
     from matplotlib.path import Path as MplPath
 
-    geoms = np.asarray(geoms, dtype=object)
+    # Matplotlib fills with the non-zero winding rule: holes must wind against their shell.
+    geoms = shapely.orient_polygons(np.asarray(geoms, dtype=object))
     n = len(geoms)
     parts, part_feature = shapely.get_parts(geoms, return_index=True)
     rings, ring_part = shapely.get_rings(parts, return_index=True)
@@ -452,9 +477,7 @@ def polygon_paths(geoms: Any) -> list[Any]:
     coord_feature = part_feature[ring_part[coord_ring]]
     counts = np.bincount(coord_feature, minlength=n)
     bounds = np.cumsum(counts)[:-1]
-    return [
-        MplPath(c, k) for c, k in zip(np.split(coords, bounds), np.split(codes, bounds), strict=True)
-    ]
+    return [MplPath(c, k) for c, k in zip(np.split(coords, bounds), np.split(codes, bounds), strict=True)]
 
 
 def line_segments(geoms: Any) -> tuple[list[np.ndarray], np.ndarray]:
@@ -595,7 +618,8 @@ def map_layer(prepared: Any, lang: str, *, label_priority: int = 0, label: bool 
                     label=e.label_in(lang),
                     kind=ekind,
                     facecolor=(_with_alpha(e.color, e.fill_opacity) if e.fill_opacity > 0 else None)
-                    if ekind != "line" else None,
+                    if ekind != "line"
+                    else None,
                     edgecolor=(e.stroke_color or e.color) if st.stroke or ekind == "line" else None,
                     linewidth=max(e.weight * PX_TO_PT, 0.3),
                     linestyle=_dash(e.dash, e.weight),
@@ -674,8 +698,7 @@ def preset_extent(preset: Any, prepared: Sequence[Any]) -> np.ndarray | None:
     from pyproj import Transformer
 
     tr = Transformer.from_crs("EPSG:4490", METRIC_CRS, always_xy=True)
-    xs, ys = tr.transform([bounds[0], bounds[2], bounds[0], bounds[2]],
-                          [bounds[1], bounds[1], bounds[3], bounds[3]])
+    xs, ys = tr.transform([bounds[0], bounds[2], bounds[0], bounds[2]], [bounds[1], bounds[1], bounds[3], bounds[3]])
     return np.array([min(xs), min(ys), max(xs), max(ys)])
 
 
@@ -979,15 +1002,17 @@ def draw_north_arrow(ax: Axes, font: CJKFont, *, lang: str, fontsize: float) -> 
     rot = Affine2D().rotate_deg(-gamma)
     pts = rot.transform(pts)
     pts[:, 0] /= aspect
-    left = np.array([pts[0], pts[2], pts[3]]) + [cx, cy]
-    right = np.array([pts[0], pts[1], pts[2]]) + [cx, cy]
+    left = np.array([pts[0], pts[2], pts[3]]) + np.array([cx, cy])
+    right = np.array([pts[0], pts[1], pts[2]]) + np.array([cx, cy])
     ax.add_patch(
-        MplPolygon(left, closed=True, transform=ax.transAxes, facecolor="black", edgecolor="black",
-                   linewidth=0.6, zorder=22)
+        MplPolygon(
+            left, closed=True, transform=ax.transAxes, facecolor="black", edgecolor="black", linewidth=0.6, zorder=22
+        )
     )
     ax.add_patch(
-        MplPolygon(right, closed=True, transform=ax.transAxes, facecolor="white", edgecolor="black",
-                   linewidth=0.6, zorder=22)
+        MplPolygon(
+            right, closed=True, transform=ax.transAxes, facecolor="white", edgecolor="black", linewidth=0.6, zorder=22
+        )
     )
     label = ax.text(
         cx,
@@ -999,8 +1024,8 @@ def draw_north_arrow(ax: Axes, font: CJKFont, *, lang: str, fontsize: float) -> 
         fontsize=fontsize,
         fontfamily=font.family,
         zorder=22,
-        **bold(font, size=fontsize),
     )
+    embolden(label, font, size=fontsize)
     from matplotlib.transforms import Bbox as _Bbox
 
     corners = ax.transAxes.transform(np.vstack([left, right]))
@@ -1048,14 +1073,11 @@ def place_labels(
 ) -> list[Any]:
     """Greedy label placement: highest priority first, each at the first candidate spot whose
     box overlaps no placed label, no obstacle (scale bar, north arrow) and stays in the map."""
-    import matplotlib.patheffects as pe
-
     renderer = ax.figure.canvas.get_renderer()
     frame_box = ax.get_window_extent(renderer)
     placed: list[Bbox] = list(obstacles)
     texts: list[Any] = []
     px_per_pt = ax.figure.dpi / 72.0
-    halo = [pe.withStroke(linewidth=2.2, foreground="white")]
 
     candidates: list[tuple[int, float, MapLayer, np.ndarray, str]] = []
     for layer in layers:
@@ -1074,22 +1096,37 @@ def place_labels(
         size = fontsize * (1.1 if layer.kind == "polygon" else 0.9)
         gap = 3.0 * px_per_pt
         if layer.kind == "point":
-            offsets = [(gap, 0, "left", "center"), (-gap, 0, "right", "center"),
-                       (0, gap, "center", "bottom"), (0, -gap, "center", "top"),
-                       (gap, gap, "left", "bottom"), (-gap, gap, "right", "bottom"),
-                       (gap, -gap, "left", "top"), (-gap, -gap, "right", "top")]
+            offsets = [
+                (gap, 0, "left", "center"),
+                (-gap, 0, "right", "center"),
+                (0, gap, "center", "bottom"),
+                (0, -gap, "center", "top"),
+                (gap, gap, "left", "bottom"),
+                (-gap, gap, "right", "bottom"),
+                (gap, -gap, "left", "top"),
+                (-gap, -gap, "right", "top"),
+            ]
         else:
             step = size * 1.6 * px_per_pt
-            offsets = [(0, 0, "center", "center"), (0, step, "center", "center"),
-                       (0, -step, "center", "center"), (step * 2, 0, "center", "center"),
-                       (-step * 2, 0, "center", "center")]
+            offsets = [
+                (0, 0, "center", "center"),
+                (0, step, "center", "center"),
+                (0, -step, "center", "center"),
+                (step * 2, 0, "center", "center"),
+                (-step * 2, 0, "center", "center"),
+            ]
         anchor = ax.transData.transform(xy)
         artist = ax.text(
-            xy[0], xy[1], text, fontsize=size, fontfamily=font.family, color="#222222",
-            path_effects=halo, zorder=30 + layer.label_priority,
+            xy[0],
+            xy[1],
+            text,
+            fontsize=size,
+            fontfamily=font.family,
+            color="#222222",
+            zorder=30 + layer.label_priority,
         )
         for dx, dy, ha, va in offsets:
-            artist.set_position(tuple(ax.transData.inverted().transform(anchor + [dx, dy])))
+            artist.set_position(tuple(ax.transData.inverted().transform(anchor + np.array([dx, dy]))))
             artist.set_ha(ha)
             artist.set_va(va)
             box = artist.get_window_extent(renderer)
@@ -1099,6 +1136,7 @@ def place_labels(
                 continue
             placed.append(box.expanded(1.05, 1.15))
             texts.append(artist)
+            underlay(artist, linewidth=2.2, color="white")
             break
         else:
             artist.remove()
@@ -1107,8 +1145,7 @@ def place_labels(
     return texts
 
 
-def draw_legend(ax: Axes, layers: Sequence[MapLayer], font: CJKFont, *, fontsize: float,
-                title: str) -> None:
+def draw_legend(ax: Axes, layers: Sequence[MapLayer], font: CJKFont, *, fontsize: float, title: str) -> None:
     """Flow the legend rows of every layer into columns filling ``ax`` (axis off)."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Rectangle
@@ -1138,8 +1175,8 @@ def draw_legend(ax: Axes, layers: Sequence[MapLayer], font: CJKFont, *, fontsize
         if widest <= col_w_pt or size <= 5:
             break
         size *= 0.9
-    ax.text(0, 1, title, ha="left", va="top", fontsize=size * 1.1, fontfamily=font.family,
-            **bold(font, size=size * 1.1))
+    heading = ax.text(0, 1, title, ha="left", va="top", fontsize=size * 1.1, fontfamily=font.family)
+    embolden(heading, font, size=size * 1.1)
     col_w = 1 / ncols
     sw = size * 1.9 * px_per_pt / box.width  # swatch width
     sh = size * 0.9 * px_per_pt / box.height
@@ -1148,26 +1185,65 @@ def draw_legend(ax: Axes, layers: Sequence[MapLayer], font: CJKFont, *, fontsize
         x = col * col_w
         y = 1 - title_h - (r + 0.5) * row_h
         if entry is None:
-            ax.text(x, y, label, ha="left", va="center", fontsize=size, fontfamily=font.family,
-                    **bold(font, "#222222", size=size), color="#222222")
+            header = ax.text(
+                x,
+                y,
+                label,
+                ha="left",
+                va="center",
+                fontsize=size,
+                fontfamily=font.family,
+                color="#222222",
+            )
+            embolden(header, font, size=size)
             continue
         if entry.kind == "polygon":
-            ax.add_patch(Rectangle((x, y - sh / 2), sw, sh, facecolor=entry.facecolor or "none",
-                                   edgecolor=entry.edgecolor or "none", linewidth=entry.linewidth,
-                                   linestyle=entry.linestyle))
+            ax.add_patch(
+                Rectangle(
+                    (x, y - sh / 2),
+                    sw,
+                    sh,
+                    facecolor=entry.facecolor or "none",
+                    edgecolor=entry.edgecolor or "none",
+                    linewidth=entry.linewidth,
+                    linestyle=entry.linestyle,
+                )
+            )
         elif entry.kind == "line":
-            ax.add_line(Line2D([x, x + sw], [y, y], color=entry.edgecolor or entry.facecolor,
-                               linewidth=entry.linewidth, linestyle=entry.linestyle))
+            ax.add_line(
+                Line2D(
+                    [x, x + sw],
+                    [y, y],
+                    color=entry.edgecolor or entry.facecolor,
+                    linewidth=entry.linewidth,
+                    linestyle=entry.linestyle,
+                )
+            )
         else:
-            ax.add_line(Line2D([x + sw / 2], [y], marker=entry.marker, markersize=size * 0.8,
-                               markerfacecolor=entry.facecolor or "none",
-                               markeredgecolor=entry.edgecolor or "none", linestyle="none"))
-        ax.text(x + sw * 1.35, y, label, ha="left", va="center", fontsize=size,
-                fontfamily=font.family)
+            ax.add_line(
+                Line2D(
+                    [x + sw / 2],
+                    [y],
+                    marker=entry.marker,
+                    markersize=size * 0.8,
+                    markerfacecolor=entry.facecolor or "none",
+                    markeredgecolor=entry.edgecolor or "none",
+                    linestyle="none",
+                )
+            )
+        ax.text(x + sw * 1.35, y, label, ha="left", va="center", fontsize=size, fontfamily=font.family)
 
 
-def draw_inset(ax: Axes, districts: gpd.GeoDataFrame, extent: Sequence[float], font: CJKFont, *,
-               label_column: str | None, fontsize: float, title: str) -> None:
+def draw_inset(
+    ax: Axes,
+    districts: gpd.GeoDataFrame,
+    extent: Sequence[float],
+    font: CJKFont,
+    *,
+    label_column: str | None,
+    fontsize: float,
+    title: str,
+) -> None:
     """Locator map: every district outlined, the ones under the map filled, the map frame in red."""
     import shapely
     from matplotlib.collections import PathCollection
@@ -1188,13 +1264,11 @@ def draw_inset(ax: Axes, districts: gpd.GeoDataFrame, extent: Sequence[float], f
     if not hit.any() and overlap.max() > 0:
         hit = overlap == overlap.max()
     faces = np.where(hit[:, None], [[0.85, 0.85, 0.85, 1.0]], [[1.0, 1.0, 1.0, 1.0]])
-    coll = PathCollection(polygon_paths(frame.geometry.values), facecolors=faces,
-                          edgecolors="#555555", linewidths=0.4)
+    coll = PathCollection(polygon_paths(frame.geometry.values), facecolors=faces, edgecolors="#555555", linewidths=0.4)
     coll.set_transform(ax.transData)
     ax.add_collection(coll, autolim=False)
     x0, y0, x1, y1 = extent
-    ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="#d62728", linewidth=1.0,
-                           zorder=5))
+    ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="#d62728", linewidth=1.0, zorder=5))
     b = np.array(frame.total_bounds)
     b = [min(b[0], x0), min(b[1], y0), max(b[2], x1), max(b[3], y1)]
     pos = ax.get_position()
@@ -1204,15 +1278,23 @@ def draw_inset(ax: Axes, districts: gpd.GeoDataFrame, extent: Sequence[float], f
     ax.set_ylim(ext[1], ext[3])
     ax.set_aspect("equal", adjustable="datalim")
     if label_column and label_column in frame.columns:
-        for (xy, text, is_hit) in zip(
+        for xy, text, is_hit in zip(
             shapely.get_coordinates(shapely.point_on_surface(frame.geometry.values)),
             frame[label_column].astype("string").fillna(""),
             hit,
             strict=True,
         ):
             if is_hit or len(frame) <= 12:
-                ax.text(xy[0], xy[1], text, ha="center", va="center", fontsize=fontsize * 0.8,
-                        fontfamily=font.family, color="#333333")
+                ax.text(
+                    xy[0],
+                    xy[1],
+                    text,
+                    ha="center",
+                    va="center",
+                    fontsize=fontsize * 0.8,
+                    fontfamily=font.family,
+                    color="#333333",
+                )
     ax.set_title(title, fontsize=fontsize, fontfamily=font.family, loc="left", pad=2)
 
 
@@ -1246,14 +1328,21 @@ def _layout(spec: PageSpec, *, side_text: bool = False, inset: bool = True) -> _
         mapbox = (m, top, map_w, map_h)
         if side_text:
             legend_h = map_h * 0.34
-            return _Layout(mapbox, (px, top, panel_w, legend_h), None,
-                           (m, top + map_h + 3 * s, w - 2 * m, notes_h - 3 * s),
-                           side=(px, top + legend_h + 3 * s, panel_w, map_h - legend_h - 3 * s))
+            return _Layout(
+                mapbox,
+                (px, top, panel_w, legend_h),
+                None,
+                (m, top + map_h + 3 * s, w - 2 * m, notes_h - 3 * s),
+                side=(px, top + legend_h + 3 * s, panel_w, map_h - legend_h - 3 * s),
+            )
         inset_h = panel_w * 0.8 if inset else 0.0
         legend_h = map_h - (inset_h + 6 * s if inset else 0)
-        return _Layout(mapbox, (px, top, panel_w, legend_h),
-                       (px, top + map_h - inset_h, panel_w, inset_h) if inset else None,
-                       (m, top + map_h + 3 * s, w - 2 * m, notes_h - 3 * s))
+        return _Layout(
+            mapbox,
+            (px, top, panel_w, legend_h),
+            (px, top + map_h - inset_h, panel_w, inset_h) if inset else None,
+            (m, top + map_h + 3 * s, w - 2 * m, notes_h - 3 * s),
+        )
     band_h = (95.0 if side_text else 48.0) * s
     map_h = h - top - m - notes_h - band_h - 4 * s
     band_y = top + map_h + 4 * s
@@ -1261,12 +1350,18 @@ def _layout(spec: PageSpec, *, side_text: bool = False, inset: bool = True) -> _
     notes = (m, band_y + band_h + 3 * s, w - 2 * m, notes_h - 3 * s)
     if side_text:
         legend_w = (w - 2 * m) * 0.3
-        return _Layout(mapbox, (m, band_y, legend_w, band_h), None, notes,
-                       side=(m + legend_w + 5 * s, band_y, w - 2 * m - legend_w - 5 * s, band_h))
+        return _Layout(
+            mapbox,
+            (m, band_y, legend_w, band_h),
+            None,
+            notes,
+            side=(m + legend_w + 5 * s, band_y, w - 2 * m - legend_w - 5 * s, band_h),
+        )
     inset_w = band_h * 1.15 if inset else 0.0
     legend_w = w - 2 * m - (inset_w + 5 * s if inset else 0)
-    return _Layout(mapbox, (m, band_y, legend_w, band_h),
-                   (m + legend_w + 5 * s, band_y, inset_w, band_h) if inset else None, notes)
+    return _Layout(
+        mapbox, (m, band_y, legend_w, band_h), (m + legend_w + 5 * s, band_y, inset_w, band_h) if inset else None, notes
+    )
 
 
 def _new_figure(spec: PageSpec) -> Figure:
@@ -1288,8 +1383,14 @@ def _data_bounds(layers: Sequence[MapLayer]) -> np.ndarray:
 
 
 def _draw_map_axes(
-    page: _Page, box: tuple[float, float, float, float], layers: Sequence[MapLayer],
-    bounds: Sequence[float], *, focus: Any = None, labels: bool = True, pad: float = 0.06,
+    page: _Page,
+    box: tuple[float, float, float, float],
+    layers: Sequence[MapLayer],
+    bounds: Sequence[float],
+    *,
+    focus: Any = None,
+    labels: bool = True,
+    pad: float = 0.06,
 ) -> tuple[Axes, tuple[float, float, float, float]]:
     """The map frame: layers, optional focus mask, scale bar, north arrow and labels."""
     import shapely
@@ -1314,8 +1415,7 @@ def _draw_map_axes(
         coll.set_transform(ax.transData)
         coll.set_zorder(15)
         ax.add_collection(coll, autolim=False)
-        outline = PathCollection(polygon_paths([focus]), facecolors="none", edgecolors="#d62728",
-                                 linewidths=1.6)
+        outline = PathCollection(polygon_paths([focus]), facecolors="none", edgecolors="#d62728", linewidths=1.6)
         outline.set_transform(ax.transData)
         outline.set_zorder(16)
         ax.add_collection(outline, autolim=False)
@@ -1329,15 +1429,16 @@ def _draw_map_axes(
 
 def _draw_title(page: _Page, title: str, subtitle: str, *, right: str = "") -> None:
     m = 10.0 * page.s
-    page.text(m, m, title, size=17, **bold(page.font, size=17 * page.s))
+    embolden(page.text(m, m, title, size=17), page.font, size=17 * page.s)
     if subtitle:
         page.text(m, m + 9.5 * page.s, subtitle, size=9.5, color="#333333")
     if right:
         page.text(page.w_mm - m, m + 1.5 * page.s, right, size=8, color="#555555", ha="right")
 
 
-def _draw_notes(page: _Page, box: tuple[float, float, float, float], layers: Sequence[MapLayer],
-                *, extra: Sequence[str] = ()) -> None:
+def _draw_notes(
+    page: _Page, box: tuple[float, float, float, float], layers: Sequence[MapLayer], *, extra: Sequence[str] = ()
+) -> None:
     from planatlas import __version__
 
     lang = page.spec.lang
@@ -1356,8 +1457,9 @@ def _draw_notes(page: _Page, box: tuple[float, float, float, float], layers: Seq
     size = 6.0
     width_pt = w / 25.4 * 72 / page.s
     text = "\n".join(parts)
-    lines, fitted, _ = fit_text(text, width_pt=width_pt, height_pt=h / 25.4 * 72 / page.s,
-                                fontsize=size, min_fontsize=4.5)
+    lines, fitted, _ = fit_text(
+        text, width_pt=width_pt, height_pt=h / 25.4 * 72 / page.s, fontsize=size, min_fontsize=4.5
+    )
     page.lines(x, y, lines, size=fitted, leading=1.35, color="#333333")
 
 
@@ -1410,9 +1512,12 @@ def render_map(
         pg = _Page(fig, spec, font)
         show_inset = spec.inset and districts is not None and len(districts) > 1
         lay = _layout(spec, inset=show_inset)
-        _draw_title(pg, title or preset.title_in(spec.lang),
-                    subtitle if subtitle is not None else preset.subtitle_in(spec.lang),
-                    right=_params_text(preset, params, spec.lang))
+        _draw_title(
+            pg,
+            title or preset.title_in(spec.lang),
+            subtitle if subtitle is not None else preset.subtitle_in(spec.lang),
+            right=_params_text(preset, params, spec.lang),
+        )
         bounds = preset_extent(preset, prepared)
         if bounds is None:
             bounds = _data_bounds(layers)
@@ -1422,8 +1527,15 @@ def render_map(
         if show_inset and lay.inset is not None:
             assert districts is not None
             inset_ax = pg.axes(*lay.inset)
-            draw_inset(inset_ax, districts, extent, font, label_column=district_label,
-                       fontsize=6.5 * pg.s, title=_TEXT[spec.lang]["inset"])
+            draw_inset(
+                inset_ax,
+                districts,
+                extent,
+                font,
+                label_column=district_label,
+                fontsize=6.5 * pg.s,
+                title=_TEXT[spec.lang]["inset"],
+            )
         _draw_notes(pg, lay.notes, layers)
     fig.planatlas_rc = page_rc(font)  # type: ignore[attr-defined]
     fig.planatlas_meta = {  # type: ignore[attr-defined]
@@ -1441,8 +1553,7 @@ def _params_text(preset: Any, params: Mapping[str, Any] | None, lang: str) -> st
     values = preset.params_with_defaults(params)
     sep = "：" if lang == "zh" else ": "
     return "  ".join(
-        f"{p.title.get(lang) or p.name}{sep}{p.choice(values[p.name]).label_in(lang)}"
-        for p in preset.parameters
+        f"{p.title.get(lang) or p.name}{sep}{p.choice(values[p.name]).label_in(lang)}" for p in preset.parameters
     )
 
 
@@ -1479,7 +1590,8 @@ def series_units(
     if text_fields is None:
         skip = {key, name_column, f"{name_column}_en", metric.geometry.name, *PROVENANCE_COLUMNS}
         text_fields = [
-            c for c in metric.columns
+            c
+            for c in metric.columns
             if c not in skip and (metric[c].dtype == object or str(metric[c].dtype).startswith("str"))
         ]
     name_col = f"{name_column}_en" if lang == "en" and f"{name_column}_en" in metric.columns else name_column
@@ -1496,8 +1608,11 @@ def series_units(
             text = re.sub(r"\s*;\s*", "、" if lang == "zh" else "; ", str(value).strip())
             paragraphs.append((field_title(col, lang, field_titles), text))
         name = row.get(name_col) if name_col in metric.columns else None
-        units.append(SeriesUnit(key=str(row[key]), name=str(name or row[key]),
-                                geometry=row.geometry, paragraphs=tuple(paragraphs)))
+        units.append(
+            SeriesUnit(
+                key=str(row[key]), name=str(name or row[key]), geometry=row.geometry, paragraphs=tuple(paragraphs)
+            )
+        )
     return units
 
 
@@ -1520,27 +1635,31 @@ def render_series_page(
     t = _TEXT[page.lang]
     lay = _layout(page, side_text=True, inset=False)
     preset_title = preset.title_in(page.lang)
-    _draw_title(pg, unit.name, f"{preset_title} · {subtitle}" if subtitle else preset_title,
-                right=t["page"].format(n=number, total=total))
+    _draw_title(
+        pg,
+        unit.name,
+        f"{preset_title} · {subtitle}" if subtitle else preset_title,
+        right=t["page"].format(n=number, total=total),
+    )
     bounds = np.array(unit.geometry.bounds)
     _draw_map_axes(pg, lay.map, layers, bounds, focus=unit.geometry, labels=page.labels, pad=0.18)
     legend_ax = pg.axes(*lay.legend)
     draw_legend(legend_ax, layers, font, fontsize=6.5 * pg.s, title=t["legend"])
     assert lay.side is not None
     x, y, w, h = lay.side
-    pg.text(x, y, t["guidance"], size=10, **bold(font, size=10 * pg.s))
+    embolden(pg.text(x, y, t["guidance"], size=10), font, size=10 * pg.s)
     y += 7 * pg.s
     body = "\n".join(f"【{head}】{text}" if head else text for head, text in unit.paragraphs)
     body = body or t["no_guidance"]
     width_pt = w / 25.4 * 72 / pg.s
-    lines, size, _ = fit_text(body, width_pt=width_pt, height_pt=(h - 7 * pg.s) / 25.4 * 72 / pg.s,
-                              fontsize=8.5, min_fontsize=5.0)
+    lines, size, _ = fit_text(
+        body, width_pt=width_pt, height_pt=(h - 7 * pg.s) / 25.4 * 72 / pg.s, fontsize=8.5, min_fontsize=5.0
+    )
     pg.lines(x, y, lines, size=size, leading=1.45, color="#222222")
     # The notes cite only what lies on this page's unit.
     shapely.prepare(unit.geometry)
     focus_layers = [
-        replace(ly, frame=ly.frame[shapely.intersects(ly.frame.geometry.values, unit.geometry)])
-        for ly in layers
+        replace(ly, frame=ly.frame[shapely.intersects(ly.frame.geometry.values, unit.geometry)]) for ly in layers
     ]
     _draw_notes(pg, lay.notes, focus_layers)
     fig.planatlas_rc = page_rc(font)  # type: ignore[attr-defined]
@@ -1573,5 +1692,6 @@ def render_series(
     sub = subtitle if subtitle is not None else preset.subtitle_in(spec.lang)
     for i, unit in enumerate(units, start=1):
         with matplotlib.rc_context(page_rc(font)):
-            yield render_series_page(preset, layers, unit, page=spec, font=font, number=i,
-                                     total=len(units), subtitle=sub)
+            yield render_series_page(
+                preset, layers, unit, page=spec, font=font, number=i, total=len(units), subtitle=sub
+            )
