@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from planatlas.ui import PAGES, page_module
+from planatlas.ui import PAGES, page_module, stable_choice
 from planatlas.ui.i18n import LANG_NAMES, LANGS, check_lang, t
 
 st.set_page_config(page_title="planatlas", page_icon="🗺️", layout="wide")
@@ -39,7 +39,9 @@ with st.sidebar:
     lang = st.radio("语言 Language", LANGS, key="pa_lang", format_func=LANG_NAMES.get, horizontal=True)
     st.title(t("app_title", lang))
     st.caption(t("app_caption", lang))
-    page = st.radio(t("page", lang), PAGES, key="pa_page", format_func=lambda p: t(f"page_{p}", lang))
+    page = stable_choice(
+        st.radio, t("page", lang), PAGES, state_key="pa_page", lang=lang, format_func=lambda p: t(f"page_{p}", lang)
+    )
 
 with st.spinner(t("building_atlas", lang)):
     store = _store(str(settings.atlas_path) + str(settings.database_url))

@@ -31,8 +31,7 @@ KEYS = {
     "streets": "street_id",
     "zones": "zone_id",
     "districts": "district_id",
-    "business_districts": "business_district_id",
-    "buildings": "building_id",
+    "clusters": "cluster_id",
 }
 
 
@@ -70,22 +69,22 @@ def frames():
         ],
         crs=4490,
     )
-    blocks = gpd.GeoDataFrame(
+    clusters = gpd.GeoDataFrame(
         [
             {
-                "business_district_id": "b1",
+                "cluster_id": "c1",
                 "name": "万寿宫历史文化街区",
-                "category": "historic_block",
+                "cluster_type": "文化旅游集聚区",
                 **{**PROV, "precision": "approximate"},
             },
-            {"business_district_id": "b2", "name": "某美食街", "category": "food_street", **PROV},
+            {
+                "cluster_id": "c2",
+                "name": "玖玖商业综合体",
+                "cluster_type": "商业综合体",
+                **{**PROV, "precision": "unlocated"},
+            },
         ],
-        geometry=[Point(115.8712345678, 28.6312345678), Point(115.875, 28.64)],
-        crs=4490,
-    )
-    buildings = gpd.GeoDataFrame(
-        [{"building_id": "p1", "name": "某产业园", "kind": "industrial_park", **PROV}],
-        geometry=[Point(115.885, 28.65)],
+        geometry=[Point(115.8712345678, 28.6312345678), None],
         crs=4490,
     )
     districts = gpd.GeoDataFrame(
@@ -97,8 +96,7 @@ def frames():
         "streets": streets,
         "zones": zones,
         "districts": districts,
-        "business_districts": blocks,
-        "buildings": buildings,
+        "clusters": clusters,
     }
 
 
@@ -158,11 +156,11 @@ def test_coordinates_are_rounded_to_6_decimals(frames):
     from planatlas.maps import prepare_preset
 
     prepared = prepare_preset(get_preset("one-belt-four-zones"), frames, keys=KEYS)
-    nodes = next(p for p in prepared if p.layer.id == "nodes_blocks")
+    nodes = next(p for p in prepared if p.layer.id == "clusters")
     fc = feature_collection(nodes, lang="zh")
     assert list(fc["features"][0]["geometry"]["coordinates"]) == [115.871235, 28.631235]
-    assert fc["features"][0]["properties"]["_id"] == "b1"
-    assert len(fc["features"]) == 1  # the food street is not a 多点支撑 node
+    assert fc["features"][0]["properties"]["_id"] == "c1"
+    assert len(fc["features"]) == 1  # an unlocated cluster has no geometry and is not drawn
     assert "bbox" not in json.dumps(fc)
 
 
@@ -172,7 +170,7 @@ def test_layer_control_and_legend_in_both_languages(frames):
     assert "四区协同（示意）" in zh
     assert "Four zones (schematic)" in en
     assert "Digital-economy leading zone" in en
-    assert "Nodes: historic blocks and markets" in en and "（示意）" not in en
+    assert "Many nodes: industry clusters" in en and "（示意）" not in en
 
 
 def test_legend_lists_categories_counts_and_schematic_note(frames):
@@ -204,8 +202,7 @@ def test_visible_layers_and_view(frames):
         "zones": True,
         "streets": False,
         "belt": False,
-        "nodes_blocks": False,
-        "nodes_parks": False,
+        "clusters": False,
         "district": True,
     }
     assert m.location == [28.64, 115.88]
@@ -220,9 +217,7 @@ def test_amap_shifts_data_to_gcj02_and_attributes(frames):
     cluster = next(
         c
         for c in m._children.values()
-        if getattr(c, "data", None)
-        and c.data["features"]
-        and c.data["features"][0]["properties"]["_l"] == "nodes_blocks"
+        if getattr(c, "data", None) and c.data["features"] and c.data["features"][0]["properties"]["_l"] == "clusters"
     )
     lon, lat = cluster.data["features"][0]["geometry"]["coordinates"]
     glon, glat = wgs84_to_gcj02(115.8712345678, 28.6312345678)
@@ -293,3 +288,12 @@ def test_lines_carry_width_class_and_phase_filter():
     )
     props = [f["properties"] for f in layer.data["features"]]
     assert [(p["_id"], p["_k"], p["_w"]) for p in props] == [("r1", 0, 2), ("r2", 1, 1)]
+
+
+def test_same_inputs_give_identical_html(frames):
+    """Stable element ids: Streamlit does not remount an unchanged map, exports diff cleanly."""
+    a = interactive_map(get_preset("one-belt-four-zones"), frames, keys=KEYS).get_root().render()
+    b = interactive_map(get_preset("one-belt-four-zones"), frames, keys=KEYS).get_root().render()
+    assert a == b
+    c = interactive_map(get_preset("one-belt-four-zones"), frames, keys=KEYS, lang="en").get_root().render()
+    assert a != c

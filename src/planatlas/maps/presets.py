@@ -278,6 +278,14 @@ FIELD_TITLES: Mapping[str, Mapping[str, str]] = {
     "to_road": {"zh": "终点道路", "en": "To"},
     "hq_count": {"zh": "总部型企业数", "en": "HQ enterprises"},
     "precision": {"zh": "精度", "en": "Precision"},
+    "geom_note": {"zh": "几何说明", "en": "Geometry note"},
+    "plan_note": {"zh": "规划备注", "en": "Plan note"},
+    "name_written": {"zh": "原文写法", "en": "As written"},
+    "aliases": {"zh": "别名", "en": "Aliases"},
+    "cluster_type": {"zh": "集聚区类型", "en": "Cluster type"},
+    "support_category": {"zh": "多点支撑类别", "en": "Node category"},
+    "name_variants": {"zh": "其他写法", "en": "Other spellings"},
+    "location_basis": {"zh": "位置依据", "en": "Location basis"},
     "source_file": {"zh": "来源文件", "en": "Source file"},
     "source_lines": {"zh": "来源行号", "en": "Source lines"},
     "description": {"zh": "说明", "en": "Description"},
@@ -290,6 +298,7 @@ PRECISION_LABELS: Mapping[str, Mapping[str, str]] = {
     "approximate": {"zh": "近似位置", "en": "approximate"},
     "street": {"zh": "仅知所在街道", "en": "street only"},
     "schematic": {"zh": "示意", "en": "schematic"},
+    "unlocated": {"zh": "位置未知（不绘制）", "en": "unlocated (not drawn)"},
 }
 
 
@@ -297,6 +306,8 @@ def field_title(name: str, lang: str, catalogue_titles: Mapping[str, Mapping[str
     """Title of an attribute in ``lang``: the catalogue's, else a common one, else the name."""
     if catalogue_titles and catalogue_titles.get(name):
         return text_in(catalogue_titles[name], lang, default=name)
+    if name not in FIELD_TITLES and name.endswith("_id"):
+        return "编号" if lang == "zh" else "ID"
     return text_in(FIELD_TITLES.get(name), lang, default=name)
 
 
@@ -389,10 +400,18 @@ BUSINESS_DISTRICT_CATEGORIES = (
     Category("feature_street", "#e6ab02", {"zh": "特色街区", "en": "feature street"}),
 )
 
-BUILDING_KINDS = {
-    "industrial_park": {"zh": "产业园区", "en": "industrial park"},
-    "hq_building": {"zh": "总部楼宇", "en": "headquarters building"},
-}
+
+CLUSTER_TYPES = (
+    Category("数字经济产业集聚区", "#1f77b4", {"zh": "数字经济产业集聚区", "en": "digital-economy cluster"}),
+    Category("总部经济集聚区", "#1f3b8c", {"zh": "总部经济集聚区", "en": "headquarters cluster"}),
+    Category("会展产业集聚区", "#17becf", {"zh": "会展产业集聚区", "en": "exhibition cluster"}),
+    Category("特色夜市街区", "#e377c2", {"zh": "特色夜市街区", "en": "night-market street"}),
+    Category("专业市场集聚区", "#8c564b", {"zh": "专业市场集聚区", "en": "professional-market cluster"}),
+    Category("商业综合体", "#ff7f0e", {"zh": "商业综合体", "en": "commercial complex"}),
+    Category("文化旅游集聚区", "#d62728", {"zh": "文化旅游集聚区", "en": "culture and tourism cluster"}),
+    Category("文化创意产业集聚区", "#9467bd", {"zh": "文化创意产业集聚区", "en": "creative-industry cluster"}),
+    Category("健康养老产业集聚区", "#2ca02c", {"zh": "健康养老产业集聚区", "en": "health and elderly-care cluster"}),
+)
 
 ONE_BELT_FOUR_ZONES = Preset(
     name="one-belt-four-zones",
@@ -437,49 +456,20 @@ ONE_BELT_FOUR_ZONES = Preset(
             simplify_m=3.0,
         ),
         PresetLayer(
-            id="nodes_blocks",
-            layer="business_districts",
-            title={
-                "zh": "多点支撑：历史文化街区与专业市场",
-                "en": "Nodes: historic blocks and markets",
-            },
+            id="clusters",
+            layer="clusters",
+            title={"zh": "多点支撑：产业集聚区", "en": "Many nodes: industry clusters"},
             style=Style(
                 kind="categorical",
-                column="category",
+                column="cluster_type",
+                categories=CLUSTER_TYPES,
                 auto_categories=False,
-                categories=tuple(
-                    c for c in BUSINESS_DISTRICT_CATEGORIES if c.value in ("historic_block", "professional_market")
-                ),
-                radius=7,
-                fill_opacity=0.95,
-                stroke_color="#ffffff",
-                weight=1.5,
-            ),
-            filters=(Filter("category", "in", ("historic_block", "professional_market")),),
-            fields=("category", "members", "anchors", "status_text"),
-        ),
-        PresetLayer(
-            id="nodes_parks",
-            layer="buildings",
-            title={
-                "zh": "多点支撑：产业园区与总部楼宇",
-                "en": "Nodes: industrial parks and HQ buildings",
-            },
-            style=Style(
-                kind="categorical",
-                column="kind",
-                auto_categories=False,
-                categories=(
-                    Category("industrial_park", "#b2182b", BUILDING_KINDS["industrial_park"]),
-                    Category("hq_building", "#2166ac", BUILDING_KINDS["hq_building"]),
-                ),
-                radius=5,
+                radius=6,
                 fill_opacity=0.95,
                 stroke_color="#ffffff",
                 weight=1.2,
             ),
-            filters=(Filter("kind", "in", ("industrial_park", "hq_building")),),
-            fields=("kind", "theme", "status_text", "street_id"),
+            fields=("cluster_type", "support_category", "name_variants", "location_basis"),
         ),
         _district(),
     ),

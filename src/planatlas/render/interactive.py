@@ -291,9 +291,8 @@ def _swatch(entry: LegendEntry) -> str:
 def legend_html(prepared: list[PreparedLayer], *, lang: str, title: str | None = None) -> str:
     """Escaped HTML of the categorical/graduated legend: one section per layer in the legend."""
     esc = html.escape
-    parts = ['<div class="pa-legend-body">']
-    if title:
-        parts.append(f"<h4>{esc(title)}</h4>")
+    summary = "图例" if lang == "zh" else "Legend"
+    parts = [f'<details class="pa-legend-body" open><summary>{esc(title or summary)}</summary>']
     for p in reversed(prepared):  # top layer first, as the eye reads the map
         pl = p.layer
         if not pl.legend:
@@ -310,7 +309,7 @@ def legend_html(prepared: list[PreparedLayer], *, lang: str, title: str | None =
         parts.append("</div>")
     if any(p.schematic for p in prepared):
         parts.append(f'<div class="pa-note">{esc(schematic_note(lang))}</div>')
-    parts.append("</div>")
+    parts.append("</details>")
     return "".join(parts)
 
 
@@ -368,12 +367,24 @@ class _MapClass(MacroElement):
             '<a href="https://leafletjs.com" title="Leaflet">Leaflet</a>');
         {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.attribution|tojson }});
         {%- if this.fit %}
-        // Embedded maps (Streamlit's iframe) get their size after the script runs: fit again then.
-        setTimeout(function() {
+        // Embedded maps (Streamlit's iframe) get their final size after this script runs:
+        // fit the extent again on resize until the user first touches the map.
+        (function() {
             var m = {{ this._parent.get_name() }};
-            m.invalidateSize();
-            m.fitBounds({{ this.fit|tojson }}, {padding: [10, 10]});
-        }, 60);
+            var extent = {{ this.fit|tojson }};
+            var touched = false;
+            var el = m.getContainer();
+            el.addEventListener('mousedown', function() { touched = true; });
+            el.addEventListener('wheel', function() { touched = true; });
+            el.addEventListener('touchstart', function() { touched = true; });
+            var refit = function() {
+                if (touched || !el.clientWidth || !el.clientHeight) { return; }
+                m.invalidateSize();
+                m.fitBounds(extent, {padding: [10, 10], animate: false});
+            };
+            [50, 300, 1000].forEach(function(ms) { setTimeout(refit, ms); });
+            if (window.ResizeObserver) { new ResizeObserver(refit).observe(el); }
+        })();
         {%- endif %}
         {% endmacro %}
         """

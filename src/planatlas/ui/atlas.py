@@ -20,6 +20,7 @@ from planatlas.maps import PRESETS, get_preset, load_frames
 from planatlas.maps.presets import PRECISION_LABELS, PROVENANCE_FIELDS, field_title
 from planatlas.maps.style import text_in
 from planatlas.render.interactive import BASEMAPS, View, interactive_map
+from planatlas.ui import stable_choice
 from planatlas.ui.i18n import t
 
 MAP_KEY = "pa_map"
@@ -134,7 +135,17 @@ def feature_details(store: Any, layer: str, key_value: str, lang: str) -> list[t
     return out
 
 
+_DETAILS_CSS = """<style>
+.pa-details table { width: 100%; border-collapse: collapse; font-size: 0.85rem; table-layout: fixed; }
+.pa-details th { width: 38%; text-align: left; vertical-align: top; color: #555; font-weight: 500;
+  padding: 3px 6px 3px 0; border-bottom: 1px solid #eee; }
+.pa-details td { vertical-align: top; padding: 3px 0; border-bottom: 1px solid #eee;
+  overflow-wrap: anywhere; }
+</style>"""
+
+
 def _details_panel(store: Any, clicked: Mapping[str, Any] | None, lang: str) -> None:
+    st.markdown(_DETAILS_CSS, unsafe_allow_html=True)  # constant CSS, no data
     st.subheader(t("details", lang))
     props = (clicked or {}).get("properties") or {}
     layer_id, key_value = props.get("_l"), props.get("_id")
@@ -165,8 +176,13 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
     _init_from_url("pa_preset", "preset", names, default=DEFAULT_PRESET)
     _init_from_url("pa_basemap", "basemap", list(BASEMAPS), default="none")
     with st.sidebar:
-        preset_name = st.selectbox(
-            t("preset", lang), names, key="pa_preset", format_func=lambda n: get_preset(n).title_in(lang)
+        preset_name = stable_choice(
+            st.selectbox,
+            t("preset", lang),
+            names,
+            state_key="pa_preset",
+            lang=lang,
+            format_func=lambda n: get_preset(n).title_in(lang),
         )
         preset = get_preset(preset_name)
         params: dict[str, Any] = {}
@@ -174,10 +190,12 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
             key = f"pa_param_{preset.name}_{p.name}"
             values = [str(c.value) for c in p.choices]
             _init_from_url(key, p.name, values, default=str(p.default))
-            chosen = st.radio(
+            chosen = stable_choice(
+                st.radio,
                 text_in(p.title, lang),
                 values,
-                key=key,
+                state_key=key,
+                lang=lang,
                 format_func=lambda v, p=p: p.choice(v).label_in(lang),
                 horizontal=True,
             )
@@ -185,19 +203,23 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
         layer_ids = [pl.id for pl in preset.layers]
         layers_key = f"pa_layers_{preset.name}"
         if layers_key not in st.session_state:
-            from_url = st.query_params.get("layers")
-            wanted = [x for x in (from_url or "").split(",") if x in layer_ids] if from_url else None
+            from_url = st.query_params.get("layers") if st.query_params.get("preset") == preset.name else None
+            wanted = [x for x in from_url.split(",") if x in layer_ids] if from_url else None
             st.session_state[layers_key] = wanted if wanted is not None else [pl.id for pl in preset.layers if pl.show]
-        visible = st.multiselect(
+        visible = stable_choice(
+            st.multiselect,
             t("layers", lang),
             layer_ids,
-            key=layers_key,
+            state_key=layers_key,
+            lang=lang,
             format_func=lambda i: preset.layer(i).title_in(lang),
         )
-        basemap = st.selectbox(
+        basemap = stable_choice(
+            st.selectbox,
             t("basemap", lang),
             list(BASEMAPS),
-            key="pa_basemap",
+            state_key="pa_basemap",
+            lang=lang,
             format_func=lambda b: text_in(BASEMAPS[b].title, lang),
         )
         if basemap != "none":

@@ -1,0 +1,217 @@
+"""Headless Chromium for the browser tests: driver with the network closed, app server, checks.
+
+The browser resolves no host but localhost (``--host-resolver-rules``), so anything the pages
+try to fetch from a CDN fails; the DevTools performance log then proves no request even tried
+to leave localhost, and the console log proves nothing failed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+APP = REPO / "app.py"
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+CHROMIUM = os.environ.get("PLANATLAS_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("PLANATLAS_CHROMEDRIVER", "/usr/bin/chromedriver")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
+LOCAL_SCHEMES = {"data", "blob", "about", "chrome", "chrome-error", "devtools", "file"}
+
+
+def require_browser() -> None:
+    """Skip when Chromium/chromedriver/selenium are missing; under CI=true fail instead."""
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not (Path(p).exists() or shutil.which(p))]
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        missing.append("selenium (pip install -e '.[test]')")
+    if missing:
+        reason = f"browser tests need {', '.join(missing)}"
+        if IN_CI:
+            pytest.fail(f"{reason} (CI=true: these tests must not skip)")
+        pytest.skip(reason)
+
+
+def make_driver(*, width: int = 1440, height: int = 950) -> Any:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-default-apps",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-features=Translate,OptimizationHints,MediaRouter",
+        f"--window-size={width},{height}",
+        "--lang=zh-CN",
+        # Close the network: no host but localhost resolves.
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+    ):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver.set_page_load_timeout(60)
+    return driver
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def run_app(atlas_path: Path, log_path: Path, *, timeout: float = 90.0) -> Iterator[str]:
+    """Start ``streamlit run app.py`` on a free localhost port; yield its URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "PLANATLAS_ATLAS_PATH": str(atlas_path),
+        "PLANATLAS_DATABASE_URL": "",
+        "PYTHONWARNINGS": "ignore",
+    }
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(APP),
+        "--server.port", str(port),
+        "--server.address", "127.0.0.1",
+        "--server.headless", "true",
+        "--server.fileWatcherType", "none",
+        "--browser.gatherUsageStats", "false",
+        "--browser.serverAddress", "127.0.0.1",
+        "--client.toolbarMode", "minimal",
+    ]  # fmt: skip
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + timeout
+            while True:
+                if proc.poll() is not None:
+                    msg = f"streamlit exited with {proc.returncode}: {log_path.read_text()[-2000:]}"
+                    raise RuntimeError(msg)
+                with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:  # noqa: S310
+                    if r.status == 200:
+                        break
+                if time.monotonic() > deadline:
+                    msg = f"streamlit did not answer within {timeout:.0f} s: {log_path.read_text()[-2000:]}"
+                    raise RuntimeError(msg)
+                time.sleep(0.3)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+
+
+def wait_for(predicate: Callable[[], Any], *, timeout: float = 30.0, interval: float = 0.25, what: str = "") -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        with contextlib.suppress(Exception):
+            last = predicate()
+            if last:
+                return last
+        time.sleep(interval)
+    msg = f"timed out after {timeout:.0f} s waiting for {what or predicate} (last: {last!r})"
+    raise AssertionError(msg)
+
+
+def map_iframe(driver: Any, *, timeout: float = 60.0) -> Any:
+    from selenium.webdriver.common.by import By
+
+    return wait_for(
+        lambda: driver.find_elements(By.CSS_SELECTOR, "iframe[title='streamlit_folium.st_folium']")[0],
+        timeout=timeout,
+        what="the map iframe",
+    )
+
+
+@contextlib.contextmanager
+def in_map(driver: Any) -> Iterator[None]:
+    """Run the body inside the map's iframe."""
+    driver.switch_to.frame(map_iframe(driver))
+    try:
+        yield
+    finally:
+        driver.switch_to.default_content()
+
+
+def drawn_counts(driver: Any, layer_ids: list[str]) -> dict[str, int]:
+    """Number of SVG features drawn per preset layer (call inside the map iframe)."""
+    script = (
+        "var ids = arguments[0], out = {};"
+        "ids.forEach(function(id) { out[id] = document.querySelectorAll('path.pa-l-' + id).length; });"
+        "return out;"
+    )
+    return dict(driver.execute_script(script, layer_ids))
+
+
+def wait_for_counts(driver: Any, expected: dict[str, int], *, timeout: float = 60.0) -> dict[str, int]:
+    """Wait until the map (iframe) draws exactly ``expected`` features per layer."""
+    ids = list(expected)
+    seen: dict[str, dict[str, int]] = {}
+
+    def check() -> bool:
+        with in_map(driver):
+            seen["now"] = drawn_counts(driver, ids)
+        return seen["now"] == expected
+
+    try:
+        wait_for(check, timeout=timeout, what=f"features {expected}")
+    except AssertionError as exc:
+        msg = f"drawn {seen.get('now')} != expected {expected}"
+        raise AssertionError(msg) from exc
+    return seen["now"]
+
+
+def console_errors(driver: Any) -> list[dict[str, Any]]:
+    """SEVERE console entries since the last call (drains the log)."""
+    return [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
+
+
+def external_requests(driver: Any) -> list[str]:
+    """URLs requested since the last call that leave localhost (drains the performance log)."""
+    out = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message.get("method") != "Network.requestWillBeSent":
+            continue
+        url = message["params"]["request"]["url"]
+        parsed = urlparse(url)
+        if parsed.scheme in LOCAL_SCHEMES:
+            continue
+        if parsed.hostname in LOCAL_HOSTS:
+            continue
+        out.append(url)
+    return out
+
+
+def screenshot(driver: Any, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    driver.save_screenshot(str(path))
+    return path

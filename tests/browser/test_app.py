@@ -1,0 +1,239 @@
+"""The Streamlit app in real headless Chromium with the network closed: every preset draws its
+features, layers toggle, clicks show plan details, the language switches, the URL is a permalink,
+and no request leaves localhost."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import parse_qs, quote, urlparse
+
+import pytest
+from browser_support import (
+    console_errors,
+    external_requests,
+    in_map,
+    make_driver,
+    require_browser,
+    run_app,
+    screenshot,
+    wait_for,
+    wait_for_counts,
+)
+
+from planatlas.maps import PRESETS, get_preset, load_frames, prepare_preset
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def atlas(tmp_path_factory: pytest.TempPathFactory):
+    from planatlas.build import ensure_atlas
+    from planatlas.settings import get_settings
+
+    settings = get_settings(atlas_path=tmp_path_factory.mktemp("atlas") / "atlas.gpkg", database_url=None)
+    return settings, ensure_atlas(settings)
+
+
+@pytest.fixture(scope="module")
+def app_url(atlas, tmp_path_factory: pytest.TempPathFactory):
+    require_browser()
+    settings, _ = atlas
+    with run_app(settings.atlas_path, tmp_path_factory.mktemp("log") / "streamlit.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def driver(app_url):
+    drv = make_driver()
+    yield drv
+    drv.quit()
+
+
+@pytest.fixture(autouse=True)
+def network_and_console_clean(driver):
+    """Every test ends with no console error and no request that left localhost."""
+    console_errors(driver)
+    external_requests(driver)
+    yield
+    errors = console_errors(driver)
+    outside = external_requests(driver)
+    assert not outside, f"requests left localhost: {outside[:5]}"
+    assert not errors, f"console errors: {[e['message'][:300] for e in errors]}"
+
+
+def expected_counts(store: Any, name: str, *, params: dict | None = None, visible: set | None = None) -> dict[str, int]:
+    """Features per preset layer the library prepares (what the map must draw)."""
+    preset = get_preset(name)
+    frames = load_frames(preset, store)
+    prepared = prepare_preset(preset, frames, params=params)
+    return {
+        p.layer.id: (len(p.frame) if (p.layer.id in visible if visible is not None else p.layer.show) else 0)
+        for p in prepared
+    }
+
+
+def open_app(driver: Any, app_url: str, **query: str) -> None:
+    qs = "&".join(f"{k}={quote(v)}" for k, v in query.items())
+    driver.get(f"{app_url}/?{qs}")
+
+
+def click_sidebar_option(driver: Any, text: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    label = wait_for(
+        lambda: next(
+            e
+            for e in driver.find_elements(By.CSS_SELECTOR, "section[data-testid='stSidebar'] label")
+            if e.text.strip() == text
+        ),
+        what=f"sidebar option {text!r}",
+    )
+    label.click()
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_preset_draws_its_features_offline(driver, app_url, atlas, name):
+    _, store = atlas
+    expected = expected_counts(store, name)
+    assert sum(expected.values()) > 0
+    open_app(driver, app_url, preset=name, lang="zh")
+    drawn = wait_for_counts(driver, expected)
+    with in_map(driver):
+        legend = driver.execute_script("return document.querySelector('.pa-legend').innerText")
+        control = driver.execute_script("return document.querySelector('.leaflet-control-layers').innerText")
+    preset = get_preset(name)
+    for pl in preset.layers:
+        assert pl.title_in("zh") in control
+    assert "示意" in legend
+    time.sleep(0.8)  # let the resize-fit settle for the screenshot
+    screenshot(driver, f"preset-{name}")
+    assert drawn == expected
+
+
+def test_toggle_a_layer_in_the_layer_control(driver, app_url, atlas):
+    from selenium.webdriver.common.by import By
+
+    _, store = atlas
+    expected = expected_counts(store, "one-belt-four-zones")
+    open_app(driver, app_url, preset="one-belt-four-zones", lang="zh")
+    wait_for_counts(driver, expected)
+    title = get_preset("one-belt-four-zones").layer("zones").title_in("zh")
+
+    def toggle() -> None:
+        with in_map(driver):
+            label = next(
+                e
+                for e in driver.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers-overlays label")
+                if e.text.strip().startswith(title)
+            )
+            label.find_element(By.TAG_NAME, "input").click()
+
+    toggle()
+    wait_for_counts(driver, {**expected, "zones": 0})
+    with in_map(driver):
+        hidden = driver.execute_script(
+            "return document.querySelector('.pa-sec[data-layer=zones]').classList.contains('pa-hidden')"
+        )
+    assert hidden, "the legend section of a hidden layer should hide"
+    screenshot(driver, "toggle-zones-off")
+    toggle()
+    wait_for_counts(driver, expected)
+
+
+def test_click_a_feature_shows_its_plan_details(driver, app_url, atlas):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    _, store = atlas
+    expected = expected_counts(store, "buildings")
+    open_app(driver, app_url, preset="buildings", lang="zh")
+    wait_for_counts(driver, expected)
+    time.sleep(1.2)  # after the extent fit
+    with in_map(driver):
+        points = driver.find_elements(By.CSS_SELECTOR, "path.pa-l-by_theme")
+        target = max(points, key=lambda e: e.location["y"])  # a marker well clear of the top controls
+        ActionChains(driver).move_to_element(target).click().perform()
+        popup = wait_for(
+            lambda: driver.execute_script(
+                "var h = document.querySelector('.leaflet-popup-content h4'); return h && h.innerText"
+            ),
+            what="the popup",
+        )
+    names = set(store.read("buildings")["name"])
+    assert popup in names
+    panel = wait_for(
+        lambda: (t := driver.find_element(By.CSS_SELECTOR, ".pa-details").text) and popup in t and t,
+        what="the details panel",
+    )
+    assert "来源文件" in panel and "000_f23723ccf6c3a3ea.txt" in panel
+    screenshot(driver, "details-panel")
+
+
+def test_switch_language_and_permalink(driver, app_url, atlas):
+    _, store = atlas
+    expected = expected_counts(store, "metro")
+    open_app(driver, app_url, preset="metro", lang="zh")
+    wait_for_counts(driver, expected)
+    click_sidebar_option(driver, "English")
+
+    def english_map() -> bool:
+        with in_map(driver):
+            text = driver.execute_script("return document.querySelector('.leaflet-control-layers').innerText")
+        return "Metro lines" in text and "Stations" in text
+
+    wait_for(english_map, what="English layer names")
+    time.sleep(2.5)  # any follow-up rerun (the map reporting its view) must keep the preset
+    assert english_map(), "the preset changed after switching language"
+    wait_for(lambda: "Visible layers" in driver.find_element("css selector", "section[data-testid='stSidebar']").text)
+    query = wait_for(lambda: (q := parse_qs(urlparse(driver.current_url).query)).get("lang") == ["en"] and q)
+    assert query["preset"] == ["metro"]
+    assert set(query["layers"][0].split(",")) == {k for k, v in expected.items() if v}
+    screenshot(driver, "metro-en")
+
+    # The permalink restores preset, visible layers, language and view in a fresh session.
+    driver.delete_all_cookies()
+    open_app(driver, app_url, preset="one-belt-four-zones", lang="en", layers="zones,district", view="28.65,115.88,14")
+    wanted = expected_counts(store, "one-belt-four-zones", visible={"zones", "district"})
+    wait_for_counts(driver, wanted)
+    with in_map(driver):
+        zoom = wait_for(lambda: driver.execute_script("return map_div.getZoom()"), what="zoom")
+        text = driver.execute_script("return document.querySelector('.leaflet-control-layers').innerText")
+    assert zoom == 14
+    assert "Four zones (schematic)" in text
+
+
+def test_jiuwang_phase_filter(driver, app_url, atlas):
+    _, store = atlas
+    open_app(driver, app_url, preset="jiuwang-roads", lang="zh", phase="2021")
+    wait_for_counts(driver, expected_counts(store, "jiuwang-roads", params={"phase": 2021}))
+    click_sidebar_option(driver, "2021—2023年")
+    full = expected_counts(store, "jiuwang-roads", params={"phase": 2023})
+    wait_for_counts(driver, full)
+    assert full["roads"] == len(store.read("jiuwang_roads"))
+
+
+def test_data_page_shows_catalogue_and_reconciliation(driver, app_url):
+    from selenium.webdriver.common.by import By
+
+    open_app(driver, app_url, page="data", lang="en")
+    wait_for(
+        lambda: driver.find_elements(
+            By.CSS_SELECTOR, "[data-testid='stDataFrame'] canvas, [data-testid='stDataFrame'] table"
+        ),
+        timeout=60,
+        what="the catalogue table",
+    )
+    main = wait_for(
+        lambda: (
+            (t := driver.find_element(By.CSS_SELECTOR, "section.main, [data-testid='stMain']").text)
+            and "Jiuwang roads: plan versus map" in t
+            and t
+        ),
+        timeout=60,
+        what="the Data page",
+    )
+    assert "Layer catalogue" in main and "Attribute table" in main
+    assert "Reconciliation unavailable" not in main
+    time.sleep(1.5)
+    screenshot(driver, "data-page")
