@@ -532,3 +532,28 @@ def test_html_export_is_self_contained(atlas_env, tmp_path):
 
     # The title control is written by the map's JavaScript as a JSON string (\uXXXX escapes).
     assert json.dumps(get_preset("one-belt-four-zones").title_in("zh"))[1:-1] in html
+
+
+def test_export_page_offers_the_page_and_the_series(bundled_atlas):
+    from streamlit.testing.v1 import AppTest
+
+    script = f"""
+from planatlas.settings import get_settings
+from planatlas.store.gpkg import GeoPackageStore
+from planatlas.ui.export import render_page
+render_page(GeoPackageStore({str(bundled_atlas.path)!r}), get_settings(), "en")
+"""
+    at = AppTest.from_string(script, default_timeout=120)
+    at.run()
+    assert not at.exception
+    at.radio(key="pa_export_fmt").set_value("pdf")
+    at.select_slider(key="pa_export_dpi").set_value(72)
+    at.button[0].click()
+    at.run()
+    assert not at.exception and not at.error
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels and labels[0].startswith("Download one-belt-four-zones_A4-portrait_en.pdf")
+    at.button[1].click()
+    at.run()
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert any(label.endswith("(10 pages)") for label in labels), labels
