@@ -132,8 +132,10 @@ class PostGISStore:
         self._engine: Any = None
         self._meta_cache: tuple[int, dict[str, Any]] | None = None
         self._meta_checked = 0.0
-        # Per thread: the metadata a public call is working from (checked once per call).
+        # Per thread: the metadata a public call is working from, and the read connection.
         self._local = threading.local()
+        self._lock = threading.Lock()
+        self._readers: list[Any] = []
 
     def __repr__(self) -> str:
         from sqlalchemy.engine import make_url
@@ -157,7 +159,12 @@ class PostGISStore:
         self.dispose()
 
     def dispose(self) -> None:
-        """Close pooled connections."""
+        """Close every connection this store opened."""
+        with self._lock:
+            readers, self._readers = self._readers, []
+        for conn in readers:
+            conn.close()
+        self._local = threading.local()
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
@@ -166,31 +173,41 @@ class PostGISStore:
         return f"{_q(self.schema)}.{_q(_ident(name, 'layer name'))}"
 
     # -- reading ------------------------------------------------------------------------------------
+    def _reader(self) -> Any:
+        """This thread's read connection: plain psycopg, autocommit (no transaction to roll back)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None or conn.closed:
+            import psycopg
+            from sqlalchemy.engine import make_url
+
+            url = make_url(self.url).set(drivername="postgresql")
+            conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True, options="-c jit=off")
+            self._local.conn = conn
+            with self._lock:
+                self._readers.append(conn)
+        return conn
+
     def _fetch(
         self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None
     ) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run one statement through the driver (no ORM rows) and return column names and rows.
 
-        A pooled connection the server has dropped is replaced once (instead of pinging before
-        every statement, which would cost a round trip on the hot path).
+        Reads use one autocommit psycopg connection per thread: no pool checkout, no ping, no
+        rollback round trip. A connection the server has dropped is replaced once.
         """
         import psycopg
 
         for attempt in (1, 2):
             try:
-                with self.engine.connect() as conn:
-                    cur = conn.connection.driver_connection.cursor()
-                    try:
-                        cur.execute(sql, params)
-                        names = [d.name for d in cur.description] if cur.description else []
-                        rows = cur.fetchall() if cur.description else []
-                    finally:
-                        cur.close()
+                with self._reader().cursor() as cur:
+                    cur.execute(sql, params)
+                    names = [d.name for d in cur.description] if cur.description else []
+                    rows = cur.fetchall() if cur.description else []
                 return names, rows
             except psycopg.OperationalError:
                 if attempt == 2:
                     raise
-                self.dispose()
+                self._local.conn = None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _stamp(self) -> int | None:
