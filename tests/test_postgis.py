@@ -379,3 +379,25 @@ def test_cli_answers_the_same_on_both_backends(bundled_pg, monkeypatch):
     assert embedded.output.replace("[embedded]", "") == pushed.output.replace("[postgis]", "")
     assert "bayi_guangchang" in pushed.output
     default.dispose()
+
+
+def test_a_rebuild_by_another_process_is_seen(postgis_url):  # noqa: F811
+    """A long-lived store (the app) keeps answering correctly after someone else rebuilds the atlas."""
+    layers, meta = generated_atlas(seed=8, n=100)
+    with PostGISStore(postgis_url, schema="rebuilt") as app, PostGISStore(postgis_url, schema="rebuilt") as cli:
+        cli.write(layers, meta)
+        before = app.within_distance("buildings", "metro_stations", distance=800)
+        # The rebuild renames a column and changes the data; the app's metadata snapshot is seconds old.
+        new_layers, new_meta = generated_atlas(seed=9, n=150)
+        new_layers["buildings"] = new_layers["buildings"].rename(columns={"floors": "storeys"})
+        fields = new_meta["layers"]["buildings"]["spec"]["fields"]
+        fields["storeys"] = fields.pop("floors")
+        cli.write(new_layers, new_meta)
+        after = app.within_distance("buildings", "metro_stations", distance=800)
+        assert "storeys" in after.columns and "floors" in before.columns
+        expected = q.within_distance(
+            new_layers["buildings"], new_layers["metro_stations"], distance=800,
+            target_key="building_id", reference_key="station_id",
+        )  # fmt: skip
+        assert set(after["building_id"]) == set(expected["building_id"])
+        assert len(app.read("buildings")) == 150
