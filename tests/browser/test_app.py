@@ -58,8 +58,12 @@ def network_and_console_clean(driver):
     yield
     errors = console_errors(driver)
     outside = external_requests(driver)
+    exceptions = driver.execute_script(
+        "return Array.from(document.querySelectorAll('[data-testid=stException]')).map(e => e.innerText)"
+    )
     assert not outside, f"requests left localhost: {outside[:5]}"
     assert not errors, f"console errors: {[e['message'][:300] for e in errors]}"
+    assert not exceptions, f"the app raised: {exceptions}"
 
 
 def expected_counts(store: Any, name: str, *, params: dict | None = None, visible: set | None = None) -> dict[str, int]:
@@ -237,3 +241,17 @@ def test_data_page_shows_catalogue_and_reconciliation(driver, app_url):
     assert "Reconciliation unavailable" not in main
     time.sleep(1.5)
     screenshot(driver, "data-page")
+
+
+def test_the_network_guard_sees_an_online_basemap(driver, app_url, atlas):
+    """The checks above are not vacuous: an online basemap is seen leaving localhost, and fails."""
+    _, store = atlas
+    open_app(driver, app_url, preset="hq-by-street", lang="zh", basemap="osm")
+    wait_for_counts(driver, expected_counts(store, "hq-by-street"))
+    outside = wait_for(lambda: external_requests(driver), what="tile requests")
+    assert all("tile.openstreetmap.org" in url for url in outside)
+    errors = console_errors(driver)
+    assert errors and all("ERR_NAME_NOT_RESOLVED" in e["message"] for e in errors)
+    driver.get("about:blank")
+    external_requests(driver)
+    console_errors(driver)
