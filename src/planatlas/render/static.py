@@ -1026,11 +1026,28 @@ def draw_north_arrow(ax: Axes, font: CJKFont, *, lang: str, fontsize: float) -> 
         zorder=22,
     )
     embolden(label, font, size=fontsize)
+    from matplotlib.patches import FancyBboxPatch
     from matplotlib.transforms import Bbox as _Bbox
 
     corners = ax.transAxes.transform(np.vstack([left, right]))
     lb = label.get_window_extent(ax.figure.canvas.get_renderer())
-    return _Bbox.union([_Bbox.from_extents(*corners.min(0), *corners.max(0)), lb])
+    extent = _Bbox.union([_Bbox.from_extents(*corners.min(0), *corners.max(0)), lb]).expanded(1.5, 1.15)
+    # A light backing so the arrow reads over busy map content.
+    (bx0, by0), (bx1, by1) = ax.transAxes.inverted().transform(extent.get_points())
+    ax.add_patch(
+        FancyBboxPatch(
+            (bx0, by0),
+            bx1 - bx0,
+            by1 - by0,
+            boxstyle="round,pad=0,rounding_size=0.01",
+            transform=ax.transAxes,
+            facecolor="white",
+            edgecolor="none",
+            alpha=0.8,
+            zorder=21,
+        )
+    )
+    return extent
 
 
 def label_anchors(layer: MapLayer) -> tuple[np.ndarray, list[str], np.ndarray]:
@@ -1075,9 +1092,21 @@ def place_labels(
     box overlaps no placed label, no obstacle (scale bar, north arrow) and stays in the map."""
     renderer = ax.figure.canvas.get_renderer()
     frame_box = ax.get_window_extent(renderer)
-    placed: list[Bbox] = list(obstacles)
-    texts: list[Any] = []
     px_per_pt = ax.figure.dpi / 72.0
+    # Boxes (x0, y0, x1, y1) in display units that labels must not cover: the furniture, every
+    # point marker (up to a few thousand) and, as they are placed, the labels themselves.
+    blocked = [np.array([[b.x0, b.y0, b.x1, b.y1] for b in obstacles]).reshape(-1, 4)]
+    marker_r: dict[str, float] = {}
+    for layer in layers:
+        if layer.kind != "point" or not len(layer.frame):
+            continue
+        r = math.sqrt(layer.marker_size) / 2 * px_per_pt
+        marker_r[layer.name] = r
+        if len(layer.frame) <= 5000:
+            pts = ax.transData.transform(point_coords(layer.frame.geometry.values)[0])
+            blocked.append(np.column_stack([pts - r, pts + r]))
+    boxes = np.vstack(blocked)
+    texts: list[Any] = []
 
     candidates: list[tuple[int, float, MapLayer, np.ndarray, str]] = []
     for layer in layers:
@@ -1094,7 +1123,7 @@ def place_labels(
         if not (x0 <= xy[0] <= x1 and y0 <= xy[1] <= y1):
             continue
         size = fontsize * (1.1 if layer.kind == "polygon" else 0.9)
-        gap = 3.0 * px_per_pt
+        gap = marker_r.get(layer.name, 0.0) + 1.5 * px_per_pt
         if layer.kind == "point":
             offsets = [
                 (gap, 0, "left", "center"),
@@ -1132,9 +1161,11 @@ def place_labels(
             box = artist.get_window_extent(renderer)
             if not frame_box.contains(box.x0, box.y0) or not frame_box.contains(box.x1, box.y1):
                 continue
-            if any(box.overlaps(other) for other in placed):
+            hit = (boxes[:, 0] < box.x1) & (boxes[:, 2] > box.x0) & (boxes[:, 1] < box.y1) & (boxes[:, 3] > box.y0)
+            if hit.any():
                 continue
-            placed.append(box.expanded(1.05, 1.15))
+            grown = box.expanded(1.05, 1.15)
+            boxes = np.vstack([boxes, [grown.x0, grown.y0, grown.x1, grown.y1]])
             texts.append(artist)
             underlay(artist, linewidth=2.2, color="white")
             break
@@ -1145,6 +1176,22 @@ def place_labels(
     return texts
 
 
+def _pack_legend(groups: Sequence[Sequence[Any]], per_col: int) -> list[tuple[int, int]]:
+    """(column, row) of every legend row; a layer's rows start a new column rather than split,
+    unless the layer alone is longer than a column."""
+    placement: list[tuple[int, int]] = []
+    col, row = 0, 0
+    for group in groups:
+        if row and row + len(group) > per_col:
+            col, row = col + 1, 0
+        for _ in group:
+            if row >= per_col:
+                col, row = col + 1, 0
+            placement.append((col, row))
+            row += 1
+    return placement
+
+
 def draw_legend(ax: Axes, layers: Sequence[MapLayer], font: CJKFont, *, fontsize: float, title: str) -> None:
     """Flow the legend rows of every layer into columns filling ``ax`` (axis off)."""
     from matplotlib.lines import Line2D
@@ -1153,23 +1200,24 @@ def draw_legend(ax: Axes, layers: Sequence[MapLayer], font: CJKFont, *, fontsize
     ax.set_axis_off()
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    rows: list[tuple[str, LegendEntry | None]] = []
+    groups: list[list[tuple[str, LegendEntry | None]]] = []
     for layer in layers:
         if not layer.legend:
             continue
-        rows.append((layer.legend_title or layer.title, None))
-        rows.extend((e.label, e) for e in layer.legend)
+        groups.append([(layer.legend_title or layer.title, None), *((e.label, e) for e in layer.legend)])
+    rows = [row for group in groups for row in group]
     if not rows:
         return
     renderer = ax.figure.canvas.get_renderer()
     box = ax.get_window_extent(renderer)
     px_per_pt = ax.figure.dpi / 72.0
     size = fontsize
-    for _ in range(12):
+    for _ in range(14):
         row_h = size * 1.55 * px_per_pt / box.height
         title_h = size * 2.0 * px_per_pt / box.height
         per_col = max(1, int((1 - title_h) / row_h))
-        ncols = math.ceil(len(rows) / per_col)
+        placement = _pack_legend(groups, per_col)
+        ncols = max(c for c, _ in placement) + 1
         col_w_pt = box.width / px_per_pt / ncols
         widest = max(text_width_pt(label, size) + (size * 2.6 if e else 0) for label, e in rows)
         if widest <= col_w_pt or size <= 5:
@@ -1180,8 +1228,7 @@ def draw_legend(ax: Axes, layers: Sequence[MapLayer], font: CJKFont, *, fontsize
     col_w = 1 / ncols
     sw = size * 1.9 * px_per_pt / box.width  # swatch width
     sh = size * 0.9 * px_per_pt / box.height
-    for i, (label, entry) in enumerate(rows):
-        col, r = divmod(i, per_col)
+    for (label, entry), (col, r) in zip(rows, placement, strict=True):
         x = col * col_w
         y = 1 - title_h - (r + 0.5) * row_h
         if entry is None:
