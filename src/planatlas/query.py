@@ -169,8 +169,8 @@ def _point_segment_distance2(
     px: NDArray[np.float64], py: NDArray[np.float64], ab: NDArray[np.float64]
 ) -> NDArray[np.float64]:
     """Squared distance from points to segments (rows of ``ab``: ax, ay, bx, by)."""
-    ax, ay = ab[:, 0], ab[:, 1]
-    dx, dy = ab[:, 2] - ax, ab[:, 3] - ay
+    ax, ay = ab[..., 0], ab[..., 1]
+    dx, dy = ab[..., 2] - ax, ab[..., 3] - ay
     len2 = dx * dx + dy * dy
     ux, uy = px - ax, py - ay
     r = np.clip((ux * dx + uy * dy) / np.where(len2 == 0, 1.0, len2), 0.0, 1.0)
@@ -234,6 +234,10 @@ class ProximityIndex:
         self.slack = max(1e-6, 8.0 * float(np.spacing(self.comp[-1])))
         self.r_max = float(self.radius[self.members].max())
         self.h_max = float(self.offset[self.members].max())
+        # Copies in row-major order: the runs the queries walk are contiguous in memory.
+        m = self.members
+        self.m_geoms, self.m_ax, self.m_ay = self.geoms[m], self.ax[m], self.ay[m]
+        self.m_radius, self.m_offset, self.m_polygonal = self.radius[m], self.offset[m], self.polygonal[m]
 
     def __len__(self) -> int:
         return len(self.geoms)
@@ -244,8 +248,9 @@ class ProximityIndex:
 
     @property
     def segments(self) -> _Segments:
+        """Segments of the small geometries, in row-major (sorted member) order."""
         if self._segments is None:
-            self._segments = _segments(self.geoms)
+            self._segments = _segments(self.m_geoms)
         return self._segments
 
     @property
@@ -334,9 +339,9 @@ class ProximityIndex:
             # Certain matches: whole runs of anchors.
             if expand_sure:
                 pos, which = _expand(in_lo, in_hi)
-                t, r = self.members[pos], j[which]
-                d = self._exact(t, r, reference, is_point, bx, by) if distances else np.full(len(t), np.nan)
-                out_t.append(t)
+                r = j[which]
+                d = self._exact(pos, r, reference, is_point, bx, by) if distances else np.full(len(pos), np.nan)
+                out_t.append(self.members[pos])
                 out_r.append(r)
                 out_d.append(d)
             else:
@@ -347,18 +352,18 @@ class ProximityIndex:
             # The uncertain band on either side of the certain run.
             pos_a, which_a = _expand(out_lo, in_lo)
             pos_b, which_b = _expand(in_hi, out_hi)
-            t = self.members[np.concatenate([pos_a, pos_b])]
+            pos = np.concatenate([pos_a, pos_b])
             r = j[np.concatenate([which_a, which_b])]
-            dd = np.hypot(self.ax[t] - bx[r], self.ay[t] - by[r])
-            keep = dd - self.radius[t] - rrad[r] <= distance
-            t, r, dd = t[keep], r[keep], dd[keep]
-            sure = dd + self.offset[t] + roff[r] <= distance
+            dd = np.hypot(self.m_ax[pos] - bx[r], self.m_ay[pos] - by[r])
+            keep = dd - self.m_radius[pos] - rrad[r] <= distance
+            pos, r, dd = pos[keep], r[keep], dd[keep]
+            sure = dd + self.m_offset[pos] + roff[r] <= distance
             todo = ~sure | distances
-            d = np.full(len(t), np.nan)
-            d[todo] = self._exact(t[todo], r[todo], reference, is_point, bx, by)
-            d[todo] = self.refine(t[todo], r[todo], d[todo], reference, distance)
+            d = np.full(len(pos), np.nan)
+            d[todo] = self._exact(pos[todo], r[todo], reference, is_point, bx, by)
+            d[todo] = self.refine(pos[todo], r[todo], d[todo], reference, distance)
             hit = sure | (d <= distance)
-            out_t.append(t[hit])
+            out_t.append(self.members[pos[hit]])
             out_r.append(r[hit])
             out_d.append(d[hit])
 
@@ -390,38 +395,55 @@ class ProximityIndex:
 
     def _exact(
         self,
-        t: NDArray[np.int64],
+        pos: NDArray[np.int64],
         r: NDArray[np.int64],
         reference: NDArray[np.object_],
         is_point: NDArray[np.bool_],
         qx_all: NDArray[np.float64],
         qy_all: NDArray[np.float64],
     ) -> NDArray[np.float64]:
-        d = np.empty(len(t))
+        """Exact distances of (sorted member position, reference) pairs."""
+        d = np.empty(len(pos))
         pt = is_point[r]
         if (~pt).any():
-            d[~pt] = shapely.distance(self.geoms[t[~pt]], reference[r[~pt]])
+            d[~pt] = shapely.distance(self.m_geoms[pos[~pt]], reference[r[~pt]])
         if pt.any():
-            tp, rp = t[pt], r[pt]
+            tp, rp = pos[pt], r[pt]
             qx, qy = qx_all[rp], qy_all[rp]
             seg = self.segments
-            counts = seg.offset[tp + 1] - seg.offset[tp]
-            starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-            rep = np.repeat(np.arange(len(tp)), counts)
-            k = np.arange(int(counts.sum())) + np.repeat(seg.offset[tp] - starts, counts)
-            per_seg = _point_segment_distance2(qx[rep], qy[rep], seg.ab[k])
-            dp = np.sqrt(np.minimum.reduceat(per_seg, starts)) if len(per_seg) else np.empty(0)
+            first = seg.offset[tp]
+            counts = seg.offset[tp + 1] - first
+            dp = np.empty(len(tp))
+            # Pairs grouped by the target's segment count: each group is one (pairs x k) array
+            # (footprints mostly share a handful of counts), the rest through repeat/reduceat.
+            n_kind = np.bincount(counts)
+            is_common = (n_kind >= 64) & (np.arange(len(n_kind)) <= 64) & (np.arange(len(n_kind)) > 0)
+            common = np.flatnonzero(is_common)
+            rest = ~is_common[counts]
+            for k in common:
+                sel = np.flatnonzero(counts == k)
+                ab = seg.ab[first[sel, None] + np.arange(k)]
+                d2 = _point_segment_distance2(qx[sel, None], qy[sel, None], ab)
+                dp[sel] = np.sqrt(d2.min(axis=1))
+            if rest.any():
+                sel = np.flatnonzero(rest)
+                c = counts[sel]
+                starts = np.concatenate([[0], np.cumsum(c)[:-1]])
+                rep = np.repeat(sel, c)
+                k = np.arange(int(c.sum())) + np.repeat(first[sel] - starts, c)
+                per_seg = _point_segment_distance2(qx[rep], qy[rep], seg.ab[k])
+                dp[sel] = np.sqrt(np.minimum.reduceat(per_seg, starts))
             # A point inside a polygon is at distance 0; it can only be inside within the radius.
-            maybe_in = self.polygonal[tp] & (np.hypot(qx - self.ax[tp], qy - self.ay[tp]) <= self.radius[tp])
+            maybe_in = self.m_polygonal[tp] & (np.hypot(qx - self.m_ax[tp], qy - self.m_ay[tp]) <= self.m_radius[tp])
             if maybe_in.any():
-                inside_pt = shapely.intersects(self.geoms[tp[maybe_in]], reference[rp[maybe_in]])
+                inside_pt = shapely.intersects(self.m_geoms[tp[maybe_in]], reference[rp[maybe_in]])
                 dp[np.flatnonzero(maybe_in)[inside_pt]] = 0.0
             d[pt] = dp
         return d
 
     def refine(
         self,
-        t: NDArray[np.int64],
+        pos: NDArray[np.int64],
         r: NDArray[np.int64],
         d: NDArray[np.float64],
         reference: NDArray[np.object_],
@@ -431,7 +453,7 @@ class ProximityIndex:
         close = np.abs(d - distance) <= 1e-6
         if close.any():
             d = d.copy()
-            d[close] = shapely.distance(self.geoms[t[close]], reference[r[close]])
+            d[close] = shapely.distance(self.m_geoms[pos[close]], reference[r[close]])
         return d
 
 
@@ -547,18 +569,23 @@ def within_distance(
         if distances:
             out[DISTANCE] = d[order]
         return _geometry_last(out)
+    # Per target: the smallest distance, then the smallest reference key among those at it.
     rank = _order_keys(ref_keys)
-    order = np.lexsort((rank[r], d, t))
-    t, r, d = t[order], r[order], d[order]
-    first = np.concatenate([[True], t[1:] != t[:-1]]) if len(t) else np.empty(0, dtype=bool)
-    counts = np.diff(np.concatenate([np.flatnonzero(first), [len(t)]]))
-    t, r, d = t[first], r[first], d[first]
-    order = np.lexsort((t, d))
-    out = target.iloc[t[order]].assign(
+    by_rank = np.argsort(rank)
+    n = len(target)
+    counts = np.bincount(t, minlength=n)
+    best_d = np.full(n, np.inf)
+    np.minimum.at(best_d, t, d)
+    at_best = d == best_d[t]
+    best_rank = np.full(n, len(ref_keys), dtype=np.int64)
+    np.minimum.at(best_rank, t[at_best], rank[r[at_best]])
+    hit = np.flatnonzero(counts)
+    hit = hit[np.argsort(best_d[hit], kind="stable")]  # by distance, then layer order
+    out = target.iloc[hit].assign(
         **{
-            NEAREST_KEY: ref_keys[r[order]],
-            DISTANCE: d[order],
-            WITHIN_COUNT: counts[order].astype(np.int64),
+            NEAREST_KEY: ref_keys[by_rank[best_rank[hit]]],
+            DISTANCE: best_d[hit],
+            WITHIN_COUNT: counts[hit].astype(np.int64),
         }
     )
     return _geometry_last(out)
