@@ -102,9 +102,9 @@ _TEXT: dict[str, dict[str, str]] = {
         "precision": "Precision",
         "schematic": "Schematic boundaries: {layers} are drawn schematically, not surveyed; "
         "they show planned spatial relations only",
-        "street": "{layers} are placed schematically inside their street, not at true positions",
-        "approximate": "{layers} are at approximate positions",
-        "surveyed": "{layers} are at surveyed positions",
+        "street": "placed schematically inside their street, not at true positions: {layers}",
+        "approximate": "approximate positions: {layers}",
+        "surveyed": "surveyed positions: {layers}",
         "crs": "CRS CGCS2000 / 3-degree Gauss-Kruger CM 117E (EPSG:4548)",
         "made": "Made with planatlas {version}, {date}",
         "lines": "lines {lines}",
@@ -1574,6 +1574,8 @@ def render_map(
         if show_inset and lay.inset is not None:
             assert districts is not None
             inset_ax = pg.axes(*lay.inset)
+            if spec.lang == "en" and district_label and f"{district_label}_en" in districts.columns:
+                district_label = f"{district_label}_en"
             draw_inset(
                 inset_ax,
                 districts,
