@@ -255,3 +255,25 @@ def test_the_network_guard_sees_an_online_basemap(driver, app_url, atlas):
     driver.get("about:blank")
     external_requests(driver)
     console_errors(driver)
+
+
+@pytest.mark.parametrize(("page", "heading"), [("query", "Query"), ("export", "Export")])
+def test_query_and_export_pages_render(driver, app_url, page, heading):
+    """The pages other modules provide open inside the shell without an error."""
+    from selenium.webdriver.common.by import By
+
+    open_app(driver, app_url, page=page, lang="en")
+    wait_for(
+        lambda: driver.find_element(By.CSS_SELECTOR, "section[data-testid='stSidebar']").text,
+        what="the sidebar",
+    )
+    radio = wait_for(
+        lambda: next(
+            e for e in driver.find_elements(By.CSS_SELECTOR, "section[data-testid='stSidebar'] label")
+            if e.text.strip() == heading
+        ),
+        what=f"the {heading} page entry",
+    )
+    assert radio.find_element(By.TAG_NAME, "input").is_selected()
+    time.sleep(3)  # let the page run; the autouse check then looks for exceptions and errors
+    screenshot(driver, f"page-{page}")
