@@ -106,10 +106,10 @@ def _rc(fig: Figure) -> dict[str, Any]:
 
 def save_figure(fig: Figure, fh: IO[bytes], fmt: str, *, metadata: Mapping[str, str] | None = None) -> None:
     """Write one page to an open binary file in ``fmt`` (png, pdf, svg) at the figure's dpi."""
-    import matplotlib
+    from planatlas.render.static import rc_context
 
     fmt = format_of("", fmt, allowed=PAGE_FORMATS)
-    with matplotlib.rc_context(_rc(fig)):
+    with rc_context(_rc(fig)):
         fig.savefig(fh, format=fmt, dpi=fig.dpi, facecolor="white", metadata=_metadata(fig, fmt, metadata))
 
 
@@ -132,21 +132,22 @@ def write_figure(
 
 def save_pdf_pages(figs: Iterable[Figure], fh: IO[bytes], *, metadata: Mapping[str, str] | None = None) -> int:
     """Write pages into one PDF on an open file; returns the number of pages."""
-    import matplotlib
     from matplotlib.backends.backend_pdf import PdfPages
+
+    from planatlas.render.static import rc_context
 
     count = 0
     pdf: PdfPages | None = None
     try:
         for fig in figs:
-            with matplotlib.rc_context(_rc(fig)):
+            with rc_context(_rc(fig)):
                 if pdf is None:
                     pdf = PdfPages(fh, metadata=_metadata(fig, "pdf", metadata))
                 pdf.savefig(fig, facecolor="white")
             count += 1
     finally:
         if pdf is not None:
-            with matplotlib.rc_context({"pdf.fonttype": 42}):
+            with rc_context({"pdf.fonttype": 42}):
                 pdf.close()
     if count == 0:
         msg = "no pages to write: the series has no units"
@@ -301,8 +302,12 @@ def standalone_html(m: Any, *, asset_dirs: Sequence[str | Path] | None = None) -
 
 def write_html(m: Any, path: str | Path, *, asset_dirs: Sequence[str | Path] | None = None) -> Path:
     """Write a folium map as one self-contained HTML file that opens offline, atomically."""
-    html = standalone_html(m, asset_dirs=asset_dirs)
-    return atomic_write(path, lambda fh: fh.write(html.encode("utf-8")))
+    data = standalone_html(m, asset_dirs=asset_dirs).encode("utf-8")
+
+    def write(fh: IO[bytes]) -> None:
+        fh.write(data)
+
+    return atomic_write(path, write)
 
 
 # --------------------------------------------------------------------------------------------

@@ -238,9 +238,9 @@ def _has_glyphs(path: str) -> bool:
 
 def font_outlines(path: str) -> str:
     """``"cff"`` for PostScript-outline (CFF/CFF2) OpenType fonts, else ``"truetype"``."""
-    from fontTools.ttLib import TTFont
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 
-    with TTFont(path, fontNumber=0, lazy=True) as font:
+    with TTFont(path, fontNumber=0, lazy=True) as font:  # fontTools ships no type hints
         return "cff" if ("CFF " in font or "CFF2" in font) else "truetype"
 
 
@@ -286,9 +286,9 @@ def find_cjk_font(font_path: str | Path | None = None) -> CJKFont:
             msg = f"font {str(path)!r} has no Chinese glyphs; {FONT_INSTALL_HINT}"
             raise MissingFontError(msg)
         fm.fontManager.addfont(str(path))
-        found = _make_font(fm.FontProperties(fname=str(path)).get_name(), str(path))
-        _FONT_CACHE[key] = found
-        return found
+        given = _make_font(fm.FontProperties(fname=str(path)).get_name(), str(path))
+        _FONT_CACHE[key] = given
+        return given
 
     def lookup() -> CJKFont | None:
         fallback = None
@@ -305,7 +305,7 @@ def find_cjk_font(font_path: str | Path | None = None) -> CJKFont:
             fallback = fallback or font
         return fallback
 
-    found = lookup()
+    found: CJKFont | None = lookup()
     if found is None or found.outlines != "truetype":
         # matplotlib's font cache may predate the font package: register known files and retry.
         for candidate in CJK_FONT_FILES:
@@ -353,6 +353,24 @@ def embolden(text: Any, font: CJKFont, *, size: float) -> Any:
 
 #: rcParams a page must be drawn and saved with: embedded TrueType (Type 42) subsets in PDF/PS,
 #: so the text layer stays searchable, and text as paths in SVG so it needs no installed font.
+def rc_context(rc: Mapping[str, Any]) -> Any:
+    """``matplotlib.rc_context`` for a page's rcParams."""
+    import matplotlib
+
+    return matplotlib.rc_context(dict(rc))  # type: ignore[arg-type]  # keys are checked at run time
+
+
+def _figure(ax: Axes) -> Figure:
+    fig = ax.get_figure(root=True)
+    assert fig is not None
+    return fig  # type: ignore[return-value]
+
+
+def _renderer(ax: Axes) -> Any:
+    # Pages are drawn on an Agg canvas (see _new_figure), which has a renderer to measure text.
+    return _figure(ax).canvas.get_renderer()  # type: ignore[attr-defined]
+
+
 def page_rc(font: CJKFont) -> dict[str, Any]:
     return {
         "pdf.fonttype": 42,
@@ -529,7 +547,7 @@ def draw_layer(ax: Axes, layer: MapLayer) -> None:
     elif layer.kind == "line":
         segments, owner = line_segments(geoms)
         colors = layer.edgecolors if layer.edgecolors is not None else layer.facecolors
-        coll = LineCollection(
+        lines = LineCollection(
             segments,
             colors=colors[owner] if colors is not None else "black",
             linewidths=layer.linewidths[owner] if layer.linewidths is not None else layer.linewidth,
@@ -538,8 +556,8 @@ def draw_layer(ax: Axes, layer: MapLayer) -> None:
             joinstyle="round",
             zorder=layer.zorder,
         )
-        coll.set_rasterized(layer.rasterized)
-        ax.add_collection(coll, autolim=False)
+        lines.set_rasterized(layer.rasterized)
+        ax.add_collection(lines, autolim=False)
     else:
         coords, owner = point_coords(geoms)
         if len(coords) == 0:
@@ -879,7 +897,7 @@ def meridian_convergence(x: float, y: float) -> float:
 
 
 def fit_extent(
-    bounds: Sequence[float], aspect: float, *, pad: float = 0.06, min_size: float = 400.0
+    bounds: Sequence[float] | np.ndarray, aspect: float, *, pad: float = 0.06, min_size: float = 400.0
 ) -> tuple[float, float, float, float]:
     """Grow (xmin, ymin, xmax, ymax) by ``pad`` and to the axes' width/height ``aspect``."""
     xmin, ymin, xmax, ymax = (float(v) for v in bounds)
@@ -905,9 +923,9 @@ class _Page:
         self.w_mm, self.h_mm = spec.size_mm
         self.s = spec.font_scale
 
-    def rect(self, x: float, y: float, w: float, h: float) -> list[float]:
+    def rect(self, x: float, y: float, w: float, h: float) -> tuple[float, float, float, float]:
         """Figure-fraction rectangle of a box given in mm from the top-left."""
-        return [x / self.w_mm, 1 - (y + h) / self.h_mm, w / self.w_mm, h / self.h_mm]
+        return (x / self.w_mm, 1 - (y + h) / self.h_mm, w / self.w_mm, h / self.h_mm)
 
     def axes(self, x: float, y: float, w: float, h: float, **kw: Any) -> Axes:
         return self.fig.add_axes(self.rect(x, y, w, h), **kw)
@@ -994,7 +1012,7 @@ def draw_north_arrow(ax: Axes, font: CJKFont, *, lang: str, fontsize: float) -> 
     gamma = meridian_convergence((x0 + x1) / 2, (y0 + y1) / 2)
     # Arrow in axes-fraction units, corrected for the axes' aspect so it is not squashed.
     bbox = ax.get_position()
-    fig_w, fig_h = ax.figure.get_size_inches()
+    fig_w, fig_h = _figure(ax).get_size_inches()
     aspect = (bbox.width * fig_w) / (bbox.height * fig_h)
     size = 0.045
     cx, cy = 1 - size * 1.4 / aspect, 1 - size * 2.2
@@ -1030,7 +1048,7 @@ def draw_north_arrow(ax: Axes, font: CJKFont, *, lang: str, fontsize: float) -> 
     from matplotlib.transforms import Bbox as _Bbox
 
     corners = ax.transAxes.transform(np.vstack([left, right]))
-    lb = label.get_window_extent(ax.figure.canvas.get_renderer())
+    lb = label.get_window_extent(_renderer(ax))
     extent = _Bbox.union([_Bbox.from_extents(*corners.min(0), *corners.max(0)), lb]).expanded(1.5, 1.15)
     # A light backing so the arrow reads over busy map content.
     (bx0, by0), (bx1, by1) = ax.transAxes.inverted().transform(extent.get_points())
@@ -1090,7 +1108,7 @@ def place_labels(
 ) -> list[Any]:
     """Greedy label placement: highest priority first, each at the first candidate spot whose
     box overlaps no placed label, no obstacle (scale bar, north arrow) and stays in the map."""
-    renderer = ax.figure.canvas.get_renderer()
+    renderer = _renderer(ax)
     frame_box = ax.get_window_extent(renderer)
     px_per_pt = ax.figure.dpi / 72.0
     # Boxes (x0, y0, x1, y1) in display units that labels must not cover: the furniture, every
@@ -1125,7 +1143,7 @@ def place_labels(
         size = fontsize * (1.1 if layer.kind == "polygon" else 0.9)
         gap = marker_r.get(layer.name, 0.0) + 1.5 * px_per_pt
         if layer.kind == "point":
-            offsets = [
+            offsets: list[tuple[float, float, Any, Any]] = [
                 (gap, 0, "left", "center"),
                 (-gap, 0, "right", "center"),
                 (0, gap, "center", "bottom"),
@@ -1156,8 +1174,8 @@ def place_labels(
         )
         for dx, dy, ha, va in offsets:
             artist.set_position(tuple(ax.transData.inverted().transform(anchor + np.array([dx, dy]))))
-            artist.set_ha(ha)
-            artist.set_va(va)
+            artist.set_horizontalalignment(ha)
+            artist.set_verticalalignment(va)
             box = artist.get_window_extent(renderer)
             if not frame_box.contains(box.x0, box.y0) or not frame_box.contains(box.x1, box.y1):
                 continue
@@ -1208,7 +1226,7 @@ def draw_legend(ax: Axes, layers: Sequence[MapLayer], font: CJKFont, *, fontsize
     rows = [row for group in groups for row in group]
     if not rows:
         return
-    renderer = ax.figure.canvas.get_renderer()
+    renderer = _renderer(ax)
     box = ax.get_window_extent(renderer)
     px_per_pt = ax.figure.dpi / 72.0
     size = fontsize
@@ -1316,10 +1334,10 @@ def draw_inset(
     ax.add_collection(coll, autolim=False)
     x0, y0, x1, y1 = extent
     ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="#d62728", linewidth=1.0, zorder=5))
-    b = np.array(frame.total_bounds)
-    b = [min(b[0], x0), min(b[1], y0), max(b[2], x1), max(b[3], y1)]
+    tb = np.array(frame.total_bounds)
+    b = (min(tb[0], x0), min(tb[1], y0), max(tb[2], x1), max(tb[3], y1))
     pos = ax.get_position()
-    fw, fh = ax.figure.get_size_inches()
+    fw, fh = _figure(ax).get_size_inches()
     ext = fit_extent(b, (pos.width * fw) / (pos.height * fh), pad=0.04)
     ax.set_xlim(ext[0], ext[2])
     ax.set_ylim(ext[1], ext[3])
@@ -1433,7 +1451,7 @@ def _draw_map_axes(
     page: _Page,
     box: tuple[float, float, float, float],
     layers: Sequence[MapLayer],
-    bounds: Sequence[float],
+    bounds: Sequence[float] | np.ndarray,
     *,
     focus: Any = None,
     labels: bool = True,
@@ -1546,14 +1564,13 @@ def render_map(
     matplotlib.figure.Figure
         Not attached to pyplot; write it with :func:`planatlas.render.export.write_figure`.
     """
-    import matplotlib
 
     spec = page or PageSpec()
     font = find_cjk_font(font_path)
     prepared = prepare(preset, frames, params=params)
     if districts is None:
         districts = frames.get("districts")
-    with matplotlib.rc_context(page_rc(font)):
+    with rc_context(page_rc(font)):
         layers = resolve_layers(prepared, spec.lang)
         fig = _new_figure(spec)
         pg = _Page(fig, spec, font)
@@ -1731,16 +1748,15 @@ def render_series(
     Pages are generated lazily so a long series never holds every figure in memory; the preset's
     layers are prepared and styled once for the whole series.
     """
-    import matplotlib
 
     spec = page or PageSpec(orientation="landscape")
     font = find_cjk_font(font_path)
     prepared = prepare(preset, frames, params=params)
-    with matplotlib.rc_context(page_rc(font)):
+    with rc_context(page_rc(font)):
         layers = resolve_layers(prepared, spec.lang)
     sub = subtitle if subtitle is not None else preset.subtitle_in(spec.lang)
     for i, unit in enumerate(units, start=1):
-        with matplotlib.rc_context(page_rc(font)):
+        with rc_context(page_rc(font)):
             yield render_series_page(
                 preset, layers, unit, page=spec, font=font, number=i, total=len(units), subtitle=sub
             )

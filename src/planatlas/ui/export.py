@@ -59,6 +59,13 @@ def _t(key: str, lang: str) -> str:
     return TEXT[key].get(lang) or TEXT[key]["zh"]
 
 
+def _choice_label(parameter: Any, lang: str) -> Any:
+    def label(value: Any) -> str:
+        return str(parameter.choice(value).label_in(lang))
+
+    return label
+
+
 def file_name(preset: str, *, paper: str, orientation: str, lang: str, fmt: str) -> str:
     """Download name, e.g. ``one-belt-four-zones_A4-portrait_zh.pdf``."""
     if fmt == "html":
@@ -153,7 +160,7 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
                 p.title.get(lang) or p.name,
                 values,
                 index=values.index(p.default),
-                format_func=lambda v, p=p: p.choice(v).label_in(lang),
+                format_func=_choice_label(p, lang),
                 key=f"pa_export_param_{p.name}",
             )
         submitted = st.form_submit_button(_t("make", lang), type="primary")
