@@ -394,8 +394,10 @@ def interactive_map(store: Any, preset_name: str, *, lang: str, params: Mapping[
 #: Columns printed beside the map on series pages, in order (those the layer has).
 SERIES_TEXT = {
     "streets": ("approach", "key_industries", "named_projects", "zones"),
-    "zones": ("key_industries", "streets_as_written", "business_district_full", "business_district_relation"),
+    "zones": ("key_industries", "streets_as_written", "business_district_full"),
 }
+#: Column locating each unit's guidance in the plan (streets: the item of 专栏1).
+SERIES_REFERENCE = {"streets": "guidance_no"}
 #: How a street belongs to a zone (``zone_roles`` of layer ``streets``), as the plan words it.
 ZONE_ROLES = {
     "whole": {"zh": "全部", "en": "whole"},
@@ -446,7 +448,14 @@ def series_units_for(store: Any, by: str, *, lang: str) -> list[SeriesUnit]:
     spec = store.spec(layer)
     titles = {name: f.title for name, f in spec.fields.items() if f.title}
     text = [c for c in SERIES_TEXT[by] if c in frame.columns] or None
-    return series_units(frame, key=spec.key, lang=lang, text_fields=text, field_titles=titles)
+    return series_units(
+        frame,
+        key=spec.key,
+        lang=lang,
+        text_fields=text,
+        field_titles=titles,
+        reference_field=SERIES_REFERENCE.get(by),
+    )
 
 
 def export_series(

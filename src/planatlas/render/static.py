@@ -1631,6 +1631,8 @@ class SeriesUnit:
     name: str
     geometry: Any
     paragraphs: tuple[tuple[str, str], ...]
+    #: Where the plan gives this guidance, e.g. "专栏1序号 （二）" (empty when unknown).
+    reference: str = ""
 
 
 def series_units(
@@ -1641,12 +1643,16 @@ def series_units(
     name_column: str = "name",
     text_fields: Sequence[str] | None = None,
     field_titles: Mapping[str, Mapping[str, str]] | None = None,
+    reference_field: str | None = None,
 ) -> list[SeriesUnit]:
     """Pages of a series from a streets/zones frame: one unit per feature, in key order.
 
     ``text_fields`` are the columns printed beside the map (each under its field title); by
     default every text column other than the key, names, geometry and provenance columns.
+    ``reference_field`` names a column locating the guidance in the plan (shown by the heading).
     """
+    import pandas as pd
+
     from planatlas.maps import field_title
 
     metric = to_metric(frame, name="series")
@@ -1672,11 +1678,21 @@ def series_units(
                 continue
             # Lists are stored ';'-separated; print them the way the plan writes lists.
             text = re.sub(r"\s*;\s*", "、" if lang == "zh" else "; ", str(value).strip())
-            paragraphs.append((field_title(col, lang, field_titles), text))
+            title = field_title(col, lang, field_titles)
+            if title == col:  # no title anywhere: at least not a raw identifier
+                title = col.replace("_", " ").capitalize()
+            paragraphs.append((title, text))
         name = row.get(name_col) if name_col in metric.columns else None
+        reference = ""
+        if reference_field and reference_field in metric.columns and pd.notna(row.get(reference_field)):
+            reference = f"{field_title(reference_field, lang, field_titles)} {row[reference_field]}"
         units.append(
             SeriesUnit(
-                key=str(row[key]), name=str(name or row[key]), geometry=row.geometry, paragraphs=tuple(paragraphs)
+                key=str(row[key]),
+                name=str(name or row[key]),
+                geometry=row.geometry,
+                paragraphs=tuple(paragraphs),
+                reference=reference,
             )
         )
     return units
@@ -1713,13 +1729,14 @@ def render_series_page(
     draw_legend(legend_ax, layers, font, fontsize=6.5 * pg.s, title=t["legend"])
     assert lay.side is not None
     x, y, w, h = lay.side
-    embolden(pg.text(x, y, t["guidance"], size=10), font, size=10 * pg.s)
+    heading = t["guidance"] + (f" · {unit.reference}" if unit.reference else "")
+    embolden(pg.text(x, y, heading, size=10), font, size=10 * pg.s)
     y += 7 * pg.s
     body = "\n".join(f"【{head}】{text}" if head else text for head, text in unit.paragraphs)
     body = body or t["no_guidance"]
     width_pt = w / 25.4 * 72 / pg.s
     lines, size, _ = fit_text(
-        body, width_pt=width_pt, height_pt=(h - 7 * pg.s) / 25.4 * 72 / pg.s, fontsize=8.5, min_fontsize=5.0
+        body, width_pt=width_pt, height_pt=(h - 7 * pg.s) / 25.4 * 72 / pg.s, fontsize=10, min_fontsize=5.0
     )
     pg.lines(x, y, lines, size=size, leading=1.45, color="#222222")
     # The notes cite only what lies on this page's unit.
