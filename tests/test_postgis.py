@@ -368,17 +368,15 @@ def test_cli_answers_the_same_on_both_backends(bundled_pg, monkeypatch):
     runner = CliRunner()
     embedded = runner.invoke(cli, args)
     assert embedded.exit_code == 0, embedded.output
-    # The PostGIS store lives in schema "bundled"; the CLI uses the default schema, so load it there too.
-    from planatlas.store.postgis import PostGISStore as Store
-
-    default = Store(store.url)
-    default.write({n: store.read(n) for n in store.layers()}, store.metadata())
+    # `planatlas build --db URL` loads the bundled geodata into the default schema in one transaction.
+    built = runner.invoke(cli, ["build", "--db", store.url])
+    assert built.exit_code == 0, built.output
+    assert "PostGISStore" in built.output
     pushed = runner.invoke(cli, [*args, "--db", store.url])
     assert pushed.exit_code == 0, pushed.output
     assert "[embedded]" in embedded.output and "[postgis]" in pushed.output
     assert embedded.output.replace("[embedded]", "") == pushed.output.replace("[postgis]", "")
     assert "bayi_guangchang" in pushed.output
-    default.dispose()
 
 
 def test_a_rebuild_by_another_process_is_seen(postgis_url):  # noqa: F811
