@@ -326,8 +326,8 @@ def schematic_note(lang: str) -> str:
 SEED_XIHU = "000_f23723ccf6c3a3ea.txt"
 SEED_XINJIAN = "001_d4b95dcfe9f62ad4.txt"
 _XIHU_SUB = {
-    "zh": "《南昌市西湖区“十四五”现代服务业发展规划（2022—2025年）》",
-    "en": "Xihu District modern services plan 2022–2025, Nanchang",
+    "zh": "《南昌市西湖区产业高质量发展规划（2022—2025年）》",
+    "en": "Xihu District Industry High-Quality Development Plan 2022–2025, Nanchang",
 }
 _OUTLINE = Style(color="#333333", fill=False, weight=2.2, opacity=0.9)
 _STREET_OUTLINE = Style(
@@ -501,8 +501,8 @@ JIUWANG_ROADS = Preset(
         "en": "Jiuwang New City road programme, 2021–2023",
     },
     subtitle={
-        "zh": "《南昌市新建区国民经济和社会发展第十四个五年规划》专栏6-1",
-        "en": "Xinjian District 14th Five-Year Plan, box 6-1",
+        "zh": "《新建区国民经济和社会发展第十四个五年规划和二〇三五年远景目标纲要》（征求意见2稿）专栏6-1",
+        "en": "Xinjian District 14th Five-Year Plan outline (draft 2 for comment), box 6-1",
     },
     sources=(SEED_XINJIAN,),
     parameters=(JIUWANG_PHASE,),
@@ -725,8 +725,8 @@ HQ_BY_STREET = Preset(
         "en": "Xihu District HQ enterprises by street",
     },
     subtitle={
-        "zh": "《南昌市西湖区“十四五”现代服务业发展规划（2022—2025年）》附件2",
-        "en": "Xihu District modern services plan 2022–2025, annex 2",
+        "zh": "《南昌市西湖区产业高质量发展规划（2022—2025年）》附件2",
+        "en": "Xihu District Industry High-Quality Development Plan 2022–2025, annex 2",
     },
     sources=(SEED_XIHU,),
     extent=("district",),
