@@ -122,7 +122,7 @@ class View:
 
     lat: float
     lon: float
-    zoom: int
+    zoom: float
 
 
 def _js_style(palette: Mapping[str, Any]) -> JsCode:
@@ -380,7 +380,11 @@ class _MapClass(MacroElement):
             var refit = function() {
                 if (touched || !el.clientWidth || !el.clientHeight) { return; }
                 m.invalidateSize();
-                m.fitBounds(extent, {padding: [10, 10], animate: false});
+                // keep the features clear of the legend when the map is wide enough
+                var legend = el.querySelector('.pa-legend');
+                var w = legend ? legend.offsetWidth : 0;
+                var right = (w + 20 < el.clientWidth * 0.45) ? w + 16 : 10;
+                m.fitBounds(extent, {paddingTopLeft: [10, 10], paddingBottomRight: [right, 10], animate: false});
             };
             [50, 300, 1000].forEach(function(ms) { setTimeout(refit, ms); });
             if (window.ResizeObserver) { new ResizeObserver(refit).observe(el); }
@@ -502,6 +506,8 @@ def interactive_map(
         control_scale=False,
         prefer_canvas=False,  # SVG paths: one DOM element per feature (tests count them)
         max_zoom=19,
+        zoom_snap=0.25,  # fractional zoom: the extent fits beside the legend
+        zoom_delta=0.5,
     )
     js, css = map_assets(asset_base_url)
     m.default_js = js

@@ -25,7 +25,7 @@ from planatlas.ui.i18n import t
 
 MAP_KEY = "pa_map"
 DEFAULT_PRESET = "one-belt-four-zones"
-MAP_HEIGHT = 640
+MAP_HEIGHT = 700
 
 
 # ---- permalink ---------------------------------------------------------------------------------
@@ -35,7 +35,7 @@ def parse_view(text: str | None) -> View | None:
         return None
     try:
         lat_s, lon_s, zoom_s = text.split(",")
-        lat, lon, zoom = float(lat_s), float(lon_s), int(float(zoom_s))
+        lat, lon, zoom = float(lat_s), float(lon_s), round(float(zoom_s) * 4) / 4
     except ValueError:
         return None
     if not (-90 <= lat <= 90 and -180 <= lon <= 180 and 0 <= zoom <= 22):
@@ -44,7 +44,7 @@ def parse_view(text: str | None) -> View | None:
 
 
 def format_view(view: View) -> str:
-    return f"{view.lat:.5f},{view.lon:.5f},{view.zoom}"
+    return f"{view.lat:.5f},{view.lon:.5f},{view.zoom:g}"
 
 
 def _init_from_url(key: str, param: str, allowed: list[str] | None = None, *, default: Any = None) -> None:
@@ -238,7 +238,7 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
         st.session_state["pa_view_seen"] = True
         st.session_state["pa_view0"] = parse_view(st.query_params.get("view")) if first else None
 
-    left, right = st.columns([3, 1], gap="medium")
+    left, right = st.columns([4, 1], gap="medium")
     with left:
         fmap = _map(
             store,
@@ -268,7 +268,7 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
         query["basemap"] = basemap
     center, zoom = (result or {}).get("center"), (result or {}).get("zoom")
     if center and zoom is not None:
-        query["view"] = format_view(View(float(center["lat"]), float(center["lng"]), int(zoom)))
+        query["view"] = format_view(View(float(center["lat"]), float(center["lng"]), float(zoom)))
     elif st.session_state.get("pa_view0"):
         query["view"] = format_view(st.session_state["pa_view0"])
     _sync_query(query)
