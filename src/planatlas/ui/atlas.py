@@ -115,15 +115,14 @@ def store_id(store: Any) -> str:
 def feature_details(store: Any, layer: str, key_value: str, lang: str) -> list[tuple[str, str]] | None:
     """(title, value) rows of one feature's plan attributes and provenance, or None if absent."""
     spec = store.spec(layer)
-    frame = store.read(layer)
-    rows = frame[frame[spec.key].astype(str) == str(key_value)]
+    rows = store.read(layer, where={spec.key: str(key_value)})  # the store binds the value
     if rows.empty:
         return None
     row = rows.iloc[0]
     titles = {f: dict(fs.title) for f, fs in spec.fields.items() if fs.title}
     out: list[tuple[str, str]] = []
-    columns = [c for c in frame.columns if c != "geometry" and c not in PROVENANCE_FIELDS]
-    for col in [*columns, *[c for c in PROVENANCE_FIELDS if c in frame.columns]]:
+    columns = [c for c in rows.columns if c != "geometry" and c not in PROVENANCE_FIELDS]
+    for col in [*columns, *[c for c in PROVENANCE_FIELDS if c in rows.columns]]:
         value = row[col]
         if value is None or (isinstance(value, float) and pd.isna(value)) or str(value).strip() == "":
             continue

@@ -1,0 +1,86 @@
+"""Tests of the app's library side: permalink parsing, UI text, Data page tables, details lookup."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import Point
+
+from planatlas.render.interactive import View
+from planatlas.ui import PAGES, page_module
+from planatlas.ui.atlas import feature_details, format_view, parse_view
+from planatlas.ui.data import catalogue_table, layer_geojson, search_rows
+from planatlas.ui.i18n import TEXT, check_lang, t
+
+
+def test_view_round_trips_and_rejects_bad_input():
+    view = parse_view("28.65,115.88,13.5")
+    assert view == View(28.65, 115.88, 13.5)
+    assert parse_view(format_view(view)) == view
+    for bad in (None, "", "1,2", "a,b,c", "95,115,13", "28,115,40", "28,115,13,1"):
+        assert parse_view(bad) is None
+
+
+def test_every_ui_text_has_both_languages():
+    for key, entry in TEXT.items():
+        assert entry.get("zh") and entry.get("en"), key
+    assert t("rows_shown", "en", n=3, total=10) == "3 of 10 rows"
+    assert t("page_atlas", "fr") == "图集"  # unknown language falls back to Chinese
+    assert check_lang("en") == "en" and check_lang("<script>") == "zh"
+    with pytest.raises(KeyError, match="no UI text"):
+        t("nope", "zh")
+
+
+def test_pages_resolve_to_modules_or_placeholders():
+    assert PAGES == ("atlas", "query", "export", "data")
+    assert page_module("atlas").render_page
+    assert page_module("data").render_page
+    with pytest.raises(ValueError, match="page should be one of"):
+        page_module("admin")
+
+
+def test_search_rows_is_literal_and_case_insensitive():
+    frame = gpd.GeoDataFrame(
+        {"name": ["万寿宫", "Tianhong (朝阳)", "a.b"], "n": [1, 2, 3]},
+        geometry=[Point(0, 0)] * 3,
+        crs=4490,
+    )
+    assert search_rows(frame, "tianhong")["n"].tolist() == [2]
+    assert search_rows(frame, "(朝阳")["n"].tolist() == [2]  # not a regex
+    assert search_rows(frame, ".")["n"].tolist() == [3]
+    assert len(search_rows(frame, "  ")) == 3
+    assert b'"type": "FeatureCollection"' in layer_geojson(frame)
+
+
+def test_catalogue_table_and_details_from_the_bundled_atlas(bundled_atlas):
+    meta = bundled_atlas.metadata()
+    table = catalogue_table(meta, "en")
+    assert list(table["Layer"]) == list(meta["layers"])
+    streets = table.set_index("Layer").loc["streets"]
+    assert streets["Features"] == meta["layers"]["streets"]["count"]
+    assert "schematic" in streets["Precision"]
+    zh = catalogue_table(meta, "zh")
+    assert "图层" in zh.columns and "示意" in zh.set_index("图层").loc["streets", "精度"]
+
+    streets_frame = bundled_atlas.read("streets")
+    first = streets_frame.iloc[0]
+    from planatlas.maps import field_title
+
+    spec = bundled_atlas.spec("streets")
+    titles = {f: dict(fs.title) for f, fs in spec.fields.items() if fs.title}
+    rows = feature_details(bundled_atlas, "streets", first["street_id"], "zh")
+    assert (field_title("name", "zh", titles), first["name"]) in rows
+    assert ("精度", "示意") in rows
+    assert ("来源文件", first["source_file"]) in rows
+    assert rows[-3:] == [
+        ("精度", "示意"),
+        ("来源文件", first["source_file"]),
+        ("来源行号", str(first["source_lines"])),
+    ]  # provenance last
+    assert feature_details(bundled_atlas, "streets", "no-such-street' OR '1'='1", "zh") is None
+
+
+def test_search_rows_on_attribute_only_frames():
+    frame = pd.DataFrame({"indicator": ["社会消费品零售总额", "税收"], "unit": ["亿元", "亿元"]})
+    assert search_rows(frame, "税")["indicator"].tolist() == ["税收"]
