@@ -508,6 +508,9 @@ def test_cli_rejects_unknown_preset_and_format(atlas_env, tmp_path):
     assert result.exit_code == 2 and "format should be one of" in result.output
     result = runner.invoke(cli, ["export-series", "metro", "-o", str(tmp_path / "x.png")])
     assert result.exit_code == 2 and "PDF" in result.output
+    result = runner.invoke(cli, ["export", "jiuwang-roads", "--param", "phase=2030", "-o", str(tmp_path / "x.png")])
+    assert result.exit_code == 2 and "phase should be one of 2021, 2022, 2023" in result.output
+    assert not (tmp_path / "x.png").exists()
 
 
 def test_html_export_is_self_contained(atlas_env, tmp_path):

@@ -60,7 +60,10 @@ def _page_options(func: Any) -> Any:
     return func
 
 
-def _parse_params(values: tuple[str, ...]) -> dict[str, Any]:
+def _parse_params(values: tuple[str, ...], preset_name: str) -> dict[str, Any]:
+    """``NAME=VALUE`` pairs checked against the preset's parameters and their choices."""
+    from planatlas.render import export as writer
+
     params: dict[str, Any] = {}
     for item in values:
         name, sep, value = item.partition("=")
@@ -68,6 +71,10 @@ def _parse_params(values: tuple[str, ...]) -> dict[str, Any]:
             msg = f"should be NAME=VALUE, got {item!r}"
             raise click.BadParameter(msg, param_hint="--param")
         params[name.strip()] = int(value) if value.strip().lstrip("-").isdigit() else value.strip()
+    try:
+        writer.get_export_preset(preset_name).params_with_defaults(params)
+    except (KeyError, ValueError) as exc:
+        raise click.BadParameter(str(exc.args[0] if exc.args else exc), param_hint="--param") from exc
     return params
 
 
@@ -164,7 +171,7 @@ def export(
     if fmt != "html":
         _check_font(font)
     writer.export_preset(
-        _store(settings), preset, output, fmt=fmt, page=page, params=_parse_params(params), font_path=font
+        _store(settings), preset, output, fmt=fmt, page=page, params=_parse_params(params, preset), font_path=font
     )
     click.echo(f"wrote {preset} ({fmt}, {page.paper} {page.orientation}, {page.lang}) to {output}")
 
@@ -221,6 +228,6 @@ def export_series(
     )
     _check_font(font)
     count = writer.export_series(
-        _store(settings), preset, output, by=by, page=page, params=_parse_params(params), font_path=font
+        _store(settings), preset, output, by=by, page=page, params=_parse_params(params, preset), font_path=font
     )
     click.echo(f"wrote {count} pages ({by}) of {preset} to {output}")
