@@ -247,3 +247,12 @@ def test_preset_layers_and_columns_exist_in_the_catalogue(name, catalogue):
         if pl.count:
             assert pl.count.table in catalogue
             assert pl.count.table_on in catalogue[pl.count.table].fields
+
+
+def test_graduated_explicit_breaks_and_out_of_range_fallback():
+    gdf = _points([0, 2, 3, 9, 12], column="n")
+    rs = resolve_style(Style(kind="graduated", column="n", breaks=(2, 5, 10), color="#000000"), gdf)
+    assert rs.bounds == (0.0, 2, 5, 10)
+    assert list(rs.class_index(gdf)) == [0, 0, 1, 2, -1]
+    assert rs.feature_colors(gdf)[-1] == "#000000"
+    assert [e.label_in("en") for e in rs.legend("en")] == ["0–2", "3–5", "6–10"]

@@ -508,8 +508,8 @@ def resolve_style(style: Style, frame: pd.DataFrame, *, symbol: Symbol | None = 
     else:
         bounds = graduated_bounds(nums.dropna().tolist(), classes=st.classes, scheme=st.scheme)
     n = max(len(bounds) - 1, 0)
-    pal = st.palette or SEQUENTIAL_PALETTES["YlOrRd"]
-    colors = _sample(pal, n)
+    sequential = st.palette or SEQUENTIAL_PALETTES["YlOrRd"]
+    colors = _sample(sequential, n)
     resolved = ResolvedStyle(style=st, symbol=symbol, bounds=tuple(bounds), class_colors=colors)
     idx = resolved.class_index(frame)
     return replace(resolved, counts=tuple(int((idx == i).sum()) for i in range(n)))

@@ -421,7 +421,7 @@ def basemap_layer(name: str, *, lang: str, tianditu_key: str | None = None) -> l
     if bm.needs_key and not tianditu_key:
         msg = "the Tianditu basemap needs a key: set PLANATLAS_TIANDITU_KEY (settings.tianditu_key)"
         raise ValueError(msg)
-    common = {
+    common: dict[str, Any] = {
         "attr": bm.attribution,
         "subdomains": bm.subdomains,
         "max_zoom": bm.max_zoom,
@@ -501,7 +501,7 @@ def interactive_map(
     center = ((bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2)
     m = folium.Map(
         location=[view.lat, view.lon] if view else list(center),
-        zoom_start=view.zoom if view else 13,
+        zoom_start=view.zoom if view else 13,  # type: ignore[arg-type]  # Leaflet takes fractional zooms
         tiles=None,
         control_scale=False,
         prefer_canvas=False,  # SVG paths: one DOM element per feature (tests count them)
