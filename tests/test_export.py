@@ -496,6 +496,22 @@ def test_cli_series_has_one_page_per_street_of_the_atlas(atlas_env, tmp_path):
     assert [_largest_text(page) for page in reader.pages] == expected
 
 
+def test_cli_series_by_zones_has_one_page_per_zone(atlas_env, tmp_path):
+    from click.testing import CliRunner
+
+    from planatlas.cli.main import cli
+
+    out = tmp_path / "zones.pdf"
+    result = CliRunner().invoke(
+        cli, ["export-series", "one-belt-four-zones", "--by", "zones", "--lang", "en", "--dpi", "30", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    zones = atlas_env.read("zones")
+    zones = zones[zones["kind"] == "zone"].sort_values("zone_id")
+    reader = _pdf_reader(out.read_bytes())
+    assert [_largest_text(page) for page in reader.pages] == list(zones["name_en"])
+
+
 def test_cli_rejects_unknown_preset_and_format(atlas_env, tmp_path):
     from click.testing import CliRunner
 
