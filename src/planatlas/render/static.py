@@ -1343,14 +1343,30 @@ def draw_inset(
     ax.set_ylim(ext[1], ext[3])
     ax.set_aspect("equal", adjustable="datalim")
     if label_column and label_column in frame.columns:
+        box_w = (x1 - x0) / (ext[2] - ext[0])
         for xy, text, is_hit in zip(
             shapely.get_coordinates(shapely.point_on_surface(frame.geometry.values)),
             frame[label_column].astype("string").fillna(""),
             hit,
             strict=True,
         ):
-            if is_hit or len(frame) <= 12:
-                ax.text(
+            if not (is_hit or len(frame) <= 12):
+                continue
+            if is_hit and box_w < 0.25:
+                # A small map frame would hide its district's name: put the name beside it.
+                label = ax.text(
+                    x1,
+                    (y0 + y1) / 2,
+                    f" {text}",
+                    ha="left",
+                    va="center",
+                    fontsize=fontsize * 0.8,
+                    fontfamily=font.family,
+                    color="#d62728",
+                    zorder=6,
+                )
+            else:
+                label = ax.text(
                     xy[0],
                     xy[1],
                     text,
@@ -1359,7 +1375,9 @@ def draw_inset(
                     fontsize=fontsize * 0.8,
                     fontfamily=font.family,
                     color="#333333",
+                    zorder=4,
                 )
+            underlay(label, linewidth=1.6, color="white")
     ax.set_title(title, fontsize=fontsize, fontfamily=font.family, loc="left", pad=2)
 
 
