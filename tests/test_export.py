@@ -527,6 +527,9 @@ def test_cli_rejects_unknown_preset_and_format(atlas_env, tmp_path):
     result = runner.invoke(cli, ["export", "jiuwang-roads", "--param", "phase=2030", "-o", str(tmp_path / "x.png")])
     assert result.exit_code == 2 and "phase should be one of 2021, 2022, 2023" in result.output
     assert not (tmp_path / "x.png").exists()
+    result = runner.invoke(cli, ["export-series", "jiuwang-roads", "-o", str(tmp_path / "jw.pdf")])
+    assert result.exit_code == 1 and "draws nothing inside these series units" in result.output
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_html_export_is_self_contained(atlas_env, tmp_path):

@@ -1768,6 +1768,18 @@ def render_series_page(
     return fig
 
 
+def _check_series_overlap(preset: Any, layers: Sequence[MapLayer], units: Sequence[SeriesUnit]) -> None:
+    """A series of units the preset draws nothing on (Jiuwang roads by Xihu street) is an error."""
+    import shapely
+
+    if not units:
+        return
+    area = shapely.union_all([u.geometry for u in units])
+    if not any(len(ly.frame) and shapely.intersects(ly.frame.geometry.values, area).any() for ly in layers):
+        msg = f"preset {preset.name!r} draws nothing inside these series units; choose a preset that covers them"
+        raise PresetDataError(msg)
+
+
 def render_series(
     preset: Any,
     frames: Mapping[str, Any],
@@ -1789,6 +1801,7 @@ def render_series(
     prepared = prepare(preset, frames, params=params)
     with rc_context(page_rc(font)):
         layers = resolve_layers(prepared, spec.lang)
+    _check_series_overlap(preset, layers, units)
     sub = subtitle if subtitle is not None else preset.subtitle_in(spec.lang)
     for i, unit in enumerate(units, start=1):
         with rc_context(page_rc(font)):
