@@ -144,10 +144,17 @@ def test_within_distance_without_distances_same_features(threshold_case):
 
 
 def test_point_inside_polygon_is_distance_zero():
-    target = frame(["hall"], [shapely.box(X0 - 50, Y0 - 50, X0 + 50, Y0 + 50)])
-    station = frame(["s"], [shapely.Point(X0 + 10, Y0 + 5)])
-    result = q.within_distance(target, station, distance="10m", target_key="key", reference_key="key")
-    assert list(result["distance_m"]) == [0.0]
+    hall = shapely.box(X0 - 50, Y0 - 50, X0 + 50, Y0 + 50)
+    courtyard = shapely.Polygon(hall.exterior, [shapely.box(X0 - 20, Y0 - 20, X0 + 20, Y0 + 20).exterior.coords])
+    target = frame(
+        ["hall", "collection", "courtyard"],
+        [hall, shapely.GeometryCollection([shapely.Point(X0 + 500, Y0), hall]), courtyard],
+    )
+    station = frame(["s"], [shapely.Point(X0 + 10, Y0 + 5)])  # inside the hall, in the courtyard's hole
+    result = q.within_distance(target, station, distance="15m", target_key="key", reference_key="key")
+    got = dict(zip(result["key"], result["distance_m"], strict=True))
+    assert got["hall"] == 0.0 and got["collection"] == 0.0
+    assert got["courtyard"] == pytest.approx(10.0, abs=1e-6)  # to the hole's edge at x0 + 20
 
 
 def _random_layer(rng: np.random.Generator, n: int, spread: float) -> list:

@@ -206,7 +206,8 @@ class ProximityIndex:
         self.geoms = np.asarray(geoms, dtype=object)
         self.empty = shapely.is_empty(self.geoms) | shapely.is_missing(self.geoms)
         self.ax, self.ay, self.radius, self.offset = _anchors(self.geoms)
-        self.polygonal = np.isin(shapely.get_type_id(self.geoms), (3, 6))
+        # Polygons, multipolygons and collections (which may hold polygons) can contain a point.
+        self.polygonal = np.isin(shapely.get_type_id(self.geoms), (3, 6, 7))
         self._segments: _Segments | None = None
         self._strtree: shapely.STRtree | None = None
         self._large_tree: shapely.STRtree | None = None
