@@ -14,9 +14,11 @@ written by :mod:`planatlas.render.export`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import math
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -353,11 +355,18 @@ def embolden(text: Any, font: CJKFont, *, size: float) -> Any:
 
 #: rcParams a page must be drawn and saved with: embedded TrueType (Type 42) subsets in PDF/PS,
 #: so the text layer stays searchable, and text as paths in SVG so it needs no installed font.
-def rc_context(rc: Mapping[str, Any]) -> Any:
-    """``matplotlib.rc_context`` for a page's rcParams."""
+#: matplotlib's rcParams are process-global: pages drawn or saved at the same time (two app
+#: sessions) would reset each other's font embedding, so drawing and saving take turns.
+_RC_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def rc_context(rc: Mapping[str, Any]) -> Iterator[None]:
+    """``matplotlib.rc_context`` for a page's rcParams, one page at a time."""
     import matplotlib
 
-    return matplotlib.rc_context(dict(rc))  # type: ignore[arg-type]  # keys are checked at run time
+    with _RC_LOCK, matplotlib.rc_context(dict(rc)):  # type: ignore[arg-type]  # keys checked at run time
+        yield
 
 
 def _figure(ax: Axes) -> Figure:
@@ -1805,6 +1814,7 @@ def render_series(
     sub = subtitle if subtitle is not None else preset.subtitle_in(spec.lang)
     for i, unit in enumerate(units, start=1):
         with rc_context(page_rc(font)):
-            yield render_series_page(
+            fig = render_series_page(
                 preset, layers, unit, page=spec, font=font, number=i, total=len(units), subtitle=sub
             )
+        yield fig  # outside the lock: the caller saves it (and takes the lock again)
