@@ -135,6 +135,13 @@ def test_toggle_a_layer_in_the_layer_control(driver, app_url, atlas):
 
     toggle()
     wait_for_counts(driver, {**expected, "zones": 0})
+    # the permalink follows the layer control, without rebuilding the map
+    wait_for(
+        lambda: "zones" not in parse_qs(urlparse(driver.current_url).query).get("layers", ["zones"])[0].split(","),
+        what="the URL to drop the hidden layer",
+    )
+    with in_map(driver):
+        driver.execute_script("window.__pa_marker = 1")
     with in_map(driver):
         hidden = driver.execute_script(
             "return document.querySelector('.pa-sec[data-layer=zones]').classList.contains('pa-hidden')"
@@ -143,6 +150,13 @@ def test_toggle_a_layer_in_the_layer_control(driver, app_url, atlas):
     screenshot(driver, "toggle-zones-off")
     toggle()
     wait_for_counts(driver, expected)
+    wait_for(
+        lambda: "zones" in parse_qs(urlparse(driver.current_url).query)["layers"][0].split(","),
+        what="the URL to list the layer again",
+    )
+    time.sleep(1.0)
+    with in_map(driver):
+        assert driver.execute_script("return window.__pa_marker") == 1, "the map was remounted"
 
 
 def test_click_a_feature_shows_its_plan_details(driver, app_url, atlas):
@@ -189,7 +203,7 @@ def test_switch_language_and_permalink(driver, app_url, atlas):
     wait_for(english_map, what="English layer names")
     time.sleep(2.5)  # any follow-up rerun (the map reporting its view) must keep the preset
     assert english_map(), "the preset changed after switching language"
-    wait_for(lambda: "Visible layers" in driver.find_element("css selector", "section[data-testid='stSidebar']").text)
+    wait_for(lambda: "Basemap" in driver.find_element("css selector", "section[data-testid='stSidebar']").text)
     query = wait_for(lambda: (q := parse_qs(urlparse(driver.current_url).query)).get("lang") == ["en"] and q)
     assert query["preset"] == ["metro"]
     assert set(query["layers"][0].split(",")) == {k for k, v in expected.items() if v}
@@ -269,7 +283,8 @@ def test_query_and_export_pages_render(driver, app_url, page, heading):
     )
     radio = wait_for(
         lambda: next(
-            e for e in driver.find_elements(By.CSS_SELECTOR, "section[data-testid='stSidebar'] label")
+            e
+            for e in driver.find_elements(By.CSS_SELECTOR, "section[data-testid='stSidebar'] label")
             if e.text.strip() == heading
         ),
         what=f"the {heading} page entry",

@@ -355,6 +355,29 @@ class _HtmlControl(MacroElement):
         self.follow_layers = follow_layers
 
 
+class _ReportVisibility(MacroElement):
+    """Make an overlay visible to streamlit-folium's layer tracking.
+
+    streamlit-folium (0.2x) reports overlays switched on in the layer control as
+    ``selected_layers`` only for WMS layers (it looks for ``_url`` and ``wmsParams.layers``);
+    giving each GeoJSON overlay those two fields makes the app see which layers are on, by id.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}._url = {{ ("planatlas-layer:" ~ this.layer_id)|tojson }};
+        {{ this._parent.get_name() }}.wmsParams = {layers: {{ this.layer_id|tojson }}};
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, layer_id: str):
+        super().__init__()
+        self._name = "ReportVisibility"
+        self.layer_id = layer_id
+
+
 class _MapClass(MacroElement):
     """Adds the ``pa-map`` CSS class (offline background, CJK font) to the map container."""
 
@@ -457,6 +480,7 @@ def interactive_map(
     field_titles: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None,
     asset_base_url: str | None = None,
     show_title: bool = True,
+    report_layers: bool = False,
 ) -> folium.Map:
     """Build the interactive map of ``preset`` from its catalogue layers ``frames``.
 
@@ -482,6 +506,10 @@ def interactive_map(
         Catalogue layer -> field -> ``{"zh", "en"}`` titles for popups.
     asset_base_url
         Where ``planatlas/static`` is served; default inlines the assets as ``data:`` URIs.
+    show_title
+        Draw the title box (preset title and plan) on the map.
+    report_layers
+        Let streamlit-folium report which overlays are on (``selected_layers``, by layer id).
     """
     if lang not in ("zh", "en"):
         msg = f"lang should be 'zh' or 'en', got {lang!r}"
@@ -517,7 +545,10 @@ def interactive_map(
     fit = None if view else [[bounds[1], bounds[0]], [bounds[3], bounds[2]]]
     _MapClass(_data_attribution(preset, prepared, lang), fit=fit).add_to(m)
     for p in prepared:
-        _geojson_layer(p, lang=lang, field_titles=(field_titles or {}).get(p.layer.layer)).add_to(m)
+        layer = _geojson_layer(p, lang=lang, field_titles=(field_titles or {}).get(p.layer.layer))
+        if report_layers:
+            _ReportVisibility(p.layer.id).add_to(layer)
+        layer.add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     _HtmlControl(
         legend_html(prepared, lang=lang),

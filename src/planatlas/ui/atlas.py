@@ -99,6 +99,7 @@ def _map(
         view=view,
         keys=keys,
         field_titles=titles,
+        report_layers=True,
     )
 
 
@@ -199,20 +200,6 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
                 horizontal=True,
             )
             params[p.name] = p.choice(chosen).value
-        layer_ids = [pl.id for pl in preset.layers]
-        layers_key = f"pa_layers_{preset.name}"
-        if layers_key not in st.session_state:
-            from_url = st.query_params.get("layers") if st.query_params.get("preset") == preset.name else None
-            wanted = [x for x in from_url.split(",") if x in layer_ids] if from_url else None
-            st.session_state[layers_key] = wanted if wanted is not None else [pl.id for pl in preset.layers if pl.show]
-        visible = stable_choice(
-            st.multiselect,
-            t("layers", lang),
-            layer_ids,
-            state_key=layers_key,
-            lang=lang,
-            format_func=lambda i: preset.layer(i).title_in(lang),
-        )
         basemap = stable_choice(
             st.selectbox,
             t("basemap", lang),
@@ -229,14 +216,7 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
         st.warning(t("tianditu_no_key", lang))
         basemap = "none"
 
-    # The initial view is fixed per map configuration so panning never rebuilds the map.
-    view_key = ("pa_view0", preset.name)
-    if st.session_state.get("pa_view0_for") != view_key:
-        st.session_state["pa_view0_for"] = view_key
-        first = "pa_view_seen" not in st.session_state
-        st.session_state["pa_view_seen"] = True
-        st.session_state["pa_view0"] = parse_view(st.query_params.get("view")) if first else None
-
+    visible0, view0 = _initial_state(preset, lang, params, basemap)
     left, right = st.columns([4, 1], gap="medium")
     with left:
         fmap = _map(
@@ -246,8 +226,8 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
             lang,
             tuple(sorted(params.items())),
             basemap,
-            tuple(sorted(visible)),
-            st.session_state["pa_view0"],
+            visible0,
+            view0,
             settings.tianditu_key,
         )
         result = st_folium(
@@ -255,9 +235,23 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
             key=MAP_KEY,
             height=MAP_HEIGHT,
             use_container_width=True,
-            returned_objects=["last_active_drawing", "center", "zoom"],
+            returned_objects=["last_active_drawing", "center", "zoom", "selected_layers"],
         )
-    clicked = (result or {}).get("last_active_drawing")
+    result = result or {}
+    clicked = result.get("last_active_drawing")
+    layer_ids = [pl.id for pl in preset.layers]
+    reported = result.get("selected_layers")
+    if isinstance(reported, dict):  # streamlit-folium sends a list; accept its dict form too
+        reported = list(reported.values())
+    if isinstance(reported, list) and result.get("selected_layers") is not None:
+        names = {str(v.get("name")) for v in reported if isinstance(v, dict)}
+        visible = [i for i in layer_ids if i in names]
+    else:
+        visible = list(visible0)
+    center, zoom = result.get("center"), result.get("zoom")
+    view = View(float(center["lat"]), float(center["lng"]), float(zoom)) if center and zoom is not None else view0
+    st.session_state["pa_visible_now"] = (preset.name, visible)
+    st.session_state["pa_view_now"] = (preset.name, view)
     with right:
         _details_panel(store, clicked, lang)
 
@@ -265,12 +259,43 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
     query.update({k: str(v) for k, v in params.items()})
     if basemap != "none":
         query["basemap"] = basemap
-    center, zoom = (result or {}).get("center"), (result or {}).get("zoom")
-    if center and zoom is not None:
-        query["view"] = format_view(View(float(center["lat"]), float(center["lng"]), float(zoom)))
-    elif st.session_state.get("pa_view0"):
-        query["view"] = format_view(st.session_state["pa_view0"])
+    if view is not None:
+        query["view"] = format_view(view)
     _sync_query(query)
+
+
+def _initial_state(
+    preset: Any, lang: str, params: Mapping[str, Any], basemap: str
+) -> tuple[tuple[str, ...], View | None]:
+    """Visible layers and view the map is built with, fixed per map configuration.
+
+    Toggling layers in the map's layer control and panning only report back (for the permalink);
+    they never rebuild the map, which would remount it. A new configuration (preset, language,
+    parameters, basemap) starts from the URL on a session's first run, from the current state when
+    only the language, parameters or basemap changed, and from the preset's defaults otherwise.
+    """
+    config = (preset.name, lang, tuple(sorted(params.items())), basemap)
+    if st.session_state.get("pa_map_config") == config:
+        return st.session_state["pa_visible0"], st.session_state["pa_view0"]
+    layer_ids = [pl.id for pl in preset.layers]
+    defaults = tuple(pl.id for pl in preset.layers if pl.show)
+    visible: tuple[str, ...] = defaults
+    view: View | None = None
+    if "pa_map_config" not in st.session_state:  # first run of the session: the permalink
+        if st.query_params.get("preset", preset.name) == preset.name:
+            wanted = st.query_params.get("layers")
+            if wanted is not None:
+                visible = tuple(i for i in layer_ids if i in wanted.split(","))
+            view = parse_view(st.query_params.get("view"))
+    else:
+        now_preset, now_visible = st.session_state.get("pa_visible_now", (None, ()))
+        if now_preset == preset.name:
+            visible = tuple(now_visible)
+            view = st.session_state.get("pa_view_now", (None, None))[1]
+    st.session_state["pa_map_config"] = config
+    st.session_state["pa_visible0"] = visible
+    st.session_state["pa_view0"] = view
+    return visible, view
 
 
 def _sync_query(values: Mapping[str, str]) -> None:
