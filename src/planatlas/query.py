@@ -875,6 +875,8 @@ def run_query(store: Any, request: QueryRequest, *, cache: dict[Any, ProximityIn
     tkey = store.spec(rq.layer).key
     rkey = store.spec(rq.of).key
     if rq.kind in ("within", "coverage"):
+        distance = rq.distance
+        assert distance is not None  # QueryRequest insists on it for these kinds
         index = None
         if cache is not None:
             meta = store.metadata()
@@ -886,7 +888,7 @@ def run_query(store: Any, request: QueryRequest, *, cache: dict[Any, ProximityIn
             frame = within_distance(
                 target,
                 reference,
-                distance=rq.distance,
+                distance=distance,
                 target_key=tkey,
                 reference_key=rkey,
                 pairs=rq.pairs,
@@ -899,7 +901,7 @@ def run_query(store: Any, request: QueryRequest, *, cache: dict[Any, ProximityIn
                 target,
                 reference,
                 zones,
-                distance=rq.distance,
+                distance=distance,
                 weight=rq.value,
                 zone_key=store.spec(rq.by).key,
                 target_key=tkey,
