@@ -1011,8 +1011,12 @@ def draw_scale_bar(ax: Axes, font: CJKFont, *, fontsize: float) -> Bbox:
     return bg.get_window_extent()
 
 
-def draw_north_arrow(ax: Axes, font: CJKFont, *, lang: str, fontsize: float) -> Bbox:
-    """North arrow in the upper right, turned by the meridian convergence to point at true north."""
+def draw_north_arrow(ax: Axes, font: CJKFont, *, lang: str, fontsize: float, points: np.ndarray | None = None) -> Bbox:
+    """North arrow turned by the meridian convergence to point at true north.
+
+    It goes in the upper right, or the upper left when fewer of ``points`` (metric point
+    features) lie there.
+    """
     from matplotlib.patches import Polygon as MplPolygon
     from matplotlib.transforms import Affine2D
 
@@ -1025,6 +1029,13 @@ def draw_north_arrow(ax: Axes, font: CJKFont, *, lang: str, fontsize: float) -> 
     aspect = (bbox.width * fig_w) / (bbox.height * fig_h)
     size = 0.045
     cx, cy = 1 - size * 1.4 / aspect, 1 - size * 2.2
+    if points is not None and len(points):
+        frac = (points - [x0, y0]) / [x1 - x0, y1 - y0]
+        top = frac[:, 1] > 1 - size * 3.4
+        right = (top & (frac[:, 0] > 1 - size * 2.8 / aspect)).sum()
+        left = (top & (frac[:, 0] < size * 2.8 / aspect)).sum()
+        if left < right:
+            cx = size * 1.4 / aspect
     pts = np.array([[0, 1], [0.42, -0.6], [0, -0.25], [-0.42, -0.6]]) * size
     rot = Affine2D().rotate_deg(-gamma)
     pts = rot.transform(pts)
@@ -1513,7 +1524,16 @@ def _draw_map_axes(
         ax.add_collection(outline, autolim=False)
     size = 6.5 * page.s
     obstacles = [draw_scale_bar(ax, page.font, fontsize=size)]
-    obstacles.append(draw_north_arrow(ax, page.font, lang=page.spec.lang, fontsize=size * 1.3))
+    points = [point_coords(ly.frame.geometry.values)[0] for ly in layers if ly.kind == "point" and len(ly.frame)]
+    obstacles.append(
+        draw_north_arrow(
+            ax,
+            page.font,
+            lang=page.spec.lang,
+            fontsize=size * 1.3,
+            points=np.vstack(points) if points else None,
+        )
+    )
     if labels:
         place_labels(ax, layers, page.font, fontsize=size, obstacles=obstacles)
     return ax, extent
