@@ -60,6 +60,7 @@ def test_catalogue_table_and_details_from_the_bundled_atlas(bundled_atlas):
     streets = table.set_index("Layer").loc["streets"]
     assert streets["Features"] == meta["layers"]["streets"]["count"]
     assert "schematic" in streets["Precision"]
+    assert "sources/" in streets["Source files"] or "attributes/" in streets["Source files"]
     zh = catalogue_table(meta, "zh")
     assert "图层" in zh.columns and "示意" in zh.set_index("图层").loc["streets", "精度"]
 

@@ -31,6 +31,9 @@ def catalogue_table(metadata: Mapping[str, Any], lang: str) -> pd.DataFrame:
                 t("col_count", lang): meta.get("count"),
                 t("col_precision", lang): prec_text,
                 t("col_source", lang): spec.get("source", ""),
+                t("col_files", lang): "; ".join(
+                    f"{src.get('path')} (sha256 {str(src.get('sha256', ''))[:12]})" for src in meta.get("sources", [])
+                ),
                 t("col_licence", lang): spec.get("licence", ""),
                 t("col_limits", lang): spec.get("limits", ""),
             }

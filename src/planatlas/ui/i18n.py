@@ -61,6 +61,7 @@ TEXT: Mapping[str, Mapping[str, str]] = {
     "col_count": {"zh": "要素数", "en": "Features"},
     "col_precision": {"zh": "精度", "en": "Precision"},
     "col_source": {"zh": "来源", "en": "Source"},
+    "col_files": {"zh": "源文件", "en": "Source files"},
     "col_licence": {"zh": "许可", "en": "Licence"},
     "col_limits": {"zh": "已知局限", "en": "Known limits"},
     "validation": {"zh": "校验报告", "en": "Validation report"},
