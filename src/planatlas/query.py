@@ -493,6 +493,28 @@ def _anchors(
 # --------------------------------------------------------------------------------------------------
 
 
+def nearest_of_pairs(
+    t: NDArray[np.int64], r: NDArray[np.int64], d: NDArray[np.float64], ref_keys: NDArray[Any], n: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.int64]]:
+    """Reduce (target, reference, distance) pairs to one row per target (both backends use it).
+
+    Returns the targets with at least one pair, sorted by their smallest distance (ties: target
+    order), the reference index nearest to each (ties: smallest key in code-point order), that
+    distance, and how many references each target has.
+    """
+    rank = _order_keys(ref_keys)
+    by_rank = np.argsort(rank)
+    counts = np.bincount(t, minlength=n)
+    best_d = np.full(n, np.inf)
+    np.minimum.at(best_d, t, d)
+    at_best = d == best_d[t]
+    best_rank = np.full(n, len(ref_keys), dtype=np.int64)
+    np.minimum.at(best_rank, t[at_best], rank[r[at_best]])
+    hit = np.flatnonzero(counts)
+    hit = hit[np.argsort(best_d[hit], kind="stable")]
+    return hit, by_rank[best_rank[hit]], best_d[hit], counts[hit].astype(np.int64)
+
+
 def _geometry_last(frame: pd.DataFrame) -> Any:
     """Attributes, then the computed columns, then the geometry (the order both backends return)."""
     frame = frame.reset_index(drop=True)
@@ -570,25 +592,8 @@ def within_distance(
         if distances:
             out[DISTANCE] = d[order]
         return _geometry_last(out)
-    # Per target: the smallest distance, then the smallest reference key among those at it.
-    rank = _order_keys(ref_keys)
-    by_rank = np.argsort(rank)
-    n = len(target)
-    counts = np.bincount(t, minlength=n)
-    best_d = np.full(n, np.inf)
-    np.minimum.at(best_d, t, d)
-    at_best = d == best_d[t]
-    best_rank = np.full(n, len(ref_keys), dtype=np.int64)
-    np.minimum.at(best_rank, t[at_best], rank[r[at_best]])
-    hit = np.flatnonzero(counts)
-    hit = hit[np.argsort(best_d[hit], kind="stable")]  # by distance, then layer order
-    out = target.iloc[hit].assign(
-        **{
-            NEAREST_KEY: ref_keys[by_rank[best_rank[hit]]],
-            DISTANCE: best_d[hit],
-            WITHIN_COUNT: counts[hit].astype(np.int64),
-        }
-    )
+    hit, nearest_ref, best_d, counts = nearest_of_pairs(t, r, d, ref_keys, len(target))
+    out = target.iloc[hit].assign(**{NEAREST_KEY: ref_keys[nearest_ref], DISTANCE: best_d, WITHIN_COUNT: counts})
     return _geometry_last(out)
 
 
