@@ -143,12 +143,24 @@ class _Segments:
 
 
 def _segments(geoms: NDArray[np.object_]) -> _Segments:
-    parts, part_owner = shapely.get_parts(geoms, return_index=True)
-    # Polygons contribute their rings, lines and points themselves.
-    is_poly = shapely.get_type_id(parts) == 3
-    rings, ring_owner = shapely.get_rings(parts[is_poly], return_index=True)
-    pieces = np.concatenate([rings, parts[~is_poly]])
-    owner = np.concatenate([part_owner[is_poly][ring_owner], part_owner[~is_poly]])
+    """Segments of every geometry: rings and lines as consecutive vertex pairs, points degenerate."""
+    types = shapely.get_type_id(geoms)
+    # Points, lines and polygons without holes are one piece each (most footprints): no splitting.
+    simple = np.isin(types, (0, 1, 2)) | ((types == 3) & (shapely.get_num_interior_rings(geoms) == 0))
+    simple_idx = np.flatnonzero(simple)
+    complex_idx = np.flatnonzero(~simple)
+    pieces_list = [geoms[simple_idx]]
+    owner_list = [simple_idx]
+    if len(complex_idx):
+        parts, part_owner = shapely.get_parts(geoms[complex_idx], return_index=True)
+        part_owner = complex_idx[part_owner]
+        # Polygons contribute their rings, lines and points themselves.
+        is_poly = shapely.get_type_id(parts) == 3
+        rings, ring_owner = shapely.get_rings(parts[is_poly], return_index=True)
+        pieces_list += [rings, parts[~is_poly]]
+        owner_list += [part_owner[is_poly][ring_owner], part_owner[~is_poly]]
+    pieces = np.concatenate(pieces_list)
+    owner = np.concatenate(owner_list)
     order = np.argsort(owner, kind="stable")
     pieces, owner = pieces[order], owner[order]
     coords, coord_piece = shapely.get_coordinates(pieces, return_index=True)
@@ -156,13 +168,17 @@ def _segments(geoms: NDArray[np.object_]) -> _Segments:
     piece_start = np.concatenate([[0], np.cumsum(n_coords)[:-1]])
     single = n_coords[coord_piece] == 1  # a point: one degenerate segment
     last = np.zeros(len(coords), dtype=bool)
-    last[piece_start + n_coords - 1] = True
+    filled = n_coords > 0
+    last[(piece_start + n_coords - 1)[filled]] = True
     seg_from = np.flatnonzero(~last | single)
     seg_to = np.where(single[seg_from], seg_from, seg_from + 1)
     seg_owner = owner[coord_piece[seg_from]]
     counts = np.bincount(seg_owner, minlength=len(geoms))
     offset = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    return _Segments(np.column_stack([coords[seg_from], coords[seg_to]]), offset)
+    ab = np.empty((len(seg_from), 4))
+    ab[:, :2] = coords[seg_from]
+    ab[:, 2:] = coords[seg_to]
+    return _Segments(ab, offset)
 
 
 def _point_segment_distance2(
