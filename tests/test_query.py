@@ -454,3 +454,37 @@ def test_query_map_escapes_attributes_and_draws_the_ring(threshold_case, tmp_pat
         path.write_bytes(result_bytes(frame_, fmt, layer="within"))
         back = pd.read_csv(path) if fmt == "csv" else gpd.read_file(path)
         assert set(back["key"]) == set(frame_["key"])
+
+
+def test_query_page_answers_like_the_library(bundled_atlas, monkeypatch):
+    """The Streamlit Query page (AppTest, no browser): same answer as the library, every kind runs."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("PLANATLAS_ATLAS_PATH", str(bundled_atlas.path))
+    monkeypatch.delenv("PLANATLAS_DATABASE_URL", raising=False)
+
+    def page() -> None:
+        from planatlas.settings import get_settings
+        from planatlas.store import open_store
+        from planatlas.ui.query import render_page
+
+        settings = get_settings()
+        render_page(open_store(settings), settings, "en")
+
+    app = AppTest.from_function(page, default_timeout=60).run()
+    assert not app.exception
+    app.multiselect(key="pq_values_metro_stations_name").set_value(["八一广场"]).run()
+    assert not app.exception and not app.error
+    expected = q.run_query(
+        bundled_atlas,
+        q.QueryRequest(
+            kind="within", layer="buildings", of="metro_stations", where={"name": "八一广场"}, distance="1km"
+        ),
+    ).frame
+    shown = app.dataframe[0].value
+    assert set(shown["building_id"]) == set(expected["building_id"]) and len(expected) > 0
+    assert any(f"{len(expected)} rows" in c.value for c in app.caption)
+    for kind in ("nearest", "inside", "intersects", "summarize", "coverage"):
+        app.selectbox(key="pq_kind").set_value(kind).run()
+        assert not app.exception and not app.error, kind
+        assert len(app.dataframe[0].value) > 0, kind
