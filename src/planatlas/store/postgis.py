@@ -814,8 +814,10 @@ class PostGISStore:
 
 def _column(values: list[Any]) -> Any:
     """A fetched column for a DataFrame: text goes through Arrow (4x faster than pandas' inference)."""
-    import pyarrow as pa
-
+    try:
+        import pyarrow as pa
+    except ImportError:  # pragma: no cover - pandas' own inference, slower
+        return values
     try:
         arrow = pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
