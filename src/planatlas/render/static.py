@@ -440,16 +440,6 @@ class MapLayer:
     legend_title: str = ""
 
 
-def geom_kind(frame: gpd.GeoDataFrame) -> GeomKind:
-    """Polygon, line or point, from the frame's geometry types (mixed frames take the first)."""
-    types = set(frame.geom_type.dropna().unique())
-    if types & {"Polygon", "MultiPolygon"}:
-        return "polygon"
-    if types & {"LineString", "MultiLineString", "LinearRing"}:
-        return "line"
-    return "point"
-
-
 def to_metric(frame: gpd.GeoDataFrame, *, name: str = "layer") -> gpd.GeoDataFrame:
     """Project a frame to EPSG:4548; a frame without a CRS is an error, never guessed."""
     if frame.crs is None:
