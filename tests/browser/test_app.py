@@ -106,6 +106,10 @@ def test_every_preset_draws_its_features_offline(driver, app_url, atlas, name):
     with in_map(driver):
         legend = driver.execute_script("return document.querySelector('.pa-legend').innerText")
         control = driver.execute_script("return document.querySelector('.leaflet-control-layers').innerText")
+        loaded = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    # Leaflet and the map CSS come from the installed package, served by the app itself
+    for asset in ("vendor/leaflet/leaflet.js", "vendor/leaflet/leaflet.css", "planatlas.css"):
+        assert any(u.startswith(app_url) and u.endswith(asset) for u in loaded), (asset, loaded)
     preset = get_preset(name)
     for pl in preset.layers:
         assert pl.title_in("zh") in control

@@ -3,6 +3,8 @@ text, and the page loads nothing from the network."""
 
 from __future__ import annotations
 
+import time
+
 import geopandas as gpd
 import pytest
 from browser_support import console_errors, external_requests, make_driver, require_browser, screenshot, wait_for
@@ -54,7 +56,9 @@ def test_hostile_attribute_is_shown_as_text_and_never_runs(driver, tmp_path):
         encoding="utf-8",
     )
     driver.get(page.as_uri())
-    marker = wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, "path.pa-l-clusters")[0], what="the marker")
+    wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, "path.pa-l-clusters"), what="the marker")
+    time.sleep(1.3)  # the extent is fitted again up to 1 s after load; click once it is still
+    marker = driver.find_elements(By.CSS_SELECTOR, "path.pa-l-clusters")[0]
     ActionChains(driver).move_to_element(marker).pause(0.3).click().perform()
     popup = wait_for(
         lambda: driver.execute_script(

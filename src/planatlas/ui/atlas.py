@@ -15,15 +15,22 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+import streamlit.components.v1 as components
 
 from planatlas.maps import PRESETS, get_preset, load_frames
 from planatlas.maps.presets import PRECISION_LABELS, PROVENANCE_FIELDS, field_title
 from planatlas.maps.style import text_in
+from planatlas.render.assets import STATIC_DIR
 from planatlas.render.interactive import BASEMAPS, View, interactive_map
 from planatlas.ui import stable_choice
 from planatlas.ui.i18n import t
 
 MAP_KEY = "pa_map"
+#: Streamlit serves a declared component's directory: that is how the vendored Leaflet and the
+#: map CSS reach the browser from the installed package (cached, not resent on every rerun).
+_ASSETS = components.declare_component("assets", path=str(STATIC_DIR))
+#: URL of ``planatlas/static`` relative to the map's iframe (``/component/<name>/index.html``).
+ASSET_BASE_URL = f"../{_ASSETS.name}"
 DEFAULT_PRESET = "one-belt-four-zones"
 MAP_HEIGHT = 700
 
@@ -100,6 +107,7 @@ def _map(
         keys=keys,
         field_titles=titles,
         report_layers=True,
+        asset_base_url=ASSET_BASE_URL,
     )
 
 
