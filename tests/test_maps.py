@@ -256,3 +256,14 @@ def test_graduated_explicit_breaks_and_out_of_range_fallback():
     assert list(rs.class_index(gdf)) == [0, 0, 1, 2, -1]
     assert rs.feature_colors(gdf)[-1] == "#000000"
     assert [e.label_in("en") for e in rs.legend("en")] == ["0–2", "3–5", "6–10"]
+
+
+def test_coded_values_read_in_both_languages():
+    from planatlas.maps.presets import value_label
+
+    assert value_label("status", "existing", "zh") == "已建成"
+    assert value_label("status", "under_construction", "en") == "under construction"
+    assert value_label("category", "historic_block", "zh") == "历史文化街区"
+    assert value_label("kind", "industrial_park", "en") == "industrial park"
+    assert value_label("status", "something else", "zh") == "something else"
+    assert value_label("name", "existing", "zh") == "existing"  # only coded fields are translated

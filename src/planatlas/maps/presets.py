@@ -837,6 +837,40 @@ METRO = Preset(
     ),
 )
 
+BUILDING_KIND_LABELS: Mapping[str, Mapping[str, str]] = {
+    "office_building": {"zh": "商务楼宇", "en": "office building"},
+    "hq_building": {"zh": "总部楼宇", "en": "headquarters building"},
+    "industrial_park": {"zh": "产业园区", "en": "industrial park"},
+    "live_streaming_base": {"zh": "直播基地", "en": "live-streaming base"},
+    "commercial_complex": {"zh": "商业综合体", "en": "commercial complex"},
+    "supermarket": {"zh": "商场超市", "en": "supermarket"},
+    "market_building": {"zh": "专业市场楼宇", "en": "market building"},
+    "exhibition_centre": {"zh": "会展中心", "en": "exhibition centre"},
+    "cultural_complex": {"zh": "文化综合体", "en": "cultural complex"},
+    "theme_building": {"zh": "特色楼宇（主题）", "en": "theme building"},
+    "service_base": {"zh": "服务基地", "en": "service base"},
+    "major_project": {"zh": "重大项目", "en": "major project"},
+}
+
+#: Display labels of coded attribute values, by field name (popups, details panel, exports).
+VALUE_LABELS: Mapping[str, Mapping[str, Mapping[str, str]]] = {
+    "status": {str(c.value): c.label for c in BUILDING_STATUS},
+    "kind": {**BUILDING_KIND_LABELS, "belt": {"zh": "一带", "en": "belt"}, "zone": {"zh": "功能区", "en": "zone"}},
+    "category": {
+        **{str(c.value): c.label for c in BUSINESS_DISTRICT_CATEGORIES},
+        **{str(c.value): c.label for c in ATTRACTION_CATEGORIES},
+    },
+    "interchange": {"True": {"zh": "是", "en": "yes"}, "False": {"zh": "否", "en": "no"}},
+}
+
+
+def value_label(field: str, value: object, lang: str) -> str:
+    """How a coded value reads in ``lang`` (``existing`` -> 已建成); other values unchanged."""
+    text = str(value)
+    labels = VALUE_LABELS.get(field, {})
+    return text_in(labels.get(text), lang, default=text) if text in labels else text
+
+
 PRESETS: Mapping[str, Preset] = {
     p.name: p for p in (ONE_BELT_FOUR_ZONES, JIUWANG_ROADS, BUILDINGS, COMMERCE_CULTURE, HQ_BY_STREET, METRO)
 }

@@ -47,6 +47,7 @@ from planatlas.maps.presets import (
     Preset,
     field_title,
     schematic_note,
+    value_label,
 )
 from planatlas.maps.style import LegendEntry, text_in
 from planatlas.render.assets import map_assets
@@ -195,6 +196,8 @@ def popup_html(
             continue
         if f == "precision":
             value = text_in(PRECISION_LABELS.get(value), lang, default=value)
+        else:
+            value = value_label(f, value, lang)
         parts.append(f"<tr><th>{esc(field_title(f, lang, field_titles))}</th><td>{esc(value)}</td></tr>")
     parts.append("</table>")
     prov = []

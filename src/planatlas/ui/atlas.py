@@ -18,7 +18,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from planatlas.maps import PRESETS, get_preset, load_frames
-from planatlas.maps.presets import PRECISION_LABELS, PROVENANCE_FIELDS, field_title
+from planatlas.maps.presets import PRECISION_LABELS, PROVENANCE_FIELDS, field_title, value_label
 from planatlas.maps.style import text_in
 from planatlas.render.assets import STATIC_DIR
 from planatlas.render.interactive import BASEMAPS, View, interactive_map
@@ -139,6 +139,8 @@ def feature_details(store: Any, layer: str, key_value: str, lang: str) -> list[t
             value = text_in(PRECISION_LABELS.get(str(value)), lang, default=str(value))
         if isinstance(value, bool):
             value = ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+        elif col != "precision":
+            value = value_label(col, value, lang)
         out.append((field_title(col, lang, titles), str(value)))
     return out
 
