@@ -247,6 +247,9 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
             use_container_width=True,
             returned_objects=["last_active_drawing", "center", "zoom", "selected_layers"],
         )
+        frames = _layer_data(store, store_id(store), preset.name)[0]
+        if any("precision" in f and (f["precision"] == "schematic").any() for f in frames.values()):
+            st.caption(t("schematic_warning", lang))
     result = result or {}
     clicked = result.get("last_active_drawing")
     layer_ids = [pl.id for pl in preset.layers]

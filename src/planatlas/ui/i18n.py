@@ -22,7 +22,6 @@ TEXT: Mapping[str, Mapping[str, str]] = {
     "page_data": {"zh": "数据", "en": "Data"},
     "preset": {"zh": "专题图", "en": "Map"},
     "basemap": {"zh": "底图", "en": "Basemap"},
-    "layers": {"zh": "显示图层", "en": "Visible layers"},
     "details": {"zh": "规划详情", "en": "Plan details"},
     "details_hint": {
         "zh": "点击地图上的要素，在此查看其规划内容与来源。",
@@ -31,7 +30,6 @@ TEXT: Mapping[str, Mapping[str, str]] = {
     "details_missing": {"zh": "未找到该要素。", "en": "Feature not found."},
     "layer": {"zh": "图层", "en": "Layer"},
     "provenance": {"zh": "来源与精度", "en": "Source and precision"},
-    "permalink": {"zh": "本页链接（可复制分享）", "en": "Link to this view (copy to share)"},
     "schematic_warning": {
         "zh": "此图含示意性几何：边界与线位依据规划文本绘制，非测绘成果。",
         "en": "This map contains schematic geometry drawn from the plan text, not surveyed.",
