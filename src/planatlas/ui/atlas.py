@@ -250,6 +250,11 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
         frames = _layer_data(store, store_id(store), preset.name)[0]
         if any("precision" in f and (f["precision"] == "schematic").any() for f in frames.values()):
             st.caption(t("schematic_warning", lang))
+        if preset.name == "jiuwang-roads":
+            from planatlas.ui.data import reconciliation_section
+
+            with st.expander(t("reconcile", lang), expanded=False):
+                reconciliation_section(store, lang)
     result = result or {}
     clicked = result.get("last_active_drawing")
     layer_ids = [pl.id for pl in preset.layers]

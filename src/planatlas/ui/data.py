@@ -131,10 +131,11 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
         )
 
     st.header(t("reconcile", lang))
-    _reconciliation(store, lang)
+    reconciliation_section(store, lang)
 
 
-def _reconciliation(store: Any, lang: str) -> None:
+def reconciliation_section(store: Any, lang: str) -> None:
+    """The Jiuwang plan-versus-map table (``planatlas.reconcile``) with its notes."""
     try:
         from planatlas.reconcile import reconcile_jiuwang_from_store
 
