@@ -83,7 +83,11 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def run_app(atlas_path: Path, log_path: Path, *, timeout: float = 90.0) -> Iterator[str]:
-    """Start ``streamlit run app.py`` on a free localhost port; yield its URL."""
+    """Start ``streamlit run app.py`` on a free localhost port; yield its URL.
+
+    It runs in the repository with its ``.streamlit/config.toml`` (usage statistics off), as the
+    README's command does: the tests check the shipped configuration, not test-only flags.
+    """
     port = free_port()
     env = {
         **os.environ,
@@ -97,9 +101,7 @@ def run_app(atlas_path: Path, log_path: Path, *, timeout: float = 90.0) -> Itera
         "--server.address", "127.0.0.1",
         "--server.headless", "true",
         "--server.fileWatcherType", "none",
-        "--browser.gatherUsageStats", "false",
         "--browser.serverAddress", "127.0.0.1",
-        "--client.toolbarMode", "minimal",
     ]  # fmt: skip
     with log_path.open("w") as log:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
