@@ -285,6 +285,13 @@ def test_parity_on_generated_data(generated_pg):
         "building_id",
         ["nearest_key", "distance_m"],
     )
+    # Polygon references (streets): polygon-polygon distances, zero-distance ties broken by key.
+    _same(
+        q.within_distance(b, z, distance=30, target_key="building_id", reference_key="street_id"),
+        store.within_distance("buildings", "streets", distance=30),
+        "building_id",
+        ["nearest_key", "distance_m", "within_count"],
+    )
     for kind in ("inside", "intersects"):
         _same(
             getattr(q, kind)(b, z, zone_key="street_id"),
@@ -323,6 +330,8 @@ def test_parity_on_generated_data(generated_pg):
         {"kind": "within", "layer": "buildings", "of": "metro_stations", "distance": "500m", "pairs": True},
         {"kind": "within", "layer": "hq_enterprises", "of": "metro_stations", "distance": "1.5km"},
         {"kind": "nearest", "layer": "hq_enterprises", "of": "metro_stations"},
+        {"kind": "within", "layer": "buildings", "of": "metro_lines", "distance": "300m"},
+        {"kind": "nearest", "layer": "attractions", "of": "metro_lines"},
         {"kind": "nearest", "layer": "attractions", "of": "metro_stations", "distance": "800m"},
         {"kind": "inside", "layer": "buildings", "of": "streets", "where": {"street_id": "nanpu"}},
         {"kind": "inside", "layer": "buildings", "of": "streets"},
