@@ -267,3 +267,10 @@ def test_coded_values_read_in_both_languages():
     assert value_label("kind", "industrial_park", "en") == "industrial park"
     assert value_label("status", "something else", "zh") == "something else"
     assert value_label("name", "existing", "zh") == "existing"  # only coded fields are translated
+
+
+def test_on_map_labels_drop_a_suffix_only_where_asked():
+    streets = get_preset("one-belt-four-zones").layer("streets")
+    assert streets.map_label("Nanpu Subdistrict", "en") == "Nanpu"
+    assert streets.map_label("南浦街道", "zh") == "南浦街道"
+    assert streets.map_label(" Subdistrict", "en") == " Subdistrict"

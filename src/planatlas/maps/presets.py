@@ -124,6 +124,11 @@ class PresetLayer:
         Tooltips, popups and click-to-details.
     simplify_m
         Display simplification tolerance in metres (shared edges kept for polygon coverages).
+    labels_on_map
+        Draw the label on the map (permanently), not only as a tooltip.
+    map_label_strip
+        Per language, a suffix dropped from on-map labels so they fit ("Nanpu Subdistrict" is
+        labelled "Nanpu"); tooltips, popups and exports keep the full name.
     """
 
     id: str
@@ -141,9 +146,15 @@ class PresetLayer:
     interactive: bool = True
     simplify_m: float | None = None
     labels_on_map: bool = False
+    map_label_strip: Mapping[str, str] = field(default_factory=dict)
 
     def title_in(self, lang: str) -> str:
         return text_in(self.title, lang, default=self.id)
+
+    def map_label(self, name: str, lang: str) -> str:
+        """The on-map form of a label (see ``map_label_strip``)."""
+        suffix = self.map_label_strip.get(lang)
+        return name.removesuffix(suffix) if suffix and name.endswith(suffix) and name != suffix else name
 
     def columns(self) -> set[str]:
         """Catalogue columns this layer reads (style, filters, label, fields, count key)."""
@@ -363,6 +374,7 @@ def _streets(style: Style = _STREET_OUTLINE, **kw: Any) -> PresetLayer:
         fields=kw.pop("fields", ("zones", "key_industries")),
         simplify_m=3.0,
         labels_on_map=True,
+        map_label_strip={"en": " Subdistrict"},
         **kw,
     )
 
@@ -494,6 +506,15 @@ JIUWANG_STRUCTURE = (
     Category("生态廊道", "#a6d854", {"zh": "生态廊道", "en": "ecological corridors"}),
 )
 
+JIUWANG_PROJECT_CATEGORIES = (
+    Category("医院", "#56b4e9", {"zh": "医院", "en": "hospital"}),
+    Category("学校", "#009e73", {"zh": "学校", "en": "school"}),
+    Category("污水处理", "#d55e00", {"zh": "污水处理", "en": "sewage treatment"}),
+    Category("公园", "#e69f00", {"zh": "公园", "en": "park"}),
+    Category("水系整治", "#0072b2", {"zh": "水系整治", "en": "waterway works"}),
+    Category("安置点", "#cc79a7", {"zh": "安置点", "en": "resettlement site"}),
+)
+
 JIUWANG_ROADS = Preset(
     name="jiuwang-roads",
     title={
@@ -506,7 +527,7 @@ JIUWANG_ROADS = Preset(
     },
     sources=(SEED_XINJIAN,),
     parameters=(JIUWANG_PHASE,),
-    extent=("boundary",),
+    extent=("boundary", "roads"),
     layers=(
         PresetLayer(
             id="structure",
@@ -587,6 +608,7 @@ JIUWANG_ROADS = Preset(
             style=Style(
                 kind="categorical",
                 column="category",
+                categories=JIUWANG_PROJECT_CATEGORIES,
                 radius=7,
                 fill_opacity=0.95,
                 stroke_color="#ffffff",

@@ -251,7 +251,7 @@ def feature_collection(
         if pl.interactive or pl.labels_on_map:
             name = _fmt_value(row.get(label_col), lang) if label_col else None
             if name:
-                props["_t"] = html.escape(name)
+                props["_t"] = html.escape(pl.map_label(name, lang) if pl.labels_on_map else name)
                 if pl.labels_on_map:
                     props["_lbl"] = 1
         if pl.interactive:
