@@ -4,7 +4,8 @@
    drawn map (every expected feature is an SVG path in the map iframe), in the real Streamlit app
    in headless Chromium with the network closed; median of ``--repeat`` runs.
 2. Payload per preset: the standalone HTML page (assets inline), the map script Streamlit sends
-   to the browser, and the GeoJSON of the features alone.
+   to the browser on each run, the GeoJSON of the features alone, and the asset links sent with
+   the script (inline ``data:`` URIs versus the app's served URLs).
 3. ``--synthetic N``: first paint of N synthetic building footprints in a standalone page,
    colour from a feature property in JavaScript (planatlas) versus folium's ``style_function``
    (a per-feature ``switch``), as a ratio measured in one run.
@@ -72,10 +73,16 @@ def payload(store, name):  # type: ignore[no-untyped-def]
         len(json.dumps(feature_collection(p, lang="zh"), ensure_ascii=False).encode())
         for p in prepare_preset(preset, frames, keys=keys)
     )
+    from planatlas.render.assets import map_assets
+
+    inline_js, inline_css = map_assets()
+    served_js, served_css = map_assets("../planatlas.ui.atlas.assets")
     return {
         "html_bytes": len(html.encode()),
         "script_bytes": len(script.encode()),
         "geojson_bytes": geojson,
+        "asset_links_inline_bytes": sum(len(u) for _, u in (*inline_js, *inline_css)),
+        "asset_links_served_bytes": sum(len(u) for _, u in (*served_js, *served_css)),
         "build_s": t_build,
     }
 

@@ -174,6 +174,7 @@ def test_click_a_feature_shows_its_plan_details(driver, app_url, atlas):
     wait_for_counts(driver, expected)
     time.sleep(1.2)  # after the extent fit
     with in_map(driver):
+        driver.execute_script("window.__pa_marker = 1")
         points = driver.find_elements(By.CSS_SELECTOR, "path.pa-l-by_theme")
         target = max(points, key=lambda e: e.location["y"])  # a marker well clear of the top controls
         ActionChains(driver).move_to_element(target).click().perform()
@@ -190,6 +191,8 @@ def test_click_a_feature_shows_its_plan_details(driver, app_url, atlas):
         what="the details panel",
     )
     assert "来源文件" in panel and "000_f23723ccf6c3a3ea.txt" in panel
+    with in_map(driver):
+        assert driver.execute_script("return window.__pa_marker") == 1, "the click remounted the map"
     screenshot(driver, "details-panel")
 
 
