@@ -188,7 +188,7 @@ class PostGISStore:
             # JIT off (it costs more than it saves on these statements); sorts of a few hundred
             # thousand pairs stay in memory.
             conn = psycopg.connect(
-                url.render_as_string(hide_password=False), autocommit=True, options="-c jit=off -c work_mem=64MB"
+                url.render_as_string(hide_password=False), autocommit=True, options="-c jit=off -c work_mem=128MB"
             )
             self._local.conn = conn
             with self._lock:
@@ -621,9 +621,10 @@ class PostGISStore:
 
         The distance is ``geom_m <-> g``: PostGIS's true 2-D distance between geometries (equal to
         ``ST_Distance``, measured identical here, at a third of its cost per pair). ``OFFSET 0``
-        keeps the distance computed before the sort, so the sort carries no geometry.
+        keeps the distance computed before the sort, so the sort carries no geometry; grouping by
+        the row's ``ctid`` (stable within the statement) sorts tuple ids instead of key text and
+        joins back with a TID scan.
         """
-        key = _q(spec.key)
         table = self._table(spec.name)
         join = f"FROM {table} t JOIN ({ref_sql}) r ON ST_DWithin(t.{GEOM_M}, r.g, %(d)s)"
         if pairs:
@@ -634,12 +635,12 @@ class PostGISStore:
             sql = (
                 f"SELECT {', '.join(select)}, m.rkey AS {NEAREST_KEY}, m.dist AS {DISTANCE}, "
                 f"m.n AS {WITHIN_COUNT} FROM {table} t JOIN ("
-                f"SELECT DISTINCT ON (p.tid) p.tid, p.rkey, p.dist, count(*) OVER ("
-                f'PARTITION BY p.tid ORDER BY p.dist, p.rkey COLLATE "C" '
+                f"SELECT DISTINCT ON (p.tc) p.tc, p.rkey, p.dist, count(*) OVER ("
+                f'PARTITION BY p.tc ORDER BY p.dist, p.rkey COLLATE "C" '
                 f"ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS n "
-                f"FROM (SELECT t.{key} AS tid, r.rkey, t.{GEOM_M} <-> r.g AS dist {join} OFFSET 0) p "
-                f'ORDER BY p.tid, p.dist, p.rkey COLLATE "C"'
-                f") m ON t.{key} = m.tid"
+                f"FROM (SELECT t.ctid AS tc, r.rkey, t.{GEOM_M} <-> r.g AS dist {join} OFFSET 0) p "
+                f'ORDER BY p.tc, p.dist, p.rkey COLLATE "C"'
+                f") m ON t.ctid = m.tc"
             )
             out = [*names, NEAREST_KEY, DISTANCE, WITHIN_COUNT]
             extra = {NEAREST_KEY: "str", DISTANCE: "float", WITHIN_COUNT: "int"}
