@@ -74,7 +74,7 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
     key = store_id(store)
     st.header(t("catalogue", lang))
     st.caption(f"{t('built_at', lang)}: {meta.get('built_at', '')} · planatlas {meta.get('planatlas_version', '')}")
-    st.dataframe(catalogue_table(meta, lang), hide_index=True, use_container_width=True)
+    st.dataframe(catalogue_table(meta, lang), hide_index=True, width="stretch")
 
     with st.expander(t("validation", lang), expanded=False):
         report = meta.get("report") or {}
@@ -84,7 +84,7 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
         else:
             st.error(t("validation_failed", lang))
         if problems or report.get("warnings"):
-            st.dataframe(pd.DataFrame([*problems, *report.get("warnings", [])]), use_container_width=True)
+            st.dataframe(pd.DataFrame([*problems, *report.get("warnings", [])]), width="stretch")
         st.json(report, expanded=False)
 
     st.header(t("attributes", lang))
@@ -103,7 +103,7 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
     query = st.text_input(t("search", lang), key=f"pa_data_search_{name}")
     shown = search_rows(frame, query)
     st.caption(t("rows_shown", lang, n=len(shown), total=len(frame)))
-    st.dataframe(attribute_frame(shown), hide_index=True, use_container_width=True)
+    st.dataframe(attribute_frame(shown), hide_index=True, width="stretch")
     c1, c2, c3 = st.columns(3)
     c1.download_button(
         t("download_csv", lang),
@@ -143,7 +143,7 @@ def reconciliation_section(store: Any, lang: str) -> None:
     except Exception as exc:  # the section must not take the page down with it
         st.warning(t("reconcile_missing", lang, err=exc))
         return
-    st.dataframe(result.table, hide_index=True, use_container_width=True)
+    st.dataframe(result.table, hide_index=True, width="stretch")
     if result.notes:
         st.markdown(f"**{t('reconcile_notes', lang)}**")
         for note in result.notes:
@@ -151,4 +151,4 @@ def reconciliation_section(store: Any, lang: str) -> None:
     if result.boundary:
         st.caption(json.dumps(result.boundary, ensure_ascii=False, default=str))
     if result.project_checks is not None and len(result.project_checks):
-        st.dataframe(result.project_checks, hide_index=True, use_container_width=True)
+        st.dataframe(result.project_checks, hide_index=True, width="stretch")
