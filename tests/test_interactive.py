@@ -297,3 +297,8 @@ def test_same_inputs_give_identical_html(frames):
     assert a == b
     c = interactive_map(get_preset("one-belt-four-zones"), frames, keys=KEYS, lang="en").get_root().render()
     assert a != c
+
+
+def test_too_many_features_is_refused_with_advice(frames):
+    with pytest.raises(ValueError, match="more than max_features=5; filter the layers, aggregate"):
+        interactive_map(get_preset("one-belt-four-zones"), frames, max_features=5)

@@ -53,6 +53,9 @@ from planatlas.maps.style import LegendEntry, text_in
 from planatlas.render.assets import map_assets
 
 COORD_DECIMALS = 6
+#: Features one Folium map draws comfortably (first paint <= 2 s, pan/zoom <= 0.5 s in
+#: headless Chromium on a 2-core machine; see PERF_NOTES). Above it, aggregate or query first.
+MAX_FEATURES = 20_000
 
 
 @dataclass(frozen=True)
@@ -484,6 +487,7 @@ def interactive_map(
     asset_base_url: str | None = None,
     show_title: bool = True,
     report_layers: bool = False,
+    max_features: int = MAX_FEATURES,
 ) -> folium.Map:
     """Build the interactive map of ``preset`` from its catalogue layers ``frames``.
 
@@ -513,12 +517,21 @@ def interactive_map(
         Draw the title box (preset title and plan) on the map.
     report_layers
         Let streamlit-folium report which overlays are on (``selected_layers``, by layer id).
+    max_features
+        Refuse to draw more features than this (a browser map slows to a crawl beyond ~20k).
     """
     if lang not in ("zh", "en"):
         msg = f"lang should be 'zh' or 'en', got {lang!r}"
         raise ValueError(msg)
     tiles = basemap_layer(basemap, lang=lang, tianditu_key=tianditu_key)
     prepared = prepare_preset(preset, frames, params=params, keys=keys)
+    total = sum(len(p.frame) for p in prepared)
+    if total > max_features:
+        msg = (
+            f"preset {preset.name!r} would draw {total} features, more than max_features={max_features}; "
+            "filter the layers, aggregate them (e.g. a count per street) or query a smaller area first"
+        )
+        raise ValueError(msg)
     if visible is not None:
         unknown = set(visible) - {p.layer.id for p in prepared}
         if unknown:

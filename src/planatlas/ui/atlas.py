@@ -229,17 +229,21 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
     visible0, view0 = _initial_state(preset, lang, params, basemap)
     left, right = st.columns([4, 1], gap="medium")
     with left:
-        fmap = _map(
-            store,
-            store_id(store),
-            preset.name,
-            lang,
-            tuple(sorted(params.items())),
-            basemap,
-            visible0,
-            view0,
-            settings.tianditu_key,
-        )
+        try:
+            fmap = _map(
+                store,
+                store_id(store),
+                preset.name,
+                lang,
+                tuple(sorted(params.items())),
+                basemap,
+                visible0,
+                view0,
+                settings.tianditu_key,
+            )
+        except ValueError as exc:  # e.g. too many features for one browser map: say why
+            st.error(str(exc))
+            return
         result = st_folium(
             fmap,
             key=MAP_KEY,
