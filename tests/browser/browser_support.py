@@ -190,6 +190,26 @@ def wait_for_counts(driver: Any, expected: dict[str, int], *, timeout: float = 6
     return seen["now"]
 
 
+def wait_map_still(driver: Any, map_var: str = "map_div", *, settle: float = 1.2, timeout: float = 15.0) -> None:
+    """Wait until the Leaflet map (JS variable ``map_var``) has stopped moving after load.
+
+    The map fits its extent again while its container settles; clicking a marker during that
+    would hit whatever is under the old position. Call inside the document holding the map.
+    """
+    script = f"var m = window[{map_var!r}]; var c = m.getCenter(); return [c.lat, c.lng, m.getZoom()];"
+    time.sleep(settle)
+    deadline = time.monotonic() + timeout
+    last = driver.execute_script(script)
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        now = driver.execute_script(script)
+        if now == last:
+            return
+        last = now
+    msg = f"the map kept moving for {timeout:.0f} s"
+    raise AssertionError(msg)
+
+
 def console_errors(driver: Any) -> list[dict[str, Any]]:
     """SEVERE console entries since the last call (drains the log)."""
     return [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]

@@ -19,6 +19,7 @@ from browser_support import (
     screenshot,
     wait_for,
     wait_for_counts,
+    wait_map_still,
 )
 
 from planatlas.maps import PRESETS, get_preset, load_frames, prepare_preset
@@ -172,8 +173,8 @@ def test_click_a_feature_shows_its_plan_details(driver, app_url, atlas):
     expected = expected_counts(store, "buildings")
     open_app(driver, app_url, preset="buildings", lang="zh")
     wait_for_counts(driver, expected)
-    time.sleep(1.2)  # after the extent fit
     with in_map(driver):
+        wait_map_still(driver)
         driver.execute_script("window.__pa_marker = 1")
         points = driver.find_elements(By.CSS_SELECTOR, "path.pa-l-by_theme")
         target = max(points, key=lambda e: e.location["y"])  # a marker well clear of the top controls

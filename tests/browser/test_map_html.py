@@ -3,11 +3,17 @@ text, and the page loads nothing from the network."""
 
 from __future__ import annotations
 
-import time
-
 import geopandas as gpd
 import pytest
-from browser_support import console_errors, external_requests, make_driver, require_browser, screenshot, wait_for
+from browser_support import (
+    console_errors,
+    external_requests,
+    make_driver,
+    require_browser,
+    screenshot,
+    wait_for,
+    wait_map_still,
+)
 from shapely.geometry import Point, box
 
 from planatlas.maps import get_preset
@@ -57,7 +63,7 @@ def test_hostile_attribute_is_shown_as_text_and_never_runs(driver, tmp_path):
     )
     driver.get(page.as_uri())
     wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, "path.pa-l-clusters"), what="the marker")
-    time.sleep(1.3)  # the extent is fitted again up to 1 s after load; click once it is still
+    wait_map_still(driver, "map_pa0000")  # element ids are stable: the map is map_pa0000
     marker = driver.find_elements(By.CSS_SELECTOR, "path.pa-l-clusters")[0]
     ActionChains(driver).move_to_element(marker).pause(0.3).click().perform()
     popup = wait_for(
