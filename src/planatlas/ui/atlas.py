@@ -266,8 +266,8 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
     if isinstance(reported, dict):  # streamlit-folium sends a list; accept its dict form too
         reported = list(reported.values())
     if isinstance(reported, list) and result.get("selected_layers") is not None:
-        names = {str(v.get("name")) for v in reported if isinstance(v, dict)}
-        visible = [i for i in layer_ids if i in names]
+        switched_on = {str(v.get("name")) for v in reported if isinstance(v, dict)}
+        visible = [i for i in layer_ids if i in switched_on]
     else:
         visible = list(visible0)
     center, zoom = result.get("center"), result.get("zoom")
