@@ -85,3 +85,21 @@ def test_catalogue_table_and_details_from_the_bundled_atlas(bundled_atlas):
 def test_search_rows_on_attribute_only_frames():
     frame = pd.DataFrame({"indicator": ["社会消费品零售总额", "税收"], "unit": ["亿元", "亿元"]})
     assert search_rows(frame, "税")["indicator"].tolist() == ["税收"]
+
+
+def test_plan_quote_is_the_cited_plan_text(bundled_atlas):
+    from planatlas.ui.atlas import plan_quote
+
+    hq = bundled_atlas.read("hq_enterprises")
+    row = hq.iloc[0]
+    quote = plan_quote(bundled_atlas, "hq_enterprises", row["hq_id"])
+    assert row["name"] in quote  # 附件2 row names the enterprise on the cited line
+
+
+def test_details_show_booleans_in_words(bundled_atlas):
+    from planatlas.ui.atlas import feature_details
+
+    b = bundled_atlas.read("buildings")
+    key = b.loc[b["precision"] == "street", "building_id"].iloc[0]
+    rows = dict(feature_details(bundled_atlas, "buildings", key, "zh"))
+    assert "False" not in rows.values() and "True" not in rows.values()

@@ -255,7 +255,8 @@ def app(ctx: click.Context, port: int) -> None:
         "false",
         *ctx.args,
     ]
-    raise SystemExit(subprocess.call(cmd))  # noqa: S603 - fixed argv, no shell
+    # run from the app's folder so Streamlit reads its .streamlit/config.toml (offline settings)
+    raise SystemExit(subprocess.call(cmd, cwd=app_py.parent))  # noqa: S603 - fixed argv, no shell
 
 
 def _register_families() -> None:

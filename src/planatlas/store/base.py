@@ -8,7 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 import geopandas as gpd
 import pandas as pd
 
-from planatlas.catalog import LayerSpec, parse_layer_spec
+from planatlas.catalog import PROVENANCE_FIELDS, LayerSpec, parse_layer_spec
 from planatlas.errors import LayerNotFoundError
 
 BBox = tuple[float, float, float, float]
@@ -56,6 +56,8 @@ def spec_from_metadata(metadata: Mapping[str, Any], name: str) -> LayerSpec:
 def check_columns(spec: LayerSpec, names: Sequence[str], what: str) -> None:
     """Reject column names that are not in the catalogue (identifiers come only from it)."""
     allowed = set(spec.fields) | {"geometry"}
+    if spec.has_geometry:
+        allowed |= set(PROVENANCE_FIELDS)  # every geometry layer carries them, declared or not
     unknown = [n for n in names if n not in allowed]
     if unknown:
         msg = f"{what} {unknown} not in layer {spec.name!r}; its fields are {sorted(spec.fields)}"

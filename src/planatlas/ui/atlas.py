@@ -13,6 +13,7 @@ import html
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
@@ -137,7 +138,7 @@ def feature_details(store: Any, layer: str, key_value: str, lang: str) -> list[t
             continue
         if col == "precision":
             value = text_in(PRECISION_LABELS.get(str(value)), lang, default=str(value))
-        if isinstance(value, bool):
+        if isinstance(value, bool | np.bool_):
             value = ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
         elif col != "precision":
             value = value_label(col, value, lang)
@@ -175,6 +176,27 @@ def _details_panel(store: Any, clicked: Mapping[str, Any] | None, lang: str) -> 
         f'<div class="pa-details"><table>{body}</table></div>',
         unsafe_allow_html=True,  # every value above is escaped
     )
+    quote = plan_quote(store, pl.layer, str(key_value))
+    if quote:
+        st.markdown(f"**{t('plan_text', lang)}**")
+        st.text(quote)  # plain text: nothing in the plan is interpreted
+
+
+def plan_quote(store: Any, layer: str, key_value: str) -> str:
+    """The plan lines a feature cites (``source_file`` + ``source_lines``), from the bundled seeds."""
+    from planatlas.provenance import cited_text
+
+    spec = store.spec(layer)
+    rows = store.read(layer, where={spec.key: key_value}, columns=["source_file", "source_lines"])
+    geodata_dir = store.metadata().get("geodata_dir")
+    if rows.empty or not geodata_dir:
+        return ""
+    try:
+        return cited_text(
+            geodata_dir, str(rows["source_file"].iloc[0]), str(rows["source_lines"].iloc[0]), max_chars=800
+        )
+    except ValueError:
+        return ""
 
 
 # ---- page --------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ TEXT: Mapping[str, Mapping[str, str]] = {
     "preset": {"zh": "专题图", "en": "Map"},
     "basemap": {"zh": "底图", "en": "Basemap"},
     "details": {"zh": "规划详情", "en": "Plan details"},
+    "plan_text": {"zh": "规划原文（所引行）", "en": "Plan text (cited lines)"},
     "details_hint": {
         "zh": "点击地图上的要素，在此查看其规划内容与来源。",
         "en": "Click a feature on the map to see what the plan says about it and where.",
