@@ -230,6 +230,9 @@ def test_unlocated_features_have_no_geometry_and_others_must(mini_geodata, tmp_p
     build_atlas(mini_geodata, store)
     sites = store.read("sites").set_index("site_id")
     assert sites.geometry["s4"] is None and sites.loc["s4", "precision"] == "unlocated"
-    path.write_text(path.read_text(encoding="utf-8").replace("s1,115.885,28.690,approximate", "s1,115.885,28.690,unlocated"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("s1,115.885,28.690,approximate", "s1,115.885,28.690,unlocated"),
+        encoding="utf-8",
+    )
     found = _problems(mini_geodata)
     assert any("feature s1, field precision: precision 'unlocated' but the feature has a geometry" in p for p in found)

@@ -337,14 +337,14 @@ def _apply_schema(frame: Any, spec: LayerSpec, origin: Mapping[str, str]) -> tup
             )
         empty = values.isna() | (values.astype("string").str.strip() == "")
         if fspec.required:
-            for i in np.flatnonzero(empty.to_numpy()):
+            for i in np.flatnonzero(empty.to_numpy()).tolist():
                 problems.append(
                     Problem("required value is empty", file=where, layer=spec.name, feature=keys.iloc[i], field=fname)
                 )
         enum = PRECISION_CLASSES if fname == "precision" and spec.has_geometry and fspec.enum is None else fspec.enum
         if enum is not None:
             allowed = set(enum)
-            for i in np.flatnonzero((~empty).to_numpy()):
+            for i in np.flatnonzero((~empty).to_numpy()).tolist():
                 if values.iloc[i] not in allowed:
                     problems.append(
                         Problem(
@@ -366,17 +366,17 @@ def _cast(series: pd.Series, ftype: str) -> tuple[pd.Series, list[int]]:
         return text.astype(object).where(~blank, None), []
     if ftype in ("int", "float"):
         num = pd.to_numeric(text.where(~blank, None), errors="coerce")
-        bad = list(np.flatnonzero((num.isna() & ~blank).to_numpy()))
+        bad = np.flatnonzero((num.isna() & ~blank).to_numpy()).tolist()
         if ftype == "int":
             frac = num.notna() & (num != np.floor(num.fillna(0)))
-            bad += list(np.flatnonzero(frac.to_numpy()))
+            bad += np.flatnonzero(frac.to_numpy()).tolist()
             return num.round().astype("Int64"), sorted(set(bad))
         return num.astype("float64"), bad
     lowered = text.str.strip().str.lower()
     mapped = pd.Series(pd.NA, index=series.index, dtype="boolean")
     mapped[lowered.isin(_TRUE).fillna(False)] = True
     mapped[lowered.isin(_FALSE).fillna(False)] = False
-    bad = list(np.flatnonzero((mapped.isna() & ~blank).to_numpy()))
+    bad = np.flatnonzero((mapped.isna() & ~blank).to_numpy()).tolist()
     return mapped, bad
 
 

@@ -41,7 +41,7 @@ def cited_text(geodata_dir: str | Path, source_file: str, source_lines: str, *, 
     if not path.is_file():
         return ""
     lines = _seed_lines(path)
-    parts = []
+    parts: list[str] = []
     for start, end in parse_lines(source_lines):
         parts.extend(line.strip() for line in lines[start - 1 : end] if line.strip())
     text = "\n".join(parts)
