@@ -14,6 +14,7 @@ from planatlas.cli.options import (
     handle_errors,
     open_store_from,
     print_table,
+    report_option,
     settings_from,
 )
 
@@ -36,13 +37,7 @@ def _progress(message: str) -> None:
     default=None,
     help="Geodata directory (default: the bundled geodata/).",
 )
-@click.option(
-    "--report",
-    "report",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write the validation report as JSON here.",
-)
+@report_option
 @click.option(
     "--atlas",
     "atlas",
@@ -130,13 +125,7 @@ def info(layer: str, db_url: str | None) -> None:
 @cli.command()
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--crs", default=None, help="Declared CRS of a single file: EPSG:nnnn, GCJ-02 or BD-09.")
-@click.option(
-    "--report",
-    "report",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write the validation report as JSON here.",
-)
+@report_option
 @click.option(
     "--within",
     default=None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -56,6 +57,15 @@ db_option = click.option(
     default=None,
     metavar="URL",
     help="PostGIS URL (postgresql+psycopg://…); defaults to PLANATLAS_DATABASE_URL, else the GeoPackage.",
+)
+
+
+report_option = click.option(
+    "--report",
+    "report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the validation report as JSON here.",
 )
 
 
