@@ -21,14 +21,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import pytest
+from conftest import skip_unless_available
 
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "app.py"
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 CHROMIUM = os.environ.get("PLANATLAS_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("PLANATLAS_CHROMEDRIVER", "/usr/bin/chromedriver")
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
 LOCAL_SCHEMES = {"data", "blob", "about", "chrome", "chrome-error", "devtools", "file"}
 
@@ -41,10 +40,7 @@ def require_browser() -> None:
     except ImportError:
         missing.append("selenium (pip install -e '.[test]')")
     if missing:
-        reason = f"browser tests need {', '.join(missing)}"
-        if IN_CI:
-            pytest.fail(f"{reason} (CI=true: these tests must not skip)")
-        pytest.skip(reason)
+        skip_unless_available(f"browser tests need {', '.join(missing)}")
 
 
 def make_driver(*, width: int = 1440, height: int = 950) -> Any:
