@@ -316,45 +316,30 @@ def _apply_schema(frame: Any, spec: LayerSpec, origin: Mapping[str, str]) -> tup
         required["source_lines"] = FieldSpec(name="source_lines", type="str", required=True)
     for fname, fspec in required.items():
         where = origin.get(fname)
+
+        def report(message: str, row: int | None = None, *, where: str | None = where, fname: str = fname) -> None:
+            feature = None if row is None else keys.iloc[row]
+            problems.append(Problem(message, file=where, layer=spec.name, feature=feature, field=fname))
+
         if fname not in frame.columns:
             if fspec.required:
-                problems.append(
-                    Problem("required field is missing from every source", file=where, layer=spec.name, field=fname)
-                )
+                report("required field is missing from every source")
             else:
                 frame[fname] = None
             continue
         values, bad = _cast(frame[fname], fspec.type)
         for i in bad:
-            problems.append(
-                Problem(
-                    f"{frame[fname].iloc[i]!r} is not a valid {fspec.type}",
-                    file=where,
-                    layer=spec.name,
-                    feature=keys.iloc[i],
-                    field=fname,
-                )
-            )
+            report(f"{frame[fname].iloc[i]!r} is not a valid {fspec.type}", i)
         empty = values.isna() | (values.astype("string").str.strip() == "")
         if fspec.required:
             for i in np.flatnonzero(empty.to_numpy()).tolist():
-                problems.append(
-                    Problem("required value is empty", file=where, layer=spec.name, feature=keys.iloc[i], field=fname)
-                )
+                report("required value is empty", i)
         enum = PRECISION_CLASSES if fname == "precision" and spec.has_geometry and fspec.enum is None else fspec.enum
         if enum is not None:
             allowed = set(enum)
             for i in np.flatnonzero((~empty).to_numpy()).tolist():
                 if values.iloc[i] not in allowed:
-                    problems.append(
-                        Problem(
-                            f"{values.iloc[i]!r} is not one of {sorted(map(str, allowed))}",
-                            file=where,
-                            layer=spec.name,
-                            feature=keys.iloc[i],
-                            field=fname,
-                        )
-                    )
+                    report(f"{values.iloc[i]!r} is not one of {sorted(map(str, allowed))}", i)
         frame[fname] = values
     return frame, problems
 
