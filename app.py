@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from planatlas.i18n import LANG_NAMES, LANGS, check_lang, t
 from planatlas.ui import PAGES, page_module, stable_choice
-from planatlas.ui.i18n import LANG_NAMES, LANGS, check_lang, t
 
 st.set_page_config(page_title="planatlas", page_icon="🗺️", layout="wide")
 

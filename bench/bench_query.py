@@ -34,7 +34,7 @@ import shapely
 
 from planatlas import query as q
 from planatlas.catalog import parse_layer_spec
-from planatlas.crs import METRIC_CRS, STORAGE_CRS
+from planatlas.crs import METRIC_CRS, STORAGE_CRS, metric_geometries
 
 # Nanchang's built-up extent (lon/lat, CGCS2000), roughly 29 km x 28 km.
 EXTENT = (115.75, 28.55, 116.05, 28.80)
@@ -126,7 +126,7 @@ def bench_size(n: int, db_url: str | None, rows: list[dict[str, Any]]) -> None:
 
     t0 = time.perf_counter()
     index = q.ProximityIndex.from_frame(buildings)
-    index.pairs_within(q.to_metric(stations.iloc[:1]), DISTANCE)  # builds the segment table too
+    index.pairs_within(metric_geometries(stations.iloc[:1]), DISTANCE)  # builds the segment table too
     prep = time.perf_counter() - t0
     t0 = time.perf_counter()
     b_m.sindex  # noqa: B018 - build GeoPandas' STRtree outside the timings, as ours is
@@ -158,7 +158,7 @@ def bench_size(n: int, db_url: str | None, rows: list[dict[str, Any]]) -> None:
                 buildings, stations, distance=DISTANCE, index=index, distances=False, **keys
             ),
             "ours_d": lambda _: q.within_distance(buildings, stations, distance=DISTANCE, index=index, **keys),
-            "pairs": lambda _: index.pairs_within(q.to_metric(stations), DISTANCE, distances=False),
+            "pairs": lambda _: index.pairs_within(metric_geometries(stations), DISTANCE, distances=False),
             "sjoin": lambda _: gpd.sjoin(b_m, s_m, predicate="dwithin", distance=DISTANCE),
             "sindex": lambda _: b_m.sindex.query(s_m.geometry.values, predicate="dwithin", distance=DISTANCE),
         },

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
+from planatlas.i18n import TEXT, check_lang, t
 from planatlas.render.interactive import View
 from planatlas.ui import PAGES, page_module
 from planatlas.ui.atlas import feature_details, format_view, parse_view
 from planatlas.ui.data import catalogue_table, layer_geojson, search_rows
-from planatlas.ui.i18n import TEXT, check_lang, t
 
 
 def test_view_round_trips_and_rejects_bad_input():

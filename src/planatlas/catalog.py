@@ -23,6 +23,13 @@ FIELD_TYPES = {"str": str, "int": int, "float": float, "bool": bool}
 PRECISION_CLASSES = ("surveyed", "approximate", "street", "schematic", "unlocated")
 #: Precision of features the plan names but nobody can place: stored without geometry, never drawn.
 UNLOCATED = "unlocated"
+#: Precision classes of drawn features, most precise first (legends and print notes follow it).
+PRECISION_ORDER = ("surveyed", "approximate", "street", "schematic")
+#: Languages every user-facing text is written in; the first is the default.
+LANGS = ("zh", "en")
+#: The plan documents bundled in ``geodata/seeds/``: Xihu industry plan 2022–2025, Xinjian 14th five-year plan.
+SEED_XIHU = "000_f23723ccf6c3a3ea.txt"
+SEED_XINJIAN = "001_d4b95dcfe9f62ad4.txt"
 #: Fields every geometry feature must carry (from its source or a joined table).
 PROVENANCE_FIELDS = ("precision", "source_file", "source_lines")
 #: Layer names the rest of the product relies on.

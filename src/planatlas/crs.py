@@ -10,8 +10,15 @@ geographic coordinates directly.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypeVar
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+GeoT = TypeVar("GeoT", "gpd.GeoDataFrame", "gpd.GeoSeries")
 
 #: Canonical storage CRS: CGCS2000 geographic.
 STORAGE_CRS = "EPSG:4490"
@@ -169,3 +176,26 @@ def to_gcj02_frame(gdf):  # type: ignore[no-untyped-def]
     out = gdf.to_crs(STORAGE_CRS).copy()
     out["geometry"] = canonical_to_offset(out.geometry.values, GCJ02)
     return out
+
+
+def to_metric(frame: GeoT, *, name: str = "layer") -> GeoT:
+    """``frame`` (a GeoDataFrame or GeoSeries) in EPSG:4548, where distances and areas are measured.
+
+    Raises
+    ------
+    ValueError
+        If the frame has no CRS: a CRS is never guessed.
+    """
+    if frame.crs is None:
+        msg = (
+            f"layer {name!r} has no CRS; set it (the atlas stores EPSG:4490: gdf.set_crs('EPSG:4490')) before measuring"
+        )
+        raise ValueError(msg)
+    if frame.crs.to_epsg() == 4548:
+        return frame
+    return frame.to_crs(METRIC_CRS)
+
+
+def metric_geometries(frame: gpd.GeoDataFrame | gpd.GeoSeries, *, name: str = "layer") -> NDArray[np.object_]:
+    """The geometries of ``frame`` in EPSG:4548 as a shapely array (see :func:`to_metric`)."""
+    return np.asarray(to_metric(frame, name=name).geometry.values, dtype=object)

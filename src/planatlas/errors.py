@@ -80,3 +80,23 @@ class AtlasNotBuiltError(PlanAtlasError, FileNotFoundError):
 
 class ArchiveTooLargeError(SourceError):
     """An archive expands beyond the configured size cap."""
+
+
+class ExportError(PlanAtlasError, ValueError):
+    """An export cannot be produced as asked (unknown format, unresolvable asset, …)."""
+
+
+class MissingFontError(PlanAtlasError, RuntimeError):
+    """No font with Chinese glyphs is available, so a page would print tofu boxes."""
+
+
+class PresetDataError(PlanAtlasError, LookupError):
+    """A preset asks for a layer or column the atlas data does not have."""
+
+
+class AssetError(PlanAtlasError, FileNotFoundError):
+    """A vendored asset is missing or differs from the manifest."""
+
+
+class PostGISError(PlanAtlasError, RuntimeError):
+    """The database refused an operation (the message names it)."""

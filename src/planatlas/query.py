@@ -30,7 +30,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from planatlas.crs import METRIC_CRS
+from planatlas.crs import metric_geometries
 
 __all__ = [
     "QUERY_KINDS",
@@ -44,7 +44,6 @@ __all__ = [
     "parse_distance",
     "run_query",
     "summarize",
-    "to_metric",
     "within_distance",
 ]
 
@@ -86,23 +85,6 @@ def parse_distance(value: str | float | int) -> float:
         msg = f"distance should be non-negative metres, got {value!r}"
         raise ValueError(msg)
     return metres
-
-
-def to_metric(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> NDArray[np.object_]:
-    """Return the geometries of ``frame`` in EPSG:4548 as a shapely array.
-
-    Raises
-    ------
-    ValueError
-        If the frame has no CRS (distances would be meaningless).
-    """
-    series = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else frame
-    if series.crs is None:
-        msg = "layer has no CRS; set it (e.g. gdf.set_crs('EPSG:4490')) before measuring distances"
-        raise ValueError(msg)
-    if series.crs.to_epsg() != 4548:
-        series = series.to_crs(METRIC_CRS)
-    return np.asarray(series.values, dtype=object)
 
 
 def key_column(frame: pd.DataFrame, key: str | None = None) -> str:
@@ -262,7 +244,7 @@ class ProximityIndex:
 
     @classmethod
     def from_frame(cls, frame: gpd.GeoDataFrame) -> ProximityIndex:
-        return cls(to_metric(frame))
+        return cls(metric_geometries(frame))
 
     @property
     def segments(self) -> _Segments:
@@ -597,7 +579,7 @@ def within_distance(
     key_column(target, target_key)  # fail early on a wrong key
     rkey = key_column(reference, reference_key)
     idx = _prepare(target, index)
-    ref_geoms = to_metric(reference)
+    ref_geoms = metric_geometries(reference)
     ref_keys = reference[rkey].to_numpy()
     if not distances and not pairs:
         counts = idx.count_within(ref_geoms, metres)
@@ -632,8 +614,8 @@ def nearest(
     """
     key_column(target, target_key)
     rkey = key_column(reference, reference_key)
-    tg = to_metric(target)
-    rg = to_metric(reference)
+    tg = metric_geometries(target)
+    rg = metric_geometries(reference)
     live_t = np.flatnonzero(~(shapely.is_empty(tg) | shapely.is_missing(tg)))
     live_r = np.flatnonzero(~(shapely.is_empty(rg) | shapely.is_missing(rg)))
     limit = None if max_distance is None else parse_distance(max_distance)
@@ -663,8 +645,8 @@ def _zone_matches(
     target: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, predicate: str, zone_key: str | None
 ) -> gpd.GeoDataFrame:
     zkey = key_column(zones, zone_key)
-    tg = to_metric(target)
-    zg = to_metric(zones)
+    tg = metric_geometries(target)
+    zg = metric_geometries(zones)
     tree = shapely.STRtree(tg)
     zi, t = tree.query(zg, predicate="intersects")  # candidates; exact predicate below
     if predicate == "covered_by":
@@ -708,8 +690,8 @@ def assign_zones(
     boundary goes to the smallest zone key.
     """
     zkey = key_column(zones, zone_key)
-    points = shapely.point_on_surface(to_metric(target))
-    zg = to_metric(zones)
+    points = shapely.point_on_surface(metric_geometries(target))
+    zg = metric_geometries(zones)
     tree = shapely.STRtree(zg)
     t, zi = tree.query(points, predicate="intersects")
     zone_keys = zones[zkey].to_numpy()

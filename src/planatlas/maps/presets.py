@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from planatlas.catalog import SEED_XIHU, SEED_XINJIAN
 from planatlas.maps.style import Category, Style, text_in
 
 FilterOp = Literal["==", "!=", "in", "not in", "<", "<=", ">", ">=", "notnull"]
@@ -242,8 +243,6 @@ class Preset:
         return replace(self, layers=layers, parameters=())
 
 
-PROVENANCE_FIELDS = ("precision", "source_file", "source_lines")
-
 #: Titles of common attribute names (catalogue field titles take precedence).
 FIELD_TITLES: Mapping[str, Mapping[str, str]] = {
     "name": {"zh": "名称", "en": "Name"},
@@ -334,8 +333,6 @@ def schematic_note(lang: str) -> str:
 # The presets. Column names follow the catalogue in geodata/layers/*.toml.
 # --------------------------------------------------------------------------------------------
 
-SEED_XIHU = "000_f23723ccf6c3a3ea.txt"
-SEED_XINJIAN = "001_d4b95dcfe9f62ad4.txt"
 _XIHU_SUB = {
     "zh": "《南昌市西湖区产业高质量发展规划（2022—2025年）》",
     "en": "Xihu District Industry High-Quality Development Plan 2022–2025, Nanchang",

@@ -32,9 +32,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from planatlas.catalog import LANGS
+
 Kind = Literal["single", "categorical", "graduated"]
 Symbol = Literal["fill", "line", "point"]
-LANGS = ("zh", "en")
 
 #: Categorical palette: Okabe–Ito plus Tableau hues; distinct in print and for colour-blind readers.
 CATEGORICAL_PALETTE: tuple[str, ...] = (

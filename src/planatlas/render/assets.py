@@ -25,7 +25,7 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from planatlas.errors import PlanAtlasError
+from planatlas.errors import AssetError
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 VENDOR_DIR = STATIC_DIR / "vendor"
@@ -52,10 +52,6 @@ PACKAGES: dict[str, dict[str, object]] = {
 #: What a map page loads, in order: (name, path relative to STATIC_DIR).
 MAP_JS = (("leaflet", "vendor/leaflet/leaflet.js"),)
 MAP_CSS = (("leaflet_css", "vendor/leaflet/leaflet.css"), ("planatlas_css", "planatlas.css"))
-
-
-class AssetError(PlanAtlasError, FileNotFoundError):
-    """A vendored asset is missing or differs from the manifest."""
 
 
 def _sha256(path: Path) -> str:

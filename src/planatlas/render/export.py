@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from planatlas.errors import PlanAtlasError
+from planatlas.errors import ExportError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -34,10 +34,6 @@ SERIES_BY = {"streets": ("streets", None), "zones": ("zones", ("kind", "zone"))}
 _PDF_KEYS = {"title": "Title", "subject": "Subject", "keywords": "Keywords", "author": "Author"}
 _SVG_KEYS = {"title": "Title", "subject": "Description", "keywords": "Keywords", "author": "Creator"}
 _PNG_KEYS = {"title": "Title", "subject": "Description", "keywords": "Keywords", "author": "Author"}
-
-
-class ExportError(PlanAtlasError, ValueError):
-    """An export cannot be produced as asked (unknown format, unresolvable asset, …)."""
 
 
 # --------------------------------------------------------------------------------------------

@@ -27,8 +27,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from planatlas.crs import METRIC_CRS
-from planatlas.errors import PlanAtlasError
+from planatlas.catalog import LANGS, PROVENANCE_FIELDS
+from planatlas.crs import METRIC_CRS, to_metric
+from planatlas.errors import MissingFontError, PresetDataError
+from planatlas.i18n import t, texts
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -42,7 +44,6 @@ GeomKind = Literal["polygon", "line", "point"]
 #: Paper sizes in millimetres, portrait (width, height).
 PAPERS_MM: dict[str, tuple[float, float]] = {"A4": (210.0, 297.0), "A3": (297.0, 420.0)}
 ORIENTATIONS = ("portrait", "landscape")
-LANGS = ("zh", "en")
 
 #: CJK font families tried in order. TrueType-outline fonts come first: matplotlib embeds fonts in
 #: PDF as TrueType (Type 42) subsets, and a CFF-outline font such as Noto Sans CJK ends up in a
@@ -74,58 +75,6 @@ FONT_INSTALL_HINT = (
     "or pass font_path= a .ttf/.ttc file with Chinese glyphs"
 )
 _CHECK_GLYPHS = "西湖区街道规划"
-
-PRECISION_ORDER = ("surveyed", "approximate", "street", "schematic")
-PROVENANCE_COLUMNS = ("precision", "source_file", "source_lines")
-
-# Page texts in both languages; feature names stay in the language of the plan.
-_TEXT: dict[str, dict[str, str]] = {
-    "zh": {
-        "north": "北",
-        "sources": "资料来源",
-        "precision": "几何精度",
-        "schematic": "示意边界：{layers}为示意性绘制，非测绘成果，仅表达规划空间关系",
-        "street": "{layers}按所属街道示意落位，非实际位置",
-        "approximate": "{layers}为近似位置",
-        "surveyed": "{layers}为测绘位置",
-        "crs": "坐标系 CGCS2000 / 3度带高斯-克吕格 117°E（EPSG:4548）",
-        "made": "planatlas {version} 制图，{date}",
-        "lines": "第{lines}行",
-        "legend": "图例",
-        "inset": "区位",
-        "guidance": "规划指引",
-        "no_guidance": "（该规划未对此单元单列指引）",
-        "page": "第 {n}/{total} 页",
-        "features": "{n} 个要素",
-    },
-    "en": {
-        "north": "N",
-        "sources": "Sources",
-        "precision": "Precision",
-        "schematic": "Schematic boundaries: {layers} are drawn schematically, not surveyed; "
-        "they show planned spatial relations only",
-        "street": "placed schematically inside their street, not at true positions: {layers}",
-        "approximate": "approximate positions: {layers}",
-        "surveyed": "surveyed positions: {layers}",
-        "crs": "CRS CGCS2000 / 3-degree Gauss-Kruger CM 117E (EPSG:4548)",
-        "made": "Made with planatlas {version}, {date}",
-        "lines": "lines {lines}",
-        "legend": "Legend",
-        "inset": "Location",
-        "guidance": "Plan guidance",
-        "no_guidance": "(the plan gives no separate guidance for this unit)",
-        "page": "page {n}/{total}",
-        "features": "{n} features",
-    },
-}
-
-
-class MissingFontError(PlanAtlasError, RuntimeError):
-    """No font with Chinese glyphs is available, so a page would print tofu boxes."""
-
-
-class PresetDataError(PlanAtlasError, LookupError):
-    """A preset asks for a layer or column the atlas data does not have."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -438,16 +387,6 @@ class MapLayer:
     zorder: float = 1.0
     #: Legend heading; the title marked "(schematic)" where any drawn feature is.
     legend_title: str = ""
-
-
-def to_metric(frame: gpd.GeoDataFrame, *, name: str = "layer") -> gpd.GeoDataFrame:
-    """Project a frame to EPSG:4548; a frame without a CRS is an error, never guessed."""
-    if frame.crs is None:
-        msg = f"layer {name!r} has no CRS; set it (the atlas stores EPSG:4490) before rendering"
-        raise ValueError(msg)
-    if frame.crs.to_string() == METRIC_CRS or frame.crs.equals(METRIC_CRS):
-        return frame
-    return frame.to_crs(METRIC_CRS)
 
 
 def rgba_array(colors: Sequence[Any] | str | None, n: int, *, alpha: float = 1.0) -> np.ndarray | None:
@@ -822,7 +761,7 @@ def precision_counts(layers: Sequence[MapLayer]) -> dict[str, dict[str, int]]:
 
 def precision_notes(layers: Sequence[MapLayer], lang: str) -> list[str]:
     """Sentences naming the layers at each precision class below 'surveyed' (schematic first)."""
-    texts = _TEXT[lang]
+    words = texts("print_", lang)
     counts = precision_counts(layers)
     sep = "、" if lang == "zh" else ", "
     notes = []
@@ -835,13 +774,13 @@ def precision_notes(layers: Sequence[MapLayer], lang: str) -> list[str]:
                 note = schematic_note(lang).rstrip("。.")
                 notes.append(f"{note}（{titles}）" if lang == "zh" else f"{note} ({titles})")
             else:
-                notes.append(texts[cls].format(layers=titles))
+                notes.append(words[cls].format(layers=titles))
     return notes
 
 
 def source_note(layers: Sequence[MapLayer], lang: str, *, limit: int = 4) -> str:
     """'seed file (lines …)' for every source file the drawn features cite."""
-    texts = _TEXT[lang]
+    words = texts("print_", lang)
     lines_by_file: dict[str, list[Any]] = {}
     for layer in layers:
         frame = layer.frame
@@ -855,7 +794,7 @@ def source_note(layers: Sequence[MapLayer], lang: str, *, limit: int = 4) -> str
     parts = []
     for file, cited in sorted(lines_by_file.items()):
         merged = merge_line_ranges(cited, limit=limit)
-        parts.append(f"{file} ({texts['lines'].format(lines=merged)})" if merged else file)
+        parts.append(f"{file} ({words['lines'].format(lines=merged)})" if merged else file)
     return "; ".join(parts)
 
 
@@ -1045,7 +984,7 @@ def draw_north_arrow(ax: Axes, font: CJKFont, *, lang: str, fontsize: float, poi
     label = ax.text(
         cx,
         cy + size * 1.15,
-        _TEXT[lang]["north"],
+        t("print_north", lang),
         transform=ax.transAxes,
         ha="center",
         va="bottom",
@@ -1544,17 +1483,17 @@ def _draw_notes(
     from planatlas import __version__
 
     lang = page.spec.lang
-    t = _TEXT[lang]
+    words = texts("print_", lang)
     sep = "：" if lang == "zh" else ": "
     parts = []
     sources = source_note(layers, lang)
     if sources:
-        parts.append(f"{t['sources']}{sep}{sources}")
+        parts.append(f"{words['sources']}{sep}{sources}")
     parts.extend(extra)
     notes = precision_notes(layers, lang)
     if notes:
-        parts.append(f"{t['precision']}{sep}" + ("；" if lang == "zh" else "; ").join(notes))
-    parts.append(f"{t['crs']} · {t['made'].format(version=__version__, date=page.spec.today.isoformat())}")
+        parts.append(f"{words['precision']}{sep}" + ("；" if lang == "zh" else "; ").join(notes))
+    parts.append(f"{words['crs']} · {words['made'].format(version=__version__, date=page.spec.today.isoformat())}")
     x, y, w, h = box
     size = 6.0
     width_pt = w / 25.4 * 72 / page.s
@@ -1624,7 +1563,7 @@ def render_map(
             bounds = _data_bounds(layers)
         _ax, extent = _draw_map_axes(pg, lay.map, layers, bounds, labels=spec.labels)
         legend_ax = pg.axes(*lay.legend)
-        draw_legend(legend_ax, layers, font, fontsize=7.0 * pg.s, title=_TEXT[spec.lang]["legend"])
+        draw_legend(legend_ax, layers, font, fontsize=7.0 * pg.s, title=t("print_legend", spec.lang))
         if show_inset and lay.inset is not None:
             assert districts is not None
             inset_ax = pg.axes(*lay.inset)
@@ -1637,7 +1576,7 @@ def render_map(
                 font,
                 label_column=district_label,
                 fontsize=6.5 * pg.s,
-                title=_TEXT[spec.lang]["inset"],
+                title=t("print_inset", spec.lang),
             )
         _draw_notes(pg, lay.notes, layers)
     fig.planatlas_rc = page_rc(font)  # type: ignore[attr-defined]
@@ -1697,7 +1636,7 @@ def series_units(
         msg = f"series key column {key!r} is not in the layer; columns: {list(metric.columns)}"
         raise ValueError(msg)
     if text_fields is None:
-        skip = {key, name_column, f"{name_column}_en", metric.geometry.name, *PROVENANCE_COLUMNS}
+        skip = {key, name_column, f"{name_column}_en", metric.geometry.name, *PROVENANCE_FIELDS}
         text_fields = [
             c
             for c in metric.columns
@@ -1751,26 +1690,26 @@ def render_series_page(
 
     fig = _new_figure(page)
     pg = _Page(fig, page, font)
-    t = _TEXT[page.lang]
+    words = texts("print_", page.lang)
     lay = _layout(page, side_text=True, inset=False)
     preset_title = preset.title_in(page.lang)
     _draw_title(
         pg,
         unit.name,
         f"{preset_title} · {subtitle}" if subtitle else preset_title,
-        right=t["page"].format(n=number, total=total),
+        right=words["page"].format(n=number, total=total),
     )
     bounds = np.array(unit.geometry.bounds)
     _draw_map_axes(pg, lay.map, layers, bounds, focus=unit.geometry, labels=page.labels, pad=0.18)
     legend_ax = pg.axes(*lay.legend)
-    draw_legend(legend_ax, layers, font, fontsize=6.5 * pg.s, title=t["legend"])
+    draw_legend(legend_ax, layers, font, fontsize=6.5 * pg.s, title=words["legend"])
     assert lay.side is not None
     x, y, w, h = lay.side
-    heading = t["guidance"] + (f" · {unit.reference}" if unit.reference else "")
+    heading = words["guidance"] + (f" · {unit.reference}" if unit.reference else "")
     embolden(pg.text(x, y, heading, size=10), font, size=10 * pg.s)
     y += 7 * pg.s
     body = "\n".join(f"【{head}】{text}" if head else text for head, text in unit.paragraphs)
-    body = body or t["no_guidance"]
+    body = body or words["no_guidance"]
     width_pt = w / 25.4 * 72 / pg.s
     lines, size, _ = fit_text(
         body, width_pt=width_pt, height_pt=(h - 7 * pg.s) / 25.4 * 72 / pg.s, fontsize=10, min_fontsize=5.0

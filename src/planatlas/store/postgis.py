@@ -45,7 +45,7 @@ import shapely
 
 from planatlas.catalog import LayerSpec
 from planatlas.crs import STORAGE_CRS
-from planatlas.errors import AtlasNotBuiltError, LayerNotFoundError, PlanAtlasError
+from planatlas.errors import AtlasNotBuiltError, LayerNotFoundError, PlanAtlasError, PostGISError
 from planatlas.query import (
     DISTANCE,
     NEAREST_KEY,
@@ -62,10 +62,6 @@ METADATA_TABLE = "planatlas_metadata"
 GEOM, GEOM_M = "geom", "geom_m"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _SQL_TYPES = {"str": "Text", "int": "BigInteger", "float": "Double", "bool": "Boolean"}
-
-
-class PostGISError(PlanAtlasError, RuntimeError):
-    """The database refused an operation (the message names it)."""
 
 
 def _ident(name: str, what: str) -> str:

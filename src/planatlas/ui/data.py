@@ -11,9 +11,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from planatlas.i18n import t
 from planatlas.maps.presets import PRECISION_LABELS
 from planatlas.maps.style import text_in
-from planatlas.ui.i18n import t
 
 
 def catalogue_table(metadata: Mapping[str, Any], lang: str) -> pd.DataFrame:

@@ -8,43 +8,10 @@ Rendered files are cached per choice and atlas build, so reruns do not redraw th
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
 from typing import Any
 
-TEXT: Mapping[str, Mapping[str, str]] = {
-    "title": {"zh": "导出打印图", "en": "Export print maps"},
-    "intro": {
-        "zh": "生成可直接打印或粘贴进报告的图幅：标题、图例、比例尺、指北针、资料来源与精度说明"
-        "（示意性几何注明“示意”）、区位图。坐标系 EPSG:4548。",
-        "en": "Pages ready to print or paste into a report: title, legend, scale bar, north arrow, "
-        "sources and precision (schematic geometry says so), locator inset. Drawn in EPSG:4548.",
-    },
-    "preset": {"zh": "专题图", "en": "Map"},
-    "paper": {"zh": "纸张", "en": "Paper"},
-    "orientation": {"zh": "方向", "en": "Orientation"},
-    "portrait": {"zh": "纵向", "en": "Portrait"},
-    "landscape": {"zh": "横向", "en": "Landscape"},
-    "dpi": {"zh": "分辨率（dpi）", "en": "Resolution (dpi)"},
-    "format": {"zh": "格式", "en": "Format"},
-    "page_lang": {"zh": "图面语言", "en": "Page language"},
-    "inset": {"zh": "区位图", "en": "Locator inset"},
-    "labels": {"zh": "要素标注", "en": "Feature labels"},
-    "make": {"zh": "生成", "en": "Render"},
-    "preview": {"zh": "预览", "en": "Preview"},
-    "download": {"zh": "下载", "en": "Download"},
-    "html_note": {
-        "zh": "HTML 为交互地图单文件，所有脚本与样式已内嵌，可离线打开（无底图）。",
-        "en": "HTML is the interactive map as one file with every script and style inlined; it opens "
-        "offline (no basemap).",
-    },
-    "series": {"zh": "分幅图册（每个街道或功能区一页）", "en": "Map series (one page per street or zone)"},
-    "by": {"zh": "分幅单元", "en": "One page per"},
-    "streets": {"zh": "街道", "en": "street"},
-    "zones": {"zh": "功能区", "en": "zone"},
-    "make_series": {"zh": "生成分幅 PDF", "en": "Render series PDF"},
-    "pages": {"zh": "页", "en": "pages"},
-    "error": {"zh": "无法导出：", "en": "Cannot export: "},
-}
+from planatlas.i18n import t
+
 FORMAT_MIME = {
     "png": "image/png",
     "pdf": "application/pdf",
@@ -53,10 +20,6 @@ FORMAT_MIME = {
 }
 DPI_CHOICES = (72, 150, 300, 600)
 PREVIEW_DPI = 60
-
-
-def _t(key: str, lang: str) -> str:
-    return TEXT[key].get(lang) or TEXT[key]["zh"]
 
 
 def _choice_label(parameter: Any, lang: str) -> Any:
@@ -124,35 +87,35 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
 
     page_bytes = _cached(_page_bytes)
     series_bytes = _cached(_series_bytes)
-    st.header(_t("title", lang))
-    st.caption(_t("intro", lang))
+    st.header(t("export_title", lang))
+    st.caption(t("export_intro", lang))
 
     names = list(PRESETS)
     with st.form("pa_export_form"):
         c1, c2, c3 = st.columns(3)
         preset = c1.selectbox(
-            _t("preset", lang), names, format_func=lambda n: PRESETS[n].title_in(lang), key="pa_export_preset"
+            t("export_preset", lang), names, format_func=lambda n: PRESETS[n].title_in(lang), key="pa_export_preset"
         )
-        fmt = c1.radio(_t("format", lang), list(FORMAT_MIME), horizontal=True, key="pa_export_fmt")
-        paper = c2.radio(_t("paper", lang), ["A4", "A3"], horizontal=True, key="pa_export_paper")
+        fmt = c1.radio(t("export_format", lang), list(FORMAT_MIME), horizontal=True, key="pa_export_fmt")
+        paper = c2.radio(t("export_paper", lang), ["A4", "A3"], horizontal=True, key="pa_export_paper")
         orientation = c2.radio(
-            _t("orientation", lang),
+            t("export_orientation", lang),
             ["portrait", "landscape"],
-            format_func=lambda o: _t(o, lang),
+            format_func=lambda o: t(f"export_{o}", lang),
             horizontal=True,
             key="pa_export_orientation",
         )
-        dpi = c2.select_slider(_t("dpi", lang), DPI_CHOICES, value=300, key="pa_export_dpi")
+        dpi = c2.select_slider(t("export_dpi", lang), DPI_CHOICES, value=300, key="pa_export_dpi")
         page_lang = c3.radio(
-            _t("page_lang", lang),
+            t("export_page_lang", lang),
             ["zh", "en"],
             index=0 if lang == "zh" else 1,
             format_func=lambda v: {"zh": "中文", "en": "English"}[v],
             horizontal=True,
             key=f"pa_export_lang_{lang}",
         )
-        inset = c3.checkbox(_t("inset", lang), value=True, key="pa_export_inset")
-        labels = c3.checkbox(_t("labels", lang), value=True, key="pa_export_labels")
+        inset = c3.checkbox(t("export_inset", lang), value=True, key="pa_export_inset")
+        labels = c3.checkbox(t("export_labels", lang), value=True, key="pa_export_labels")
         params: dict[str, Any] = {}
         for p in PRESETS[preset].parameters:
             values = [c.value for c in p.choices]
@@ -163,9 +126,9 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
                 format_func=_choice_label(p, lang),
                 key=f"pa_export_param_{p.name}",
             )
-        submitted = st.form_submit_button(_t("make", lang), type="primary")
+        submitted = st.form_submit_button(t("export_make", lang), type="primary")
     if fmt == "html":
-        st.info(_t("html_note", lang))
+        st.info(t("export_html_note", lang))
 
     version = _atlas_version(store)
     page_args = (paper, orientation, int(dpi), page_lang, bool(inset), bool(labels))
@@ -180,37 +143,41 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
                     None if fmt == "html" else page_bytes(store, version, preset, "png", preview_args, param_items)
                 )
         except PlanAtlasError as exc:
-            st.error(_t("error", lang) + str(exc))
+            st.error(t("export_error", lang) + str(exc))
             return
         name = file_name(preset, paper=paper, orientation=orientation, lang=page_lang, fmt=fmt)
         st.download_button(
-            f"{_t('download', lang)} {name} ({len(data) / 1e6:.1f} MB)",
+            f"{t('export_download', lang)} {name} ({len(data) / 1e6:.1f} MB)",
             data=data,
             file_name=name,
             mime=FORMAT_MIME[fmt],
             key="pa_export_download",
         )
         if preview is not None:
-            st.subheader(_t("preview", lang))
+            st.subheader(t("export_preview", lang))
             st.image(preview, width=520)
 
     st.divider()
-    st.subheader(_t("series", lang))
+    st.subheader(t("export_series", lang))
     with st.form("pa_series_form"):
         by = st.radio(
-            _t("by", lang), ["streets", "zones"], format_func=lambda v: _t(v, lang), horizontal=True, key="pa_series_by"
+            t("export_by", lang),
+            ["streets", "zones"],
+            format_func=lambda v: t(f"export_{v}", lang),
+            horizontal=True,
+            key="pa_series_by",
         )
-        make_series = st.form_submit_button(_t("make_series", lang))
+        make_series = st.form_submit_button(t("export_make_series", lang))
     if make_series:
         series_args = (paper, "landscape", min(int(dpi), 300), page_lang, False, bool(labels))
         try:
             with st.spinner("…"):
                 data, count = series_bytes(store, version, preset, by, series_args, param_items)
         except PlanAtlasError as exc:
-            st.error(_t("error", lang) + str(exc))
+            st.error(t("export_error", lang) + str(exc))
             return
         st.download_button(
-            f"{_t('download', lang)} {preset}_{by}_{page_lang}.pdf ({count} {_t('pages', lang)})",
+            f"{t('export_download', lang)} {preset}_{by}_{page_lang}.pdf ({count} {t('export_pages', lang)})",
             data=data,
             file_name=f"{preset}_{by}_{page_lang}.pdf",
             mime="application/pdf",

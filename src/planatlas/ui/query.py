@@ -19,60 +19,11 @@ import pandas as pd
 import shapely
 
 from planatlas.crs import METRIC_CRS, STORAGE_CRS
+from planatlas.i18n import t
 from planatlas.query import QUERY_KINDS, QueryRequest, QueryResult, parse_distance, run_query
 
 #: Most result features drawn on the map (the table and downloads always hold all of them).
 MAP_FEATURE_CAP = 3000
-
-TEXT: Mapping[str, Mapping[str, str]] = {
-    "title": {"zh": "空间查询", "en": "Spatial query"},
-    "intro": {
-        "zh": "距离为EPSG:4548中几何之间的真实最短距离（非缓冲区或质心近似）；图集与PostGIS结果一致。",
-        "en": "Distances are true shortest distances between geometries in EPSG:4548 (no buffer or "
-        "centroid shortcut); the embedded atlas and PostGIS give identical answers.",
-    },
-    "kind": {"zh": "查询类型", "en": "Query"},
-    "within": {"zh": "距离范围内", "en": "Within distance"},
-    "nearest": {"zh": "最近要素", "en": "Nearest"},
-    "inside": {"zh": "位于区域内", "en": "Inside zones"},
-    "intersects": {"zh": "与区域相交", "en": "Intersecting zones"},
-    "summarize": {"zh": "分区统计", "en": "Summarize per zone"},
-    "coverage": {"zh": "覆盖率", "en": "Coverage"},
-    "layer": {"zh": "查询图层", "en": "Layer searched"},
-    "of": {"zh": "参照图层", "en": "Reference layer"},
-    "zones": {"zh": "区域图层", "en": "Zone layer"},
-    "by": {"zh": "按区域统计", "en": "Report by zones of"},
-    "select_field": {"zh": "选择字段", "en": "Select by field"},
-    "select_values": {"zh": "选择要素（留空为全部）", "en": "Features (empty: all)"},
-    "all": {"zh": "（全部）", "en": "(all)"},
-    "distance": {"zh": "距离（如 1km、500m）", "en": "Distance (e.g. 1km, 500m)"},
-    "max_distance": {"zh": "最大距离（可留空）", "en": "Maximum distance (optional)"},
-    "value": {"zh": "求和字段", "en": "Sum of field"},
-    "weight": {"zh": "权重字段", "en": "Weight field"},
-    "none": {"zh": "（无）", "en": "(none)"},
-    "bad_distance": {"zh": "距离格式有误：", "en": "Distance not understood: "},
-    "rows": {"zh": "条结果", "en": "rows"},
-    "backend": {"zh": "数据后端", "en": "Backend"},
-    "map": {"zh": "地图", "en": "Map"},
-    "map_capped": {
-        "zh": "地图仅显示前 {n} 个结果要素；表格与下载包含全部结果。",
-        "en": "The map shows the first {n} result features; the table and downloads hold all of them.",
-    },
-    "ring": {"zh": "距离范围（示意，仅供显示）", "en": "Distance ring (display only)"},
-    "reference": {"zh": "参照要素", "en": "Reference features"},
-    "matches": {"zh": "查询结果", "en": "Matches"},
-    "download": {"zh": "下载", "en": "Download"},
-    "error": {"zh": "查询失败：", "en": "Query failed: "},
-    "schematic": {
-        "zh": "部分图层为示意性几何，距离结果仅与其精度相当。",
-        "en": "Some layers are schematic; distances are only as good as their geometry.",
-    },
-}
-
-
-def tr(key: str, lang: str) -> str:
-    entry = TEXT[key]
-    return entry.get(lang) or entry["zh"]
 
 
 # ---- the map (pure) ----------------------------------------------------------------------------
@@ -130,7 +81,7 @@ def query_map(result: QueryResult, *, key: str, ref_key: str, lang: str = "zh") 
         ring_frame = gpd.GeoDataFrame({"ring": [f"{metres:g} m"]}, geometry=[ring], crs=METRIC_CRS).to_crs(STORAGE_CRS)
         folium.GeoJson(
             _geojson(ring_frame, ["ring"]),
-            name=tr("ring", lang),
+            name=t("query_ring", lang),
             style_function=lambda _f: {"color": "#d62728", "weight": 1.5, "dashArray": "6 4", "fillOpacity": 0.04},
             tooltip=folium.GeoJsonTooltip(fields=["_tip"], labels=False),
         ).add_to(m)
@@ -145,7 +96,7 @@ def query_map(result: QueryResult, *, key: str, ref_key: str, lang: str = "zh") 
         ]
         folium.GeoJson(
             _geojson(shown, fields),
-            name=tr("matches", lang),
+            name=t("query_matches", lang),
             style_function=lambda _f: {"color": "#1f77b4", "weight": 1, "fillColor": "#1f77b4", "fillOpacity": 0.5},
             marker=folium.CircleMarker(radius=4, fill=True, color="#1f77b4", fill_opacity=0.8),
             tooltip=folium.GeoJsonTooltip(fields=["_tip"], labels=False),
@@ -158,7 +109,7 @@ def query_map(result: QueryResult, *, key: str, ref_key: str, lang: str = "zh") 
         ref_fields = [c for c in (ref_key, "name") if c in reference.columns]
         folium.GeoJson(
             _geojson(reference, ref_fields),
-            name=tr("reference", lang),
+            name=t("query_reference", lang),
             style_function=lambda _f: {"color": "#d62728", "weight": 2, "fillOpacity": 0.0},
             marker=folium.CircleMarker(radius=7, fill=True, color="#d62728", fill_opacity=1.0),
             tooltip=folium.GeoJsonTooltip(fields=["_tip"], labels=False),
@@ -210,25 +161,27 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
     import streamlit as st
     from streamlit_folium import st_folium
 
-    st.header(tr("title", lang))
-    st.caption(tr("intro", lang))
+    st.header(t("query_title", lang))
+    st.caption(t("query_intro", lang))
     layers = _geometry_layers(store)
     if not layers:
-        st.info(tr("error", lang) + "no layers")
+        st.info(t("query_error", lang) + "no layers")
         return
     label = lambda n: _title(store, n, lang)  # noqa: E731
 
     c1, c2, c3 = st.columns(3)
     with c1:
-        kind = st.selectbox(tr("kind", lang), QUERY_KINDS, key="pq_kind", format_func=lambda k: tr(k, lang))
+        kind = st.selectbox(
+            t("query_kind", lang), QUERY_KINDS, key="pq_kind", format_func=lambda k: t(f"query_{k}", lang)
+        )
         layer = st.selectbox(
-            tr("layer", lang), layers, index=_default(layers, "buildings"), key="pq_layer", format_func=label
+            t("query_layer", lang), layers, index=_default(layers, "buildings"), key="pq_layer", format_func=label
         )
     zone_kinds = ("inside", "intersects", "summarize")
     with c2:
         default_of = "streets" if kind in zone_kinds else "metro_stations"
         of = st.selectbox(
-            tr("zones" if kind in zone_kinds else "of", lang),
+            t("query_zones" if kind in zone_kinds else "of", lang),
             layers,
             index=_default(layers, default_of),
             key=f"pq_of_{kind in zone_kinds}",
@@ -236,27 +189,31 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
         )
         of_spec = store.spec(of)
         fields = [of_spec.key, *[f for f in of_spec.fields if f != of_spec.key]]
-        field = st.selectbox(tr("select_field", lang), fields, index=_default(fields, "name"), key=f"pq_field_{of}")
+        field = st.selectbox(
+            t("query_select_field", lang), fields, index=_default(fields, "name"), key=f"pq_field_{of}"
+        )
         ref_frame = store.read(of, columns=[field])
         values = sorted({str(v) for v in ref_frame[field].dropna()})
-        chosen = st.multiselect(tr("select_values", lang), values, key=f"pq_values_{of}_{field}")
+        chosen = st.multiselect(t("query_select_values", lang), values, key=f"pq_values_{of}_{field}")
     with c3:
         distance: str | None = None
         if kind in ("within", "coverage"):
-            distance = st.text_input(tr("distance", lang), value="1km", key="pq_distance")
+            distance = st.text_input(t("query_distance", lang), value="1km", key="pq_distance")
         elif kind == "nearest":
-            distance = st.text_input(tr("max_distance", lang), value="", key="pq_max_distance") or None
+            distance = st.text_input(t("query_max_distance", lang), value="", key="pq_max_distance") or None
         by = None
         if kind == "coverage":
-            by = st.selectbox(tr("by", lang), layers, index=_default(layers, "streets"), key="pq_by", format_func=label)
+            by = st.selectbox(
+                t("query_by", lang), layers, index=_default(layers, "streets"), key="pq_by", format_func=label
+            )
         value = None
         if kind in ("summarize", "coverage"):
             numeric = [f for f, fs in store.spec(layer).fields.items() if fs.type in ("int", "float")]
             pick = st.selectbox(
-                tr("value" if kind == "summarize" else "weight", lang),
+                t("query_value" if kind == "summarize" else "weight", lang),
                 [None, *numeric],
                 key=f"pq_value_{layer}",
-                format_func=lambda v: tr("none", lang) if v is None else v,
+                format_func=lambda v: t("query_none", lang) if v is None else v,
             )
             value = pick
 
@@ -264,32 +221,32 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
         try:
             parse_distance(distance)
         except ValueError as exc:
-            st.error(tr("bad_distance", lang) + str(exc))
+            st.error(t("query_bad_distance", lang) + str(exc))
             return
     where = {field: chosen} if chosen else {}
     try:
         rq = QueryRequest(kind=kind, layer=layer, of=of, where=where, distance=distance, by=by, value=value)
         result = run_query(store, rq, cache=_index_cache())
     except Exception as exc:  # show the message; the page stays usable
-        st.error(tr("error", lang) + str(exc))
+        st.error(t("query_error", lang) + str(exc))
         return
 
     frame = result.frame
-    st.caption(f"{len(frame)} {tr('rows', lang)} · {tr('backend', lang)}: {result.backend}")
+    st.caption(f"{len(frame)} {t('query_rows', lang)} · {t('query_backend', lang)}: {result.backend}")
     precision = frame.get("precision") if isinstance(frame, pd.DataFrame) else None
     if precision is not None and (precision == "schematic").any():
-        st.warning(tr("schematic", lang))
+        st.warning(t("query_schematic", lang))
     table = pd.DataFrame(frame.drop(columns="geometry")) if "geometry" in frame.columns else frame
     st.dataframe(table, width="stretch", hide_index=True)
 
     key = store.spec(of if kind == "summarize" else layer).key
     if kind != "coverage":
         if len(frame) > MAP_FEATURE_CAP:
-            st.caption(tr("map_capped", lang).format(n=MAP_FEATURE_CAP))
+            st.caption(t("query_map_capped", lang).format(n=MAP_FEATURE_CAP))
         fmap = query_map(result, key=key, ref_key=of_spec.key, lang=lang)
         st_folium(fmap, key="pq_map", height=520, use_container_width=True, returned_objects=[])
 
-    st.subheader(tr("download", lang))
+    st.subheader(t("query_download", lang))
     cols = st.columns(3)
     stem = f"{kind}_{layer}_{of}"
     for col, (fmt, mime) in zip(

@@ -1,0 +1,73 @@
+"""The one loading edge of every map: store → a preset's frames, keys, field titles and parameters.
+
+Renderers (:mod:`planatlas.render.interactive`, :mod:`planatlas.render.static`) and writers take a
+:class:`PresetData` and never read the store themselves; parameter defaults are filled here, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from planatlas.maps.presets import Preset, get_preset
+
+if TYPE_CHECKING:
+    from planatlas.store.base import LayerStore
+
+#: Layer drawn in the locator inset of printed pages, when the atlas has it.
+INSET_LAYER = "districts"
+
+
+@dataclass(frozen=True)
+class PresetData:
+    """Everything a renderer needs to draw one preset, read from the store once.
+
+    Parameters
+    ----------
+    preset
+        The thematic map.
+    frames
+        Catalogue layer name → its frame (EPSG:4490), for every layer the preset draws or counts.
+    keys
+        Catalogue layer name → its key column (identifies clicked features).
+    field_titles
+        Catalogue layer name → field → {lang: title}, for popups and the details panel.
+    params
+        The preset's parameter values with defaults filled in and checked against their choices.
+    districts
+        The district outlines for the locator inset, or ``None`` when the atlas has none.
+    """
+
+    preset: Preset
+    frames: Mapping[str, pd.DataFrame]
+    keys: Mapping[str, str]
+    field_titles: Mapping[str, Mapping[str, Mapping[str, str]]]
+    params: Mapping[str, Any] = field(default_factory=dict)
+    districts: pd.DataFrame | None = None
+
+
+def load_preset(store: LayerStore, name: str | Preset, params: Mapping[str, Any] | None = None) -> PresetData:
+    """Read what preset ``name`` draws from ``store`` and resolve its parameters.
+
+    Raises
+    ------
+    KeyError
+        If there is no preset called ``name`` or a parameter is unknown or out of its choices.
+    """
+    preset = name if isinstance(name, Preset) else get_preset(name)
+    values = preset.params_with_defaults(params)
+    frames = {layer: store.read(layer) for layer in preset.catalogue_layers()}
+    specs = {layer: store.spec(layer) for layer in frames}
+    keys = {layer: spec.key for layer, spec in specs.items()}
+    titles = {
+        layer: {f: dict(fs.title) for f, fs in spec.fields.items() if fs.title} for layer, spec in specs.items()
+    }
+    districts = frames.get(INSET_LAYER)
+    if districts is None and INSET_LAYER in store.layers():
+        districts = store.read(INSET_LAYER)
+    return PresetData(
+        preset=preset, frames=frames, keys=keys, field_titles=titles, params=values, districts=districts
+    )
