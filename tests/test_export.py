@@ -439,7 +439,8 @@ def test_inline_assets_replaces_cdn_and_local_references(tmp_path):
 
 
 def test_inline_assets_refuses_assets_it_cannot_inline(tmp_path):
-    from planatlas.render.export import ExportError, inline_assets
+    from planatlas.errors import ExportError
+    from planatlas.render.export import inline_assets
 
     html = '<script src="https://example.com/plugin.js"></script>'
     with pytest.raises(ExportError, match=r"plugin\.js"):

@@ -13,7 +13,8 @@ from conftest_postgis import postgis_url  # noqa: F401 - the session fixture
 from planatlas import query as q
 from planatlas.catalog import parse_layer_spec
 from planatlas.errors import AtlasNotBuiltError, LayerNotFoundError
-from planatlas.store.postgis import PostGISError, PostGISStore
+from planatlas.errors import PostGISError
+from planatlas.store.postgis import PostGISStore
 
 pytestmark = pytest.mark.postgis
 

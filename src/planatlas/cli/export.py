@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from planatlas.cli.options import db_option, handle_errors, settings_from
+from planatlas.errors import ExportError
 
 _PRESET_HELP = "Map preset: one-belt-four-zones, jiuwang-roads, buildings, commerce-culture, hq-by-street, metro."
 
@@ -112,7 +113,7 @@ def _known_preset(name: str) -> None:
 
     try:
         writer.get_export_preset(name)
-    except writer.ExportError as exc:
+    except ExportError as exc:
         raise click.BadParameter(str(exc), param_hint="PRESET") from exc
 
 
@@ -154,7 +155,7 @@ def export(
 
     try:
         fmt = writer.format_of(output, fmt)
-    except writer.ExportError as exc:
+    except ExportError as exc:
         raise click.BadParameter(str(exc), param_hint="--format/-o") from exc
     _known_preset(preset)
     settings = settings_from(db_url)
