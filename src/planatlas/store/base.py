@@ -18,6 +18,9 @@ BBox = tuple[float, float, float, float]
 class LayerStore(Protocol):
     """An atlas: validated, joined layers in EPSG:4490 plus the build metadata."""
 
+    def cache_key(self) -> str:
+        """A key that changes whenever the atlas content changes (location + build time); caches use it."""
+
     def exists(self) -> bool:
         """Whether an atlas has been written here."""
 

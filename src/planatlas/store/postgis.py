@@ -253,6 +253,14 @@ class PostGISStore:
             raise PostGISError(msg) from exc
         return None if rows[0][0] is None else int(rows[0][0])
 
+    def cache_key(self) -> str:
+        """A key for what this atlas holds: where it is and when it was built (a rebuild changes it)."""
+        try:
+            built = self.metadata().get("built_at")
+        except PlanAtlasError:
+            built = None
+        return f"{self!r}@{built}"
+
     def exists(self) -> bool:
         return self._stamp() is not None
 
