@@ -228,7 +228,7 @@ def _build_layer(
         problems += _check_keys(table[join.on], file=join.table, layer=name, key=join.on)
         if frame.empty and not spec.has_geometry:
             frame = table
-            origin.update({c: join.table for c in table.columns})
+            origin.update(dict.fromkeys(table.columns, join.table))
             continue
         clash = [c for c in table.columns if c != join.on and c in frame.columns]
         for col in clash:

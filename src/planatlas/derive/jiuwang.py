@@ -20,11 +20,12 @@ from shapely.ops import split as split_geometry
 from shapely.ops import substring
 
 from planatlas import crs as pcrs
+from planatlas.catalog import PRECISION_ORDER
 from planatlas.derive import DeriveContext, derivation
 from planatlas.errors import Problem, ValidationError
 
 #: Precision classes from best to worst; a derived feature is as coarse as its coarsest input.
-_PRECISION_ORDER = ("surveyed", "approximate", "street", "schematic")
+
 #: Project classes drawn as a junction marker instead of a segment.
 DEFAULT_JUNCTION_CLASSES = ("互通立交",)
 #: Radius of the ring that marks an interchange at its junction, in metres.
@@ -40,8 +41,8 @@ _OVERLAP_TOLERANCE_M = 1.0
 
 def coarsest_precision(values: Iterable[str]) -> str:
     """The coarsest of several precision classes (``schematic`` beats ``approximate`` …)."""
-    ranks = [_PRECISION_ORDER.index(v) for v in values if v in _PRECISION_ORDER]
-    return _PRECISION_ORDER[max(ranks)] if ranks else "schematic"
+    ranks = [PRECISION_ORDER.index(v) for v in values if v in PRECISION_ORDER]
+    return PRECISION_ORDER[max(ranks)] if ranks else "schematic"
 
 
 def _axis_lookup(

@@ -62,12 +62,8 @@ def load_preset(store: LayerStore, name: str | Preset, params: Mapping[str, Any]
     frames = {layer: store.read(layer) for layer in preset.catalogue_layers()}
     specs = {layer: store.spec(layer) for layer in frames}
     keys = {layer: spec.key for layer, spec in specs.items()}
-    titles = {
-        layer: {f: dict(fs.title) for f, fs in spec.fields.items() if fs.title} for layer, spec in specs.items()
-    }
+    titles = {layer: {f: dict(fs.title) for f, fs in spec.fields.items() if fs.title} for layer, spec in specs.items()}
     districts = frames.get(INSET_LAYER)
     if districts is None and INSET_LAYER in store.layers():
         districts = store.read(INSET_LAYER)
-    return PresetData(
-        preset=preset, frames=frames, keys=keys, field_titles=titles, params=values, districts=districts
-    )
+    return PresetData(preset=preset, frames=frames, keys=keys, field_titles=titles, params=values, districts=districts)

@@ -18,9 +18,10 @@ import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
+from planatlas.catalog import PROVENANCE_FIELDS
 from planatlas.i18n import t
 from planatlas.maps import PRESETS, get_preset, load_frames
-from planatlas.maps.presets import PRECISION_LABELS, PROVENANCE_FIELDS, field_title, value_label
+from planatlas.maps.presets import PRECISION_LABELS, field_title, value_label
 from planatlas.maps.style import text_in
 from planatlas.render.assets import STATIC_DIR
 from planatlas.render.interactive import BASEMAPS, View, interactive_map
