@@ -39,11 +39,11 @@ from branca.element import MacroElement
 from folium.template import Template
 from folium.utilities import JsCode
 
+from planatlas.catalog import PROVENANCE_FIELDS
 from planatlas.crs import to_gcj02_frame
 from planatlas.maps.frames import PreparedLayer, prepare_preset, prepared_bounds
 from planatlas.maps.presets import (
     PRECISION_LABELS,
-    PROVENANCE_FIELDS,
     Preset,
     field_title,
     schematic_note,
