@@ -76,9 +76,10 @@ def _parse_params(values: tuple[str, ...], preset_name: str) -> dict[str, Any]:
             raise click.BadParameter(msg, param_hint="--param")
         params[name.strip()] = int(value) if value.strip().lstrip("-").isdigit() else value.strip()
     try:
-        return writer.get_export_preset(preset_name).params_with_defaults(params)
+        checked: dict[str, Any] = writer.get_export_preset(preset_name).params_with_defaults(params)
     except (KeyError, ValueError) as exc:
         raise click.BadParameter(str(exc.args[0] if exc.args else exc), param_hint="--param") from exc
+    return checked
 
 
 def _page(
