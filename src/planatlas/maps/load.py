@@ -11,12 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from planatlas.maps.presets import Preset, get_preset
 from planatlas.maps.style import Scalar
-from planatlas.store.base import LayerStore
+
+if TYPE_CHECKING:
+    # the store package imports the catalogue and GeoPackage machinery maps do not otherwise need
+    from planatlas.store.base import LayerStore
 
 #: Layer drawn in the locator inset of printed pages, when the atlas has it.
 INSET_LAYER = "districts"
