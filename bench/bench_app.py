@@ -30,10 +30,9 @@ from browser_support import drawn_counts, in_map, make_driver, run_app  # noqa: 
 
 
 def expected(store, name):  # type: ignore[no-untyped-def]
-    from planatlas.maps import get_preset, load_frames, prepare_preset
+    from planatlas.maps import load_preset, prepare_preset_data
 
-    preset = get_preset(name)
-    prepared = prepare_preset(preset, load_frames(preset, store))
+    prepared = prepare_preset_data(load_preset(store, name))
     return {p.layer.id: len(p.frame) if p.layer.show else 0 for p in prepared}
 
 
@@ -56,12 +55,11 @@ def time_to_drawn(driver, url: str, want: dict[str, int], timeout: float = 60.0)
 def payload(store, name):  # type: ignore[no-untyped-def]
     import streamlit_folium
 
-    from planatlas.maps import get_preset, load_frames, prepare_preset
+    from planatlas.maps import load_preset, prepare_preset_data
     from planatlas.render.interactive import feature_collection, interactive_map
 
-    preset = get_preset(name)
-    frames = load_frames(preset, store)
-    keys = {n: store.spec(n).key for n in frames}
+    data = load_preset(store, name)
+    preset, frames, keys = data.preset, data.frames, data.keys
     t0 = time.perf_counter()
     m = interactive_map(preset, frames, keys=keys)
     html = m.get_root().render()
@@ -71,7 +69,7 @@ def payload(store, name):  # type: ignore[no-untyped-def]
     script = streamlit_folium._get_map_string(m2)
     geojson = sum(
         len(json.dumps(feature_collection(p, lang="zh"), ensure_ascii=False).encode())
-        for p in prepare_preset(preset, frames, keys=keys)
+        for p in prepare_preset_data(data)
     )
     from planatlas.render.assets import map_assets
 

@@ -11,9 +11,9 @@ from shapely.geometry import LineString, Point, box
 
 from planatlas.crs import METRIC_CRS
 from planatlas.maps import PRESETS, Category, Style, get_preset, prepare_preset, resolve_style
+from planatlas.maps.classify import graduated_bounds
 from planatlas.maps.frames import add_count, apply_filter, prepare_layer
 from planatlas.maps.presets import Filter, Param, PresetLayer
-from planatlas.maps.style import graduated_bounds
 
 
 def _points(values, column="kind"):
@@ -274,3 +274,116 @@ def test_on_map_labels_drop_a_suffix_only_where_asked():
     assert streets.map_label("Nanpu Subdistrict", "en") == "Nanpu"
     assert streets.map_label("南浦街道", "zh") == "南浦街道"
     assert streets.map_label(" Subdistrict", "en") == " Subdistrict"
+
+
+def test_fisher_jenks_finds_the_natural_breaks():
+    # three tight groups: the natural breaks fall between them, whatever equal intervals would say
+    values = [1, 2, 3, 10, 11, 12, 20, 21, 22]
+    assert graduated_bounds(values, classes=3, scheme="fisher_jenks") == (1.0, 3.0, 12.0, 22.0)
+    assert graduated_bounds(values, classes=3, scheme="equal_interval") == (1.0, 8.0, 15.0, 22.0)
+    floats = [0.5, 0.6, 0.7, 5.1, 5.2, 9.9]
+    assert graduated_bounds(floats, classes=3, scheme="fisher_jenks") == (0.5, 0.7, 5.2, 9.9)
+    # fewer distinct values than classes: as many classes as values allow
+    assert graduated_bounds([1, 1, 2, 2, 5], classes=4, scheme="fisher_jenks") == (1.0, 2.0, 5.0)
+    gdf = _points(values, column="n")
+    rs = resolve_style(Style(kind="graduated", column="n", classes=3, scheme="fisher_jenks"), gdf)
+    assert list(rs.class_index(gdf)) == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+    assert [e.label_in("en") for e in rs.legend("en")] == ["1–3", "4–12", "13–22"]
+    assert [e.count for e in rs.legend("en")] == [3, 3, 3]
+
+
+def test_integer_cuts_survive_rounding_noise():
+    # 38 + 3 * 14/6 is 45 exactly; computed in floating point it lands a hair above 45
+    assert graduated_bounds([38, 52, 41, 45], classes=6, scheme="equal_interval") == (
+        38.0,
+        41.0,
+        43.0,
+        45.0,
+        48.0,
+        50.0,
+        52.0,
+    )
+    # the 40th percentile of these six is 0, the 60th is 1: no spurious class (1, 2]
+    assert graduated_bounds([0, 0, 0, 1, 2, 3], classes=5, scheme="quantile") == (0.0, 1.0, 2.0, 3.0)
+
+
+def test_style_rejects_an_unknown_scheme():
+    with pytest.raises(ValueError, match="scheme should be one of"):
+        Style(kind="graduated", column="n", scheme="jenks")
+    with pytest.raises(ValueError, match="scheme should be one of"):
+        graduated_bounds([1, 2], classes=2, scheme="jenks")
+
+
+def _jiuwang_frames():
+    roads = gpd.GeoDataFrame(
+        {"start_year": [2021, 2022, 2023], "class": ["主干路", "支路", "次干路"], "precision": "schematic"},
+        geometry=[LineString([(115.7, 28.6 + i * 0.01), (115.72, 28.6 + i * 0.01)]) for i in range(3)],
+        crs=4490,
+    )
+    areas = gpd.GeoDataFrame(
+        {"kind": ["新城范围"], "precision": "schematic"}, geometry=[box(115.69, 28.59, 115.73, 28.64)], crs=4490
+    )
+    axes = gpd.GeoDataFrame({"kind": ["城市道路"]}, geometry=[LineString([(115.7, 28.6), (115.7, 28.7)])], crs=4490)
+    projects = gpd.GeoDataFrame({"category": ["公园"]}, geometry=[Point(115.71, 28.62)], crs=4490)
+    districts = gpd.GeoDataFrame({"district_id": ["xinjian"]}, geometry=[box(115.6, 28.5, 115.8, 28.8)], crs=4490)
+    return {
+        "jiuwang_roads": roads,
+        "jiuwang_areas": areas,
+        "road_axes": axes,
+        "jiuwang_projects": projects,
+        "districts": districts,
+    }
+
+
+class _FakeStore:
+    """Just enough of a LayerStore for load_preset: read, spec, layers; records what is read."""
+
+    def __init__(self, frames):
+        self.frames = frames
+        self.read_log = []
+
+    def layers(self):
+        return list(self.frames)
+
+    def read(self, name):
+        self.read_log.append(name)
+        return self.frames[name]
+
+    def spec(self, name):
+        from types import SimpleNamespace
+
+        title = SimpleNamespace(title={"zh": "开工年份", "en": "Start year"})
+        fields = {"start_year": title, "class": SimpleNamespace(title={})} if name == "jiuwang_roads" else {}
+        return SimpleNamespace(key=f"{name}_id", fields=fields)
+
+
+def test_load_preset_reads_once_and_fills_parameter_defaults():
+    from planatlas.maps import load_preset, prepare_preset_data
+
+    store = _FakeStore(_jiuwang_frames())
+    data = load_preset(store, "jiuwang-roads")
+    assert data.params == {"phase": 2023}
+    assert store.read_log == ["jiuwang_areas", "road_axes", "jiuwang_roads", "jiuwang_projects", "districts"]
+    assert data.keys["jiuwang_roads"] == "jiuwang_roads_id"
+    assert data.field_titles["jiuwang_roads"] == {"start_year": {"zh": "开工年份", "en": "Start year"}}
+    assert data.districts is store.frames["districts"]
+    by_id = {p.layer.id: p for p in prepare_preset_data(data)}
+    assert len(by_id["roads"].frame) == 3
+    assert by_id["roads"].key == "jiuwang_roads_id"
+    phased = load_preset(store, "jiuwang-roads", {"phase": "2021"})
+    assert phased.params == {"phase": 2021}
+    assert len({p.layer.id: p for p in prepare_preset_data(phased)}["roads"].frame) == 1
+    with pytest.raises(ValueError, match="phase should be one of"):
+        load_preset(store, "jiuwang-roads", {"phase": 2019})
+    with pytest.raises(KeyError, match="no parameter"):
+        load_preset(store, "jiuwang-roads", {"year": 2021})
+
+
+def test_preset_data_from_frames_resolves_parameters_once():
+    from planatlas.maps import PresetData, prepare_preset_data
+
+    frames = _jiuwang_frames()
+    data = PresetData.from_frames(get_preset("jiuwang-roads"), frames, params={"phase": 2022})
+    assert data.params == {"phase": 2022}
+    assert data.districts is frames["districts"]
+    assert len({p.layer.id: p for p in prepare_preset_data(data)}["roads"].frame) == 2

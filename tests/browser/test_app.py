@@ -22,7 +22,7 @@ from browser_support import (
     wait_map_still,
 )
 
-from planatlas.maps import PRESETS, get_preset, load_frames, prepare_preset
+from planatlas.maps import PRESETS, get_preset, load_preset, prepare_preset_data
 
 pytestmark = pytest.mark.browser
 
@@ -69,9 +69,7 @@ def network_and_console_clean(driver):
 
 def expected_counts(store: Any, name: str, *, params: dict | None = None, visible: set | None = None) -> dict[str, int]:
     """Features per preset layer the library prepares (what the map must draw)."""
-    preset = get_preset(name)
-    frames = load_frames(preset, store)
-    prepared = prepare_preset(preset, frames, params=params)
+    prepared = prepare_preset_data(load_preset(store, name, params))
     return {
         p.layer.id: (len(p.frame) if (p.layer.id in visible if visible is not None else p.layer.show) else 0)
         for p in prepared
@@ -114,7 +112,7 @@ def test_every_preset_draws_its_features_offline(driver, app_url, atlas, name):
     preset = get_preset(name)
     for pl in preset.layers:
         assert pl.title_in("zh") in control
-    schematic = any(p.schematic for p in prepare_preset(preset, load_frames(preset, store)))
+    schematic = any(p.schematic for p in prepare_preset_data(load_preset(store, preset)))
     assert ("示意" in legend) == schematic
     time.sleep(0.8)  # let the resize-fit settle for the screenshot
     screenshot(driver, f"preset-{name}")

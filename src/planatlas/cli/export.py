@@ -62,7 +62,10 @@ def _page_options(func: Any) -> Any:
 
 
 def _parse_params(values: tuple[str, ...], preset_name: str) -> dict[str, Any]:
-    """``NAME=VALUE`` pairs checked against the preset's parameters and their choices."""
+    """``NAME=VALUE`` pairs checked against the preset's parameters and their choices.
+
+    Defaults are filled by the preset (``Preset.params_with_defaults``), the one place that does.
+    """
     from planatlas.render import export as writer
 
     params: dict[str, Any] = {}
@@ -73,10 +76,10 @@ def _parse_params(values: tuple[str, ...], preset_name: str) -> dict[str, Any]:
             raise click.BadParameter(msg, param_hint="--param")
         params[name.strip()] = int(value) if value.strip().lstrip("-").isdigit() else value.strip()
     try:
-        writer.get_export_preset(preset_name).params_with_defaults(params)
+        checked: dict[str, Any] = writer.get_export_preset(preset_name).params_with_defaults(params)
     except (KeyError, ValueError) as exc:
         raise click.BadParameter(str(exc.args[0] if exc.args else exc), param_hint="--param") from exc
-    return params
+    return checked
 
 
 def _page(

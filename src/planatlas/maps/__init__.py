@@ -1,24 +1,28 @@
-"""Thematic maps: presets (what each map shows) and styles (colours, legends): the one style source.
+"""Thematic maps: presets (what each map shows), the loading edge, styles (colours, classes, legends).
 
-Public API (used by ``planatlas.render.interactive`` and the static export)::
+Public API (used by :mod:`planatlas.render.interactive` and :mod:`planatlas.render.static`)::
 
-    from planatlas.maps import PRESETS, get_preset, load_frames, prepare_preset
-    preset = get_preset("one-belt-four-zones")
-    prepared = prepare_preset(preset, load_frames(preset, store), params={})
-    for p in prepared:
+    from planatlas.maps import load_preset, prepare_preset_data
+    data = load_preset(store, "jiuwang-roads", {"phase": 2022})  # the only read of the store
+    for p in prepare_preset_data(data):                            # PreparedLayer, bottom to top
         p.layer.title_in("zh"); p.frame; p.resolved.feature_colors(p.frame); p.resolved.legend("zh")
         p.schematic  # say "schematic" when True (see ``schematic_note(lang)``)
 
-See :mod:`planatlas.maps.style`, :mod:`planatlas.maps.presets` and :mod:`planatlas.maps.frames`.
+Modules: :mod:`~planatlas.maps.presets` (the presets, one module per plan, and label tables),
+:mod:`~planatlas.maps.load` (store → :class:`PresetData`), :mod:`~planatlas.maps.frames` (filters,
+joins, rings, simplification), :mod:`~planatlas.maps.style` (colours, :class:`Style`),
+:mod:`~planatlas.maps.classify` (class breaks by mapclassify), :mod:`~planatlas.maps.resolve`
+(a style against the drawn features: classes, colours, legend).
 """
 
 from planatlas.maps.frames import (
     PreparedLayer,
-    load_frames,
     prepare_layer,
     prepare_preset,
+    prepare_preset_data,
     prepared_bounds,
 )
+from planatlas.maps.load import PresetData, load_preset
 from planatlas.maps.presets import (
     PRECISION_LABELS,
     PRESETS,
@@ -27,8 +31,10 @@ from planatlas.maps.presets import (
     field_title,
     get_preset,
     schematic_note,
+    value_label,
 )
-from planatlas.maps.style import Category, LegendEntry, ResolvedStyle, Style, resolve_style
+from planatlas.maps.resolve import ResolvedStyle, resolve_style
+from planatlas.maps.style import Category, LegendEntry, Style
 
 __all__ = [
     "PRECISION_LABELS",
@@ -37,15 +43,18 @@ __all__ = [
     "LegendEntry",
     "PreparedLayer",
     "Preset",
+    "PresetData",
     "PresetLayer",
     "ResolvedStyle",
     "Style",
     "field_title",
     "get_preset",
-    "load_frames",
+    "load_preset",
     "prepare_layer",
     "prepare_preset",
+    "prepare_preset_data",
     "prepared_bounds",
     "resolve_style",
     "schematic_note",
+    "value_label",
 ]

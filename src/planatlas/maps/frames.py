@@ -1,27 +1,29 @@
-"""Preset data: load a preset's layers and prepare what each preset layer draws (pure but loading).
+"""Prepare what each preset layer draws: filters, count joins, metric rings, simplification (pure).
 
-``load_frames(preset, store)`` is the only I/O: it reads each catalogue layer the preset needs.
-``prepare_preset(preset, frames, params=…)`` applies filters, count joins, metric buffers and
-display simplification and resolves each layer's style against the rows actually drawn, returning
-:class:`PreparedLayer` s bottom to top, all in EPSG:4490. Both the interactive map and the static
-export draw from these, so the two always agree on what is shown and in which colour.
+``prepare_preset_data(data)`` takes the :class:`~planatlas.maps.load.PresetData` that
+:func:`~planatlas.maps.load.load_preset` read (frames and resolved parameters), applies filters,
+count joins, metric buffers and display simplification and resolves each layer's style against
+the rows actually drawn, returning :class:`PreparedLayer` s bottom to top, all in EPSG:4490. Both
+the interactive map and the static export draw from these, so the two always agree on what is
+shown and in which colour. Nothing here reads the store.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from numbers import Real
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from planatlas.crs import METRIC_CRS, STORAGE_CRS
+from planatlas.maps.classify import norm_value
+from planatlas.maps.load import PresetData
 from planatlas.maps.presets import Filter, Param, Preset, PresetLayer
-from planatlas.maps.style import ResolvedStyle, _norm, resolve_style
-
-if TYPE_CHECKING:
-    import geopandas as gpd
+from planatlas.maps.resolve import ResolvedStyle, resolve_style
 
 
 @dataclass(frozen=True)
@@ -49,14 +51,9 @@ class PreparedLayer:
         return pl.label if pl.label and pl.label in self.frame else None
 
 
-def load_frames(preset: Preset, store: Any) -> dict[str, pd.DataFrame]:
-    """Read every catalogue layer ``preset`` needs from a LayerStore (``store.read(name)``)."""
-    return {name: store.read(name) for name in preset.catalogue_layers()}
-
-
-def apply_filter(frame: pd.DataFrame, flt: Filter, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
-    """Rows of ``frame`` where the filter holds; a missing column is an error naming it."""
-    value = flt.value
+def apply_filter(frame: pd.DataFrame, flt: Filter, params: Mapping[str, object] | None = None) -> pd.DataFrame:
+    """Rows of ``frame`` where the filter holds; a missing column or parameter is an error naming it."""
+    value: object = flt.value
     if isinstance(value, Param):
         if not params or value.name not in params:
             msg = f"filter on {flt.column!r} needs parameter {value.name!r}"
@@ -71,13 +68,18 @@ def apply_filter(frame: pd.DataFrame, flt: Filter, params: Mapping[str, Any] | N
     if op == "notnull":
         mask = col.notna() & (col.astype(str) != "")
     elif op in ("==", "!="):
-        eq = col.map(_norm) == _norm(value)
+        eq = col.map(norm_value) == norm_value(value)
         mask = eq if op == "==" else ~eq
     elif op in ("in", "not in"):
-        wanted = {_norm(v) for v in value}
-        isin = col.map(_norm).isin(wanted)
+        if not isinstance(value, Iterable) or isinstance(value, str):
+            msg = f"filter {flt.column!r} {op} should compare with a list of values, got {value!r}"
+            raise TypeError(msg)
+        isin = col.map(norm_value).isin({norm_value(v) for v in value})
         mask = isin if op == "in" else ~isin
     else:
+        if not isinstance(value, (Real, str)):
+            msg = f"filter {flt.column!r} {op} should compare with a number, got {value!r}"
+            raise TypeError(msg)
         nums = pd.to_numeric(col, errors="coerce")
         v = float(value)
         mask = {"<": nums < v, "<=": nums <= v, ">": nums > v, ">=": nums >= v}[op]
@@ -90,16 +92,14 @@ def add_count(frame: pd.DataFrame, table: pd.DataFrame, *, on: str, table_on: st
         if col not in df:
             msg = f"{name} has no column {col!r} to count on"
             raise KeyError(msg)
-    counts = table[table_on].map(_norm).value_counts()
+    counts = table[table_on].map(norm_value).value_counts()
     out = frame.copy()
-    out[column] = out[on].map(_norm).map(counts).fillna(0).astype(int)
+    out[column] = out[on].map(norm_value).map(counts).fillna(0).astype(int)
     return out
 
 
 def _simplify(gdf: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:
     """Simplify in metres; polygon layers keep shared edges shared (coverage simplification)."""
-    import shapely
-
     if len(gdf) == 0:
         return gdf
     metric = gdf.to_crs(METRIC_CRS)
@@ -108,7 +108,7 @@ def _simplify(gdf: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:
     if types <= {"Polygon", "MultiPolygon"}:
         try:
             simplified = shapely.coverage_simplify(np.asarray(geoms), tolerance_m)
-        except Exception:  # not a valid coverage (overlaps): simplify each on its own
+        except shapely.errors.GEOSException:  # not a valid coverage: simplify each on its own
             simplified = shapely.simplify(np.asarray(geoms), tolerance_m, preserve_topology=True)
     elif types <= {"Point", "MultiPoint"}:
         return gdf
@@ -123,13 +123,21 @@ def prepare_layer(
     pl: PresetLayer,
     frames: Mapping[str, pd.DataFrame],
     *,
-    params: Mapping[str, Any] | None = None,
+    params: Mapping[str, object] | None = None,
     simplify: bool = True,
     key: str | None = None,
 ) -> PreparedLayer:
-    """Filter, join, buffer and simplify one preset layer's data; resolve its style."""
-    import geopandas as gpd
+    """Filter, join, buffer and simplify one preset layer's data; resolve its style.
 
+    Raises
+    ------
+    KeyError
+        If the layer's catalogue layer was not loaded, or a filter needs a missing column or parameter.
+    TypeError
+        If the catalogue layer has no geometry.
+    ValueError
+        If the frame has no CRS.
+    """
     if pl.layer not in frames:
         msg = f"preset layer {pl.id!r} needs catalogue layer {pl.layer!r}, which was not loaded"
         raise KeyError(msg)
@@ -166,25 +174,34 @@ def prepare_layer(
     return PreparedLayer(layer=pl, frame=frame, resolved=resolved, precision=precision, key=key)
 
 
+def prepare_preset_data(data: PresetData, *, simplify: bool = True) -> list[PreparedLayer]:
+    """Every layer of ``data.preset`` prepared from ``data.frames`` with ``data.params``, bottom to top.
+
+    ``data.keys`` gives each layer's key column; the interactive map uses it to identify clicked
+    features. Simplification (``simplify``) is for display; leave it on unless measuring.
+    """
+    return [
+        prepare_layer(pl, data.frames, params=data.params, simplify=simplify, key=data.keys.get(pl.layer))
+        for pl in data.preset.layers
+    ]
+
+
 def prepare_preset(
     preset: Preset,
     frames: Mapping[str, pd.DataFrame],
     *,
-    params: Mapping[str, Any] | None = None,
+    params: Mapping[str, object] | None = None,
     simplify: bool = True,
     keys: Mapping[str, str] | None = None,
 ) -> list[PreparedLayer]:
-    """Every layer of ``preset`` prepared (bottom to top); ``params`` default per the preset.
-
-    ``keys`` maps catalogue layer names to their key column (``store.spec(name).key``); the
-    interactive map uses it to identify clicked features.
-    """
-    values = preset.params_with_defaults(params)
-    keys = keys or {}
-    return [prepare_layer(pl, frames, params=values, simplify=simplify, key=keys.get(pl.layer)) for pl in preset.layers]
+    """:func:`prepare_preset_data` for frames at hand (tests, benchmarks): parameters default per the preset."""
+    data = PresetData.from_frames(preset, frames, params=params, keys=keys)
+    return prepare_preset_data(data, simplify=simplify)
 
 
-def prepared_bounds(layers: list[PreparedLayer], ids: tuple[str, ...] = ()) -> tuple[float, float, float, float] | None:
+def prepared_bounds(
+    layers: Sequence[PreparedLayer], ids: tuple[str, ...] = ()
+) -> tuple[float, float, float, float] | None:
     """(minx, miny, maxx, maxy) of the named layers (all when ``ids`` is empty); None if empty."""
     chosen = [p for p in layers if not ids or p.layer.id in ids]
     boxes = [p.frame.total_bounds for p in chosen if len(p.frame)]

@@ -313,11 +313,12 @@ def write_html(m: Any, path: str | Path, *, asset_dirs: Sequence[str | Path] | N
 
 def load_preset_frames(store: Any, preset: Any) -> dict[str, Any]:
     """The catalogue frames a preset needs, plus ``districts`` for the locator inset if stored."""
-    from planatlas.maps import load_frames
+    from planatlas.maps import load_preset
 
-    frames = load_frames(preset, store)
-    if "districts" not in frames and "districts" in store.layers():
-        frames["districts"] = store.read("districts")
+    data = load_preset(store, preset)
+    frames = dict(data.frames)
+    if "districts" not in frames and data.districts is not None:
+        frames["districts"] = data.districts
     return frames
 
 
@@ -370,20 +371,19 @@ def export_preset(
 
 def interactive_map(store: Any, preset_name: str, *, lang: str, params: Mapping[str, Any] | None = None) -> Any:
     """The interactive (folium) map of a preset with no basemap, so the HTML works offline."""
-    from planatlas.maps import load_frames
+    from planatlas.maps import load_preset
     from planatlas.render.interactive import interactive_map as build_map
 
     preset = get_export_preset(preset_name)
-    frames = load_frames(preset, store)
-    specs = {name: store.spec(name) for name in frames}
+    data = load_preset(store, preset)
     return build_map(
         preset,
-        frames,
+        data.frames,
         lang=lang,
         params=params,
         basemap="none",
-        keys={name: spec.key for name, spec in specs.items()},
-        field_titles={name: {f: fs.title for f, fs in spec.fields.items() if fs.title} for name, spec in specs.items()},
+        keys=data.keys,
+        field_titles=data.field_titles,
     )
 
 

@@ -20,7 +20,7 @@ import streamlit.components.v1 as components
 
 from planatlas.catalog import PROVENANCE_FIELDS
 from planatlas.i18n import t
-from planatlas.maps import PRESETS, get_preset, load_frames
+from planatlas.maps import PRESETS, get_preset, load_preset
 from planatlas.maps.presets import PRECISION_LABELS, field_title, value_label
 from planatlas.maps.style import text_in
 from planatlas.render.assets import STATIC_DIR
@@ -70,7 +70,7 @@ def _init_from_url(key: str, param: str, allowed: list[str] | None = None, *, de
 # ---- data --------------------------------------------------------------------------------------
 @st.cache_resource(show_spinner=False, max_entries=12)
 def _layer_data(_store: Any, store_id: str, preset_name: str) -> tuple[dict, dict, dict]:
-    frames = load_frames(get_preset(preset_name), _store)
+    frames = dict(load_preset(_store, preset_name).frames)
     keys, titles = _keys_and_titles(_store, list(frames))
     return frames, keys, titles
 
