@@ -1,0 +1,67 @@
+"""Streamlit widgets shared by the pages: a choice that survives a language switch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+import streamlit as st
+
+T = TypeVar("T")
+
+
+def stable_choice(
+    widget: Callable[..., T],
+    label: str,
+    options: Iterable[object],
+    *,
+    state_key: str,
+    lang: str,
+    default: object = None,
+    **kwargs: object,
+) -> T:
+    """A Streamlit choice widget whose value survives a language switch.
+
+    Streamlit treats a widget whose label or labels change as a new widget and resets it, so the
+    chosen value lives under ``state_key`` and the widget is keyed per language.
+
+    Parameters
+    ----------
+    widget
+        ``st.radio``, ``st.selectbox`` or ``st.multiselect``.
+    label
+        The widget's label in ``lang``.
+    options
+        The values to choose from (labels come from ``format_func`` in ``kwargs``).
+    state_key
+        Session-state key holding the chosen value across languages.
+    lang
+        The UI language; the widget itself is keyed per language.
+    default
+        The value before the user has chosen one.
+    **kwargs
+        Passed on to ``widget``.
+
+    Returns
+    -------
+    The chosen value (a list for ``st.multiselect``).
+    """
+    choices = list(options)
+    if state_key not in st.session_state:
+        st.session_state[state_key] = default
+    value = st.session_state[state_key]
+    widget_key = f"{state_key}__{lang}"
+
+    def remember() -> None:
+        st.session_state[state_key] = st.session_state[widget_key]
+
+    if widget is st.multiselect:
+        kwargs["default"] = [v for v in (value or []) if v in choices]
+    else:
+        kwargs["index"] = choices.index(value) if value in choices else 0
+    if widget_key in st.session_state:
+        # A stale widget state from an earlier visit to this language must not win.
+        del st.session_state[widget_key]
+    chosen = widget(label, choices, key=widget_key, on_change=remember, **kwargs)
+    st.session_state[state_key] = chosen
+    return chosen
