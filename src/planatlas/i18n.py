@@ -203,7 +203,7 @@ def t(key: str, lang: str, **fmt: object) -> str:
     try:
         entry = TEXT[key]
     except KeyError:
-        msg = f"no text {key!r} in planatlas.i18n"
+        msg = f"no UI text {key!r} in planatlas.i18n"
         raise KeyError(msg) from None
     text = entry.get(lang) or entry[DEFAULT_LANG]
     return text.format(**fmt) if fmt else text

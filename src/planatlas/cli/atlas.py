@@ -18,9 +18,10 @@ from planatlas.cli.options import (
     print_table,
     report_option,
     settings_from,
+    source_option,
 )
 from planatlas.crs import is_offset_system
-from planatlas.datacard import render_datacard
+from planatlas.datacard import provenance_texts, render_datacard
 from planatlas.errors import SourceError, ValidationError
 from planatlas.settings import get_settings
 
@@ -30,13 +31,7 @@ def _progress(message: str) -> None:
 
 
 @click.command()
-@click.option(
-    "--source",
-    "source",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Geodata directory (default: the bundled geodata/).",
-)
+@source_option
 @report_option
 @click.option(
     "--atlas",
@@ -101,14 +96,8 @@ def info(layer: str, db_url: str | None) -> None:
         click.echo(f"bbox (EPSG:4490): {meta['bbox']}")
     if meta.get("precision"):
         click.echo("precision: " + ", ".join(f"{k} {v}" for k, v in meta["precision"].items()))
-    for label, text in (
-        ("source", spec.source),
-        ("licence", spec.licence),
-        ("limits", spec.limits),
-        ("notes", spec.notes),
-    ):
-        if text:
-            click.echo(f"{label}: {text}")
+    for key, text in provenance_texts(spec):
+        click.echo(f"{key}: {text}")
     click.echo("fields:")
     for f in spec.fields.values():
         extra = " required" if f.required else ""
@@ -199,7 +188,7 @@ def dump(layer: str, fmt: str | None, output: Path, db_url: str | None) -> None:
 
 
 @click.command()
-@click.option("--source", "source", type=click.Path(file_okay=False, path_type=Path), default=None)
+@source_option
 @click.option("--check", is_flag=True, help="Fail if geodata/README.md is not up to date.")
 @handle_errors
 def datacard(source: Path | None, check: bool) -> None:

@@ -68,6 +68,15 @@ db_option = click.option(
 )
 
 
+source_option = click.option(
+    "--source",
+    "source",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Geodata directory (default: the bundled geodata/).",
+)
+
+
 report_option = click.option(
     "--report",
     "report",
