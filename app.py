@@ -18,14 +18,14 @@ from planatlas.ui.widgets import stable_choice
 
 
 @st.cache_resource(show_spinner=False)
-def _settings() -> Settings:
+def _read_settings() -> Settings:
     """The ``PLANATLAS_*`` settings, read once per server process."""
     return get_settings()
 
 
 @st.cache_resource(show_spinner=False)
 def _atlas(_settings: Settings, location: str) -> LayerStore:
-    """The atlas ``_settings`` point at (``location``), built or rebuilt when absent or stale."""
+    """The atlas the settings point at, built or rebuilt when absent or stale; cached per ``location``."""
     return ensure_atlas(_settings)
 
 
@@ -59,4 +59,4 @@ def main(settings: Settings) -> None:
     page_renderer(page)(store, settings, lang)
 
 
-main(_settings())
+main(_read_settings())

@@ -1,4 +1,9 @@
-"""The import graph of planatlas: no cycle among its modules, lazy imports included."""
+"""The import graph of planatlas: no cycle among its modules, lazy imports included.
+
+An edge is an import written in a module (at the top, in a function or a branch; not under
+``TYPE_CHECKING``). Python's implicit import of a parent package is not an edge: a package's
+``__init__`` may import its submodules, as ``planatlas.ui`` does to register its pages.
+"""
 
 from __future__ import annotations
 

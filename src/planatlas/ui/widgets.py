@@ -1,26 +1,26 @@
-"""Streamlit widgets shared by the pages: a choice that survives a language switch."""
+"""Streamlit widgets shared by the app and its pages: a choice that survives a language switch."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import streamlit as st
 
-T = TypeVar("T")
+OptionT = TypeVar("OptionT")
 
 
 def stable_choice(
-    widget: Callable[..., T],
+    widget: Callable[..., object],
     label: str,
-    options: Iterable[object],
+    options: Iterable[OptionT],
     *,
     state_key: str,
     lang: str,
-    default: object = None,
+    default: OptionT | None = None,
     **kwargs: object,
-) -> T:
-    """A Streamlit choice widget whose value survives a language switch.
+) -> OptionT:
+    """A Streamlit single-choice widget whose value survives a language switch.
 
     Streamlit treats a widget whose label or labels change as a new widget and resets it, so the
     chosen value lives under ``state_key`` and the widget is keyed per language.
@@ -28,7 +28,7 @@ def stable_choice(
     Parameters
     ----------
     widget
-        ``st.radio``, ``st.selectbox`` or ``st.multiselect``.
+        ``st.radio`` or ``st.selectbox``.
     label
         The widget's label in ``lang``.
     options
@@ -38,13 +38,13 @@ def stable_choice(
     lang
         The UI language; the widget itself is keyed per language.
     default
-        The value before the user has chosen one.
+        The value before the user has chosen one (the first option when None).
     **kwargs
         Passed on to ``widget``.
 
     Returns
     -------
-    The chosen value (a list for ``st.multiselect``).
+    The chosen option.
     """
     choices = list(options)
     if state_key not in st.session_state:
@@ -55,13 +55,11 @@ def stable_choice(
     def remember() -> None:
         st.session_state[state_key] = st.session_state[widget_key]
 
-    if widget is st.multiselect:
-        kwargs["default"] = [v for v in (value or []) if v in choices]
-    else:
-        kwargs["index"] = choices.index(value) if value in choices else 0
+    index = choices.index(value) if value in choices else 0
     if widget_key in st.session_state:
         # A stale widget state from an earlier visit to this language must not win.
         del st.session_state[widget_key]
-    chosen = widget(label, choices, key=widget_key, on_change=remember, **kwargs)
+    chosen = widget(label, choices, index=index, key=widget_key, on_change=remember, **kwargs)
     st.session_state[state_key] = chosen
-    return chosen
+    # with an index set, radio and selectbox return one of the options
+    return cast("OptionT", chosen)
