@@ -1,56 +1,62 @@
-"""planatlas Streamlit app: a thin shell choosing a page and calling ``planatlas.ui.<page>``.
+"""planatlas Streamlit app: a thin shell choosing a page and calling its ``render_page``.
 
-Run with ``streamlit run app.py``. The bundled atlas is built on first start
-(``planatlas.build.ensure_atlas``); settings come from ``PLANATLAS_*`` environment variables.
+Run with ``streamlit run app.py``. Settings come from ``PLANATLAS_*`` environment variables, read
+once and passed in; the bundled atlas is built on first start (``planatlas.build.ensure_atlas``).
+The pages are registered in ``planatlas.ui.PAGES``.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from planatlas.build import ensure_atlas
 from planatlas.i18n import LANG_NAMES, LANGS, check_lang, t
-from planatlas.ui import PAGES, page_module, stable_choice
-
-st.set_page_config(page_title="planatlas", page_icon="🗺️", layout="wide")
+from planatlas.settings import Settings, get_settings
+from planatlas.store.base import LayerStore
+from planatlas.ui import PAGES, page_renderer
+from planatlas.ui.widgets import stable_choice
 
 
 @st.cache_resource(show_spinner=False)
-def _settings():
-    from planatlas.settings import get_settings
-
+def _read_settings() -> Settings:
+    """The ``PLANATLAS_*`` settings, read once per server process."""
     return get_settings()
 
 
 @st.cache_resource(show_spinner=False)
-def _store(_settings_key: str):
-    from planatlas.build import ensure_atlas
+def _atlas(_settings: Settings, location: str) -> LayerStore:
+    """The atlas the settings point at, built or rebuilt when absent or stale; cached per ``location``."""
+    return ensure_atlas(_settings)
 
-    return ensure_atlas(_settings())
+
+def main(settings: Settings) -> None:
+    """Draw the sidebar (language, page) and the chosen page."""
+    st.set_page_config(page_title="planatlas", page_icon="🗺️", layout="wide")
+    if "pa_lang" not in st.session_state:
+        st.session_state["pa_lang"] = check_lang(st.query_params.get("lang") or settings.language)
+    if "pa_page" not in st.session_state:
+        page = st.query_params.get("page")
+        st.session_state["pa_page"] = page if page in PAGES else next(iter(PAGES))
+
+    with st.sidebar:
+        lang = st.radio("语言 Language", LANGS, key="pa_lang", format_func=LANG_NAMES.get, horizontal=True)
+        st.title(t("app_title", lang))
+        st.caption(t("app_caption", lang))
+        page = stable_choice(
+            st.radio,
+            t("page", lang),
+            PAGES,
+            state_key="pa_page",
+            lang=lang,
+            format_func=lambda p: t(f"page_{p}", lang),
+        )
+
+    with st.spinner(t("building_atlas", lang)):
+        store = _atlas(settings, f"{settings.atlas_path}{settings.database_url}")
+
+    if page != "atlas":
+        st.query_params.from_dict({"page": page, "lang": lang})
+    page_renderer(page)(store, settings, lang)
 
 
-settings = _settings()
-if "pa_lang" not in st.session_state:
-    st.session_state["pa_lang"] = check_lang(st.query_params.get("lang") or settings.language)
-if "pa_page" not in st.session_state:
-    page = st.query_params.get("page")
-    st.session_state["pa_page"] = page if page in PAGES else PAGES[0]
-
-with st.sidebar:
-    lang = st.radio("语言 Language", LANGS, key="pa_lang", format_func=LANG_NAMES.get, horizontal=True)
-    st.title(t("app_title", lang))
-    st.caption(t("app_caption", lang))
-    page = stable_choice(
-        st.radio, t("page", lang), PAGES, state_key="pa_page", lang=lang, format_func=lambda p: t(f"page_{p}", lang)
-    )
-
-with st.spinner(t("building_atlas", lang)):
-    store = _store(str(settings.atlas_path) + str(settings.database_url))
-
-if page != "atlas":
-    st.query_params.from_dict({"page": page, "lang": lang})
-module = page_module(page)
-if module is None:
-    st.header(t(f"page_{page}", lang))
-    st.info(t("placeholder", lang))
-else:
-    module.render_page(store, settings, lang)
+main(_read_settings())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -23,26 +24,75 @@ def run(tmp_path, monkeypatch):
     return invoke
 
 
-def test_build_layers_info_dump(run, mini_geodata, tmp_path):
+#: Every top-level command, by family: atlas data, queries, export, reconciliation, the app.
+COMMANDS = (
+    "build",
+    "validate",
+    "layers",
+    "info",
+    "dump",
+    "datacard",
+    "query",
+    "export",
+    "export-series",
+    "reconcile",
+    "app",
+)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_command_is_registered(name):
+    assert name in cli.commands
+    assert isinstance(cli.commands[name], click.Command)
+    assert cli.commands[name].name == name
+
+
+def test_help_lists_every_command():
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0, result.output
+    listed = result.output.split("Commands:", 1)[1]
+    names = {line.split()[0] for line in listed.splitlines() if line.strip()}
+    assert set(COMMANDS) <= names
+
+
+@pytest.fixture
+def built(run, mini_geodata):
+    """The mini geodata built into the run's atlas."""
+    result = run("build", "--source", str(mini_geodata))
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_build(run, mini_geodata, tmp_path):
     result = run("build", "--source", str(mini_geodata), "--report", str(tmp_path / "r.json"))
     assert result.exit_code == 0, result.output
     assert "built 3 layers (7 features)" in result.output
     assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["ok"]
+
+
+def test_layers(run, built):
     listing = run("layers")
     assert listing.exit_code == 0
     lines = {line.split()[0]: line for line in listing.output.splitlines()[2:]}
     assert set(lines) == {"areas", "indicators", "sites"}
     assert "片区" in lines["areas"] and "schematic 2" in lines["areas"]
     assert "approximate 1, street 3" in lines["sites"]
+
+
+def test_info(run, built):
     info = run("info", "sites")
     assert info.exit_code == 0
     assert "key: site_id   features: 4" in info.output and "sources/sites.csv" in info.output
-    for fmt in ("geojson", "gpkg", "csv"):
-        out = tmp_path / f"sites.{fmt}"
-        dumped = run("dump", "sites", "--format", fmt, "-o", str(out))
-        assert dumped.exit_code == 0, dumped.output
-        assert out.stat().st_size > 0
-    assert "<script>" in (tmp_path / "sites.csv").read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "gpkg", "csv"])
+def test_dump(run, built, tmp_path, fmt):
+    out = tmp_path / f"sites.{fmt}"
+    dumped = run("dump", "sites", "--format", fmt, "-o", str(out))
+    assert dumped.exit_code == 0, dumped.output
+    assert out.stat().st_size > 0
+    if fmt == "csv":
+        assert "<script>" in out.read_text(encoding="utf-8-sig")
 
 
 def test_build_failure_exit_code_and_messages(run, mini_geodata):

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import inspect
+import os
+import subprocess
+import sys
+
 import geopandas as gpd
 import pandas as pd
 import pytest
 from shapely.geometry import Point
 
-from planatlas.i18n import TEXT, check_lang, t
+from planatlas.i18n import LANGS, TEXT, check_lang, t
 from planatlas.render.interactive import View
-from planatlas.ui import PAGES, page_module
+from planatlas.ui import PAGES, atlas, data, page_renderer
 from planatlas.ui.atlas import feature_details, format_view, parse_view
 from planatlas.ui.data import catalogue_table, layer_geojson, search_rows
 
@@ -32,12 +37,37 @@ def test_every_ui_text_has_both_languages():
         t("nope", "zh")
 
 
-def test_pages_resolve_to_modules_or_placeholders():
-    assert PAGES == ("atlas", "query", "export", "data")
-    assert page_module("atlas").render_page
-    assert page_module("data").render_page
+def test_pages_resolve_to_their_render_functions():
+    assert tuple(PAGES) == ("atlas", "query", "export", "data")
+    assert page_renderer("atlas") is atlas.render_page
+    assert page_renderer("data") is data.render_page
     with pytest.raises(ValueError, match="page should be one of"):
-        page_module("admin")
+        page_renderer("admin")
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_has_a_render_function_and_a_title(name):
+    render = PAGES[name]
+    assert callable(render)
+    assert render.__name__ == "render_page"
+    assert render.__module__ == f"planatlas.ui.{name}"
+    assert list(inspect.signature(render).parameters) == ["store", "settings", "lang"]
+    for lang in LANGS:
+        assert TEXT[f"page_{name}"][lang]
+
+
+def test_importing_the_pages_declares_no_component():
+    """Nothing runs at import: the asset component is declared when the first map is drawn."""
+    code = (
+        "import streamlit.components.v1 as components\n"
+        "calls = []\n"
+        "components.declare_component = lambda *a, **k: calls.append(a)\n"
+        "import planatlas.ui, planatlas.ui.atlas, planatlas.cli.main\n"
+        "assert calls == [], calls\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr
 
 
 def test_search_rows_is_literal_and_case_insensitive():

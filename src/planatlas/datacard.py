@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from planatlas.catalog import Catalog
+from planatlas.catalog import Catalog, LayerSpec
 
 _HEADER = """# planatlas data card
 
@@ -42,11 +42,32 @@ code repositories):
 """
 
 
+#: How the data card titles each provenance text of a layer.
+_TEXT_LABELS = {"source": "Source", "licence": "Licence", "limits": "Known limits", "notes": "Notes"}
+
+
+def provenance_texts(spec: LayerSpec) -> list[tuple[str, str]]:
+    """The layer's non-empty provenance texts as ``(key, text)``: source, licence, limits, notes."""
+    texts = (("source", spec.source), ("licence", spec.licence), ("limits", spec.limits), ("notes", spec.notes))
+    return [(key, text) for key, text in texts if text]
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
 def render_datacard(catalog: Catalog) -> str:
+    """The data card's Markdown: sources, precision classes, then a table and a section per layer.
+
+    Parameters
+    ----------
+    catalog
+        The layer catalogue (``geodata/layers/*.toml``).
+
+    Returns
+    -------
+    The text of ``geodata/README.md``.
+    """
     rows = []
     sections = []
     for name in sorted(catalog):
@@ -69,14 +90,7 @@ def render_datacard(catalog: Catalog) -> str:
         )
         for join in spec.joins:
             lines.append(f"- **Plan attributes**: `{join.table}` joined on `{join.on}`")
-        for label, text in (
-            ("Source", spec.source),
-            ("Licence", spec.licence),
-            ("Known limits", spec.limits),
-            ("Notes", spec.notes),
-        ):
-            if text:
-                lines.append(f"- **{label}**: {_one_line(text)}")
+        lines += [f"- **{_TEXT_LABELS[key]}**: {_one_line(text)}" for key, text in provenance_texts(spec)]
         fields = ", ".join(f"`{f.name}`" + ("*" if f.required else "") for f in spec.fields.values())
         lines += [f"- **Fields** (* required): {fields}", ""]
         sections.append("\n".join(lines))

@@ -55,10 +55,6 @@ _APP: Mapping[str, Mapping[str, str]] = {
         "zh": "高德底图使用GCJ-02坐标：图层已临时偏移以便与底图对齐（仅用于显示）。",
         "en": "AMap uses GCJ-02: the layers are shifted for display so they line up with it.",
     },
-    "placeholder": {
-        "zh": "此页面由另一模块提供，尚未安装。",
-        "en": "This page is provided by another module that is not installed yet.",
-    },
     "building_atlas": {"zh": "正在构建图集数据……", "en": "Building the atlas…"},
     "catalogue": {"zh": "图层目录", "en": "Layer catalogue"},
     "col_layer": {"zh": "图层", "en": "Layer"},

@@ -49,5 +49,6 @@ def cited_text(geodata_dir: str | Path, source_file: str, source_lines: str, *, 
 
 
 def seed_line_count(geodata_dir: str | Path, source_file: str) -> int | None:
+    """How many lines the plan document ``source_file`` has, or None when it is not in ``geodata/seeds/``."""
     path = Path(geodata_dir) / "seeds" / source_file
     return len(_seed_lines(path)) if path.is_file() else None

@@ -45,4 +45,5 @@ class Settings(BaseSettings):
 
 def get_settings(**overrides: object) -> Settings:
     """Read settings from the environment now, with explicit overrides on top."""
+    # pydantic validates each override at run time; mypy cannot match **object to the fields
     return Settings(**overrides)  # type: ignore[arg-type]

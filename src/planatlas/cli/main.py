@@ -1,22 +1,21 @@
-"""The ``planatlas`` command: build, inspect, validate and dump the atlas; other families plug in."""
+"""The ``planatlas`` command group and the registration of every command family.
+
+Each family lives in its own module and is added here explicitly with ``add_command``:
+atlas data (:mod:`~planatlas.cli.atlas`), queries (:mod:`~planatlas.cli.query`), print and
+HTML export (:mod:`~planatlas.cli.export`), the plan-versus-map reconciliation
+(:mod:`~planatlas.cli.reconcile`) and the app server (:mod:`~planatlas.cli.serve`).
+"""
 
 from __future__ import annotations
-
-import importlib
-import sys
-from pathlib import Path
 
 import click
 
 from planatlas import __version__
-from planatlas.cli.options import (
-    db_option,
-    handle_errors,
-    open_store_from,
-    print_table,
-    report_option,
-    settings_from,
-)
+from planatlas.cli.atlas import build, datacard, dump, info, layers, validate
+from planatlas.cli.export import export, export_series
+from planatlas.cli.query import query
+from planatlas.cli.reconcile import reconcile
+from planatlas.cli.serve import app
 
 
 @click.group()
@@ -25,252 +24,26 @@ def cli() -> None:
     """planatlas: the planning atlas of Xihu District and Jiuwang New City (Nanchang)."""
 
 
-def _progress(message: str) -> None:
-    click.echo(message, err=True)
-
-
-@cli.command()
-@click.option(
-    "--source",
-    "source",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Geodata directory (default: the bundled geodata/).",
-)
-@report_option
-@click.option(
-    "--atlas",
-    "atlas",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="GeoPackage to write (default: PLANATLAS_ATLAS_PATH).",
-)
-@db_option
-@handle_errors
-def build(source: Path | None, report: Path | None, atlas: Path | None, db_url: str | None) -> None:
-    """Validate geodata and write the atlas atomically (nothing changes if anything is wrong)."""
-    from planatlas.build import build_atlas
-    from planatlas.store import open_store
-
-    overrides: dict[str, object] = {}
-    if atlas is not None:
-        overrides["atlas_path"] = atlas
-    if db_url:
-        overrides["database_url"] = db_url
-    from planatlas.settings import get_settings
-
-    settings = get_settings(**overrides)
-    store = open_store(settings)
-    result = build_atlas(source or settings.geodata_dir, store, report_path=report, progress=_progress)
-    for w in result.warnings:
-        click.echo(f"warning: {w}", err=True)
-    total = sum(m["count"] for m in result.metadata["layers"].values())
-    click.echo(f"built {len(result.layers)} layers ({total} features) into {store!r}")
-
-
-@cli.command()
-@db_option
-@handle_errors
-def layers(db_url: str | None) -> None:
-    """List the atlas layers with title, geometry type, count and precision."""
-    meta = open_store_from(db_url).metadata()
-    lang = settings_from(db_url).language
-    rows = []
-    for name, m in meta["layers"].items():
-        rows.append(
-            {
-                "name": name,
-                "title": m["title"].get(lang, name),
-                "geometry": m["geometry_type"],
-                "count": m["count"],
-                "precision": ", ".join(f"{k} {v}" for k, v in m["precision"].items()) or "-",
-            }
-        )
-    print_table(rows)
-
-
-@cli.command()
-@click.argument("layer")
-@db_option
-@handle_errors
-def info(layer: str, db_url: str | None) -> None:
-    """Show one layer's catalogue entry, provenance and build metadata."""
-    store = open_store_from(db_url)
-    meta = store.metadata()["layers"].get(layer)
-    spec = store.spec(layer)
-    click.echo(f"{spec.name}: {spec.title.get('zh')} / {spec.title.get('en')}")
-    click.echo(f"geometry: {spec.geometry_type}   key: {spec.key}   features: {meta['count']}")
-    if meta.get("bbox"):
-        click.echo(f"bbox (EPSG:4490): {meta['bbox']}")
-    if meta.get("precision"):
-        click.echo("precision: " + ", ".join(f"{k} {v}" for k, v in meta["precision"].items()))
-    for label, text in (
-        ("source", spec.source),
-        ("licence", spec.licence),
-        ("limits", spec.limits),
-        ("notes", spec.notes),
-    ):
-        if text:
-            click.echo(f"{label}: {text}")
-    click.echo("fields:")
-    for f in spec.fields.values():
-        extra = " required" if f.required else ""
-        extra += f" one of {list(f.enum)}" if f.enum else ""
-        click.echo(f"  {f.name} ({f.type}){extra}")
-    click.echo("source files:")
-    for s in meta["sources"]:
-        click.echo(f"  {s['path']}  sha256 {s['sha256'][:16]}…")
-
-
-@cli.command()
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option("--crs", default=None, help="Declared CRS of a single file: EPSG:nnnn, GCJ-02 or BD-09.")
-@report_option
-@click.option(
-    "--within",
-    default=None,
-    metavar="LAYER",
-    help="Atlas layer the file's features should fall in; detects GCJ-02 data declared as WGS84/CGCS2000.",
-)
-@handle_errors
-def validate(path: Path, crs: str | None, report: Path | None, within: str | None) -> None:
-    """Validate a geodata directory, or read-check one source file, writing nothing else."""
-    if path.is_dir():
-        from planatlas.build import _write_json_atomic, validate_geodata
-        from planatlas.errors import ValidationError
-
-        result = validate_geodata(path, progress=_progress)
-        if report is not None:
-            _write_json_atomic(report, result.report())
-        for w in result.warnings:
-            click.echo(f"warning: {w}", err=True)
-        if not result.ok:
-            raise ValidationError(result.problems)
-        click.echo(f"ok: {len(result.layers)} layers valid")
-        return
-    from planatlas.io import read_source
-
-    frame = read_source(path, crs=crs)
-    if within:
-        from planatlas.crs import is_offset_system
-        from planatlas.errors import SourceError
-        from planatlas.io.readers import suspect_gcj02
-
-        reference = open_store_from(None).read(within)
-        if (
-            crs
-            and not is_offset_system(crs)
-            and suspect_gcj02(frame.geometry.representative_point(), reference.geometry)
-        ):
-            msg = (
-                f"declared {crs}, but its features fit layer {within!r} far better read as GCJ-02: "
-                "this looks like web-map (AMap/Tencent) coordinates; declare --crs GCJ-02"
-            )
-            raise SourceError(msg, file=path.name)
-    types = ", ".join(sorted(set(frame.geom_type.dropna())))
-    click.echo(
-        f"ok: {len(frame)} features ({types}), converted to EPSG:4490; bounds {[round(v, 5) for v in frame.total_bounds]}"
-    )
-
-
-@cli.command()
-@click.argument("layer")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["geojson", "gpkg", "csv"]),
-    default=None,
-    help="Output format (default: from the extension).",
-)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
-@db_option
-@handle_errors
-def dump(layer: str, fmt: str | None, output: Path, db_url: str | None) -> None:
-    """Write one layer to GeoJSON, GeoPackage or CSV."""
-    from planatlas.io.writers import write_frame
-
-    frame = open_store_from(db_url).read(layer)
-    try:
-        write_frame(frame, output, fmt=fmt, layer=layer)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="-o/--output") from exc
-    click.echo(f"wrote {len(frame)} features of {layer} to {output}")
-
-
-@cli.command()
-@click.option("--source", "source", type=click.Path(file_okay=False, path_type=Path), default=None)
-@click.option("--check", is_flag=True, help="Fail if geodata/README.md is not up to date.")
-@handle_errors
-def datacard(source: Path | None, check: bool) -> None:
-    """Regenerate geodata/README.md (the data card) from the layer catalogue."""
-    from planatlas.catalog import load_catalog
-    from planatlas.datacard import render_datacard
-
-    root = source or settings_from().geodata_dir
-    text = render_datacard(load_catalog(root))
-    target = Path(root) / "README.md"
-    if check:
-        if not target.is_file() or target.read_text(encoding="utf-8") != text:
-            raise click.ClickException(f"{target} is out of date; run 'planatlas datacard'")
-        click.echo(f"{target} is up to date")
-        return
-    target.write_text(text, encoding="utf-8")
-    click.echo(f"wrote {target}")
-
-
-@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-@click.option("--port", default=8501, show_default=True)
-@click.pass_context
-@handle_errors
-def app(ctx: click.Context, port: int) -> None:
-    """Build the bundled atlas if absent, then serve the Streamlit app."""
-    import subprocess
-
-    from planatlas.build import ensure_atlas
-
-    ensure_atlas(settings_from())
-    app_py = Path(__file__).resolve().parents[3] / "app.py"
-    if not app_py.is_file():
-        app_py = Path.cwd() / "app.py"
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(app_py),
-        "--server.port",
-        str(port),
-        "--browser.gatherUsageStats",
-        "false",
-        *ctx.args,
-    ]
-    # run from the app's folder so Streamlit reads its .streamlit/config.toml (offline settings)
-    raise SystemExit(subprocess.call(cmd, cwd=app_py.parent))  # noqa: S603 - fixed argv, no shell
-
-
-def _register_families() -> None:
-    """Attach the command families that live in their own modules."""
-    for module, names in (
-        ("planatlas.cli.query", ("query",)),
-        ("planatlas.cli.export", ("export", "export_series")),
-        ("planatlas.cli.reconcile", ("reconcile",)),
-    ):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        for name in names:
-            command = getattr(mod, name, None)
-            if isinstance(command, click.Command):
-                cli.add_command(command)
-
-
-_register_families()
+# atlas data
+cli.add_command(build)
+cli.add_command(validate)
+cli.add_command(layers)
+cli.add_command(info)
+cli.add_command(dump)
+cli.add_command(datacard)
+# spatial queries
+cli.add_command(query)
+# print pages, map series and offline HTML
+cli.add_command(export)
+cli.add_command(export_series)
+# plan versus map
+cli.add_command(reconcile)
+# the Streamlit app
+cli.add_command(app)
 
 
 def main() -> None:  # pragma: no cover - console entry
+    """Run the ``planatlas`` command."""
     cli()
 
 

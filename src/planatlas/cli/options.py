@@ -1,11 +1,12 @@
-"""Options and error handling shared by every planatlas command family."""
+"""Options, settings, store access and error handling shared by every planatlas command family."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
 
@@ -17,24 +18,31 @@ from planatlas.errors import (
     SourceError,
     ValidationError,
 )
+from planatlas.settings import Settings, get_settings
 
-F = TypeVar("F", bound=Callable[..., Any])
+if TYPE_CHECKING:
+    from planatlas.store.base import LayerStore
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 #: Exit codes: 0 ok; 1 other planatlas error; 2 usage (click); 3 invalid data; 4 not found.
 EXIT_ERROR, EXIT_INVALID, EXIT_NOT_FOUND = 1, 3, 4
 
 
 class PlanAtlasClickError(click.ClickException):
-    def __init__(self, message: str, exit_code: int):
+    """A planatlas error as click reports it: one message and a meaningful exit code."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
         self.exit_code = exit_code
 
 
-def handle_errors(func: F) -> F:
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn planatlas errors into one clear message and a meaningful exit code, never a traceback."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except (ValidationError, SourceError) as exc:
@@ -48,7 +56,7 @@ def handle_errors(func: F) -> F:
         except PlanAtlasError as exc:
             raise PlanAtlasClickError(str(exc), EXIT_ERROR) from exc
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 db_option = click.option(
@@ -57,6 +65,15 @@ db_option = click.option(
     default=None,
     metavar="URL",
     help="PostGIS URL (postgresql+psycopg://…); defaults to PLANATLAS_DATABASE_URL, else the GeoPackage.",
+)
+
+
+source_option = click.option(
+    "--source",
+    "source",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Geodata directory (default: the bundled geodata/).",
 )
 
 
@@ -69,36 +86,35 @@ report_option = click.option(
 )
 
 
-def settings_from(db_url: str | None = None) -> Any:
-    from planatlas.settings import get_settings
-
+def settings_from(db_url: str | None = None) -> Settings:
+    """The ``PLANATLAS_*`` settings, with ``--db`` on top when given."""
     overrides = {"database_url": db_url} if db_url else {}
     return get_settings(**overrides)
 
 
-def open_store_from(db_url: str | None = None) -> Any:
-    from planatlas.store import open_store
+def open_store_from(db_url: str | None = None) -> LayerStore:
+    """The atlas ``--db`` (or the settings) point at."""
+    from planatlas.store import open_store  # noqa: PLC0415 - loads geopandas; keeps --help fast
 
     return open_store(settings_from(db_url))
 
 
-def print_table(rows: list[dict[str, Any]], columns: list[str] | None = None) -> None:
-    """Print rows as an aligned plain-text table (wide CJK characters count double)."""
-    import unicodedata
+def _display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: wide CJK characters count double."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
+
+def print_table(rows: Sequence[Mapping[str, object]], columns: list[str] | None = None) -> None:
+    """Print rows as an aligned plain-text table (wide CJK characters count double)."""
     if not rows:
         click.echo("(no rows)")
         return
     columns = columns or list(rows[0])
-
-    def width(text: str) -> int:
-        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
     cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
-    widths = [max(width(c), *(width(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    widths = [max(_display_width(c), *(_display_width(row[i]) for row in cells)) for i, c in enumerate(columns)]
 
     def fmt(values: list[str]) -> str:
-        return "  ".join(v + " " * (w - width(v)) for v, w in zip(values, widths, strict=True)).rstrip()
+        return "  ".join(v + " " * (w - _display_width(v)) for v, w in zip(values, widths, strict=True)).rstrip()
 
     click.echo(fmt(columns))
     click.echo("  ".join("-" * w for w in widths))

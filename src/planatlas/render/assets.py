@@ -1,11 +1,11 @@
-"""Vendored browser assets (Leaflet) served from the installed package, never from a CDN.
+"""Vendored browser assets (Leaflet) served from the installed package, never from a CDN: paths, check, inline data.
 
-The files under ``planatlas/static/vendor/`` come unmodified from registry packages (npm tarballs
-fetched with ``npm pack``); ``manifest.json`` records each package's version, licence, registry
-integrity hash and the sha256 of every file copied. They are committed, so ``pip install -e .``
-(or a wheel) carries them; ``python -m planatlas.render.assets refresh`` re-fetches them with
-``npm pack`` and rewrites the manifest, and ``python -m planatlas.render.assets verify`` checks
-the files against it.
+The files under ``planatlas/static/vendor/`` come unmodified from registry packages (npm tarballs);
+``manifest.json`` records each package's version, licence, registry integrity hash and the sha256
+of every file copied. They are committed, so ``pip install -e .`` (or a wheel) carries them. They
+are produced at packaging time by the developer script ``tools/vendor_assets.py``; nothing here
+writes into the package. ``python -m planatlas.render.assets verify`` checks the files against the
+manifest.
 
 Maps reference the assets either inline (``data:`` URIs, used for Streamlit's component iframe
 and for self-contained HTML files) or at a URL prefix where ``STATIC_DIR`` is served.
@@ -17,11 +17,7 @@ import base64
 import hashlib
 import json
 import re
-import shutil
-import subprocess
 import sys
-import tarfile
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,24 +26,8 @@ from planatlas.errors import AssetError
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 VENDOR_DIR = STATIC_DIR / "vendor"
 MANIFEST = VENDOR_DIR / "manifest.json"
-
-#: npm packages vendored, and the files copied from each tarball (``package/`` prefix dropped).
-PACKAGES: dict[str, dict[str, object]] = {
-    "leaflet": {
-        "version": "1.9.4",
-        "license": "BSD-2-Clause",
-        "files": [
-            "dist/leaflet.js",
-            "dist/leaflet.css",
-            "dist/images/layers.png",
-            "dist/images/layers-2x.png",
-            "dist/images/marker-icon.png",
-            "dist/images/marker-icon-2x.png",
-            "dist/images/marker-shadow.png",
-            "LICENSE",
-        ],
-    },
-}
+#: What to run, in a source checkout, when the vendored files are missing or differ.
+REFRESH_HINT = "run, in a source checkout: python tools/vendor_assets.py"
 
 #: What a map page loads, in order: (name, path relative to STATIC_DIR).
 MAP_JS = (("leaflet", "vendor/leaflet/leaflet.js"),)
@@ -58,15 +38,20 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _dest(package: str, member: str) -> Path:
-    rel = member.removeprefix("dist/")
-    return VENDOR_DIR / package / rel
-
-
 def verify_assets() -> dict[str, str]:
-    """Check every vendored file against ``manifest.json``; return ``{relative path: sha256}``."""
+    """Check every vendored file against ``manifest.json``.
+
+    Returns
+    -------
+    ``{"<package>/<relative path>": sha256}`` of every file checked.
+
+    Raises
+    ------
+    AssetError
+        Naming every missing or changed file at once.
+    """
     if not MANIFEST.is_file():
-        msg = f"{MANIFEST} is missing; run: python -m planatlas.render.assets refresh"
+        msg = f"{MANIFEST} is missing; {REFRESH_HINT}"
         raise AssetError(msg)
     manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
     checked: dict[str, str] = {}
@@ -81,48 +66,9 @@ def verify_assets() -> dict[str, str]:
             else:
                 checked[f"{package}/{rel}"] = digest
     if problems:
-        msg = "; ".join(problems) + "; run: python -m planatlas.render.assets refresh"
+        msg = "; ".join(problems) + f"; {REFRESH_HINT}"
         raise AssetError(msg)
     return checked
-
-
-def refresh_assets(*, npm: str = "npm") -> dict[str, object]:
-    """Fetch each package with ``npm pack`` from the npm registry, copy its files, write the manifest."""
-    if shutil.which(npm) is None:
-        msg = f"{npm!r} not found; install Node.js/npm to refresh the vendored assets"
-        raise AssetError(msg)
-    manifest: dict[str, object] = {"source": "npm registry via `npm pack`", "packages": {}}
-    with tempfile.TemporaryDirectory() as tmp:
-        for package, spec in PACKAGES.items():
-            ref = f"{package}@{spec['version']}"
-            out = subprocess.run(  # noqa: S603 - fixed argv, no shell
-                [npm, "pack", ref, "--json"], cwd=tmp, check=True, capture_output=True, text=True
-            )
-            info = json.loads(out.stdout)[0]
-            tarball = Path(tmp) / info["filename"]
-            integrity = "sha512-" + base64.b64encode(hashlib.sha512(tarball.read_bytes()).digest()).decode()
-            if integrity != info["integrity"]:
-                msg = f"{ref}: tarball integrity {integrity} differs from npm's {info['integrity']}"
-                raise AssetError(msg)
-            files: dict[str, str] = {}
-            with tarfile.open(tarball) as tar:
-                for member in spec["files"]:  # type: ignore[attr-defined]
-                    data = tar.extractfile(f"package/{member}")
-                    if data is None:
-                        msg = f"{ref}: {member} not in the tarball"
-                        raise AssetError(msg)
-                    dest = _dest(package, member)
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    dest.write_bytes(data.read())
-                    files[str(dest.relative_to(VENDOR_DIR / package))] = _sha256(dest)
-            manifest["packages"][package] = {  # type: ignore[index]
-                "version": spec["version"],
-                "license": spec["license"],
-                "integrity": info["integrity"],
-                "files": files,
-            }
-    MANIFEST.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return manifest
 
 
 def _data_uri(path: Path, mime: str) -> str:
@@ -158,7 +104,7 @@ def map_assets(base_url: str | None = None) -> tuple[list[tuple[str, str]], list
     """(js, css) lists of ``(name, url)`` for a map page: inline when ``base_url`` is None."""
     for _, rel in (*MAP_JS, *MAP_CSS):
         if not (STATIC_DIR / rel).is_file():
-            msg = f"{STATIC_DIR / rel} is missing; run: python -m planatlas.render.assets refresh"
+            msg = f"{STATIC_DIR / rel} is missing; {REFRESH_HINT}"
             raise AssetError(msg)
     if base_url is None:
         return (
@@ -170,17 +116,14 @@ def map_assets(base_url: str | None = None) -> tuple[list[tuple[str, str]], list
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m planatlas.render.assets verify``: check the vendored files, one line per file."""
     args = sys.argv[1:] if argv is None else argv
-    if args == ["refresh"]:
-        manifest = refresh_assets()
-        print(json.dumps(manifest, indent=2))
-        return 0
-    if args == ["verify"]:
-        for rel, digest in verify_assets().items():
-            print(f"ok {digest[:12]} {rel}")
-        return 0
-    print("usage: python -m planatlas.render.assets refresh|verify")
-    return 2
+    if args != ["verify"]:
+        sys.stderr.write("usage: python -m planatlas.render.assets verify\n")
+        return 2
+    for rel, digest in verify_assets().items():
+        sys.stdout.write(f"ok {digest[:12]} {rel}\n")
+    return 0
 
 
 if __name__ == "__main__":

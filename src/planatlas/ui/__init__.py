@@ -1,56 +1,50 @@
-"""Streamlit pages of the app: each module exposes ``render_page(store, settings, lang)``.
+"""The app's pages, registered by name: each page module exposes ``render_page(store, settings, lang)``.
 
-``atlas`` and ``data`` live here; ``query`` and ``export`` are provided by their own modules and
-shown as placeholders until installed.
+Every page is imported here plainly and listed in :data:`PAGES`, in the order the app shows them;
+a page's title is the ``page_<name>`` text of :mod:`planatlas.i18n`.
 """
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
+from collections.abc import Callable, Mapping
+from typing import TypeAlias
 
-PAGES = ("atlas", "query", "export", "data")
+from planatlas.settings import Settings
+from planatlas.store.base import LayerStore
+from planatlas.ui import atlas, data, export, query
+
+#: A page: draws itself from the atlas, the settings and the UI language.
+PageRenderer: TypeAlias = Callable[[LayerStore, Settings, str], None]
+
+#: Every page of the app, in the order the app lists them.
+PAGES: Mapping[str, PageRenderer] = {
+    "atlas": atlas.render_page,
+    "query": query.render_page,
+    "export": export.render_page,
+    "data": data.render_page,
+}
+
+__all__ = ["PAGES", "PageRenderer", "page_renderer"]
 
 
-def page_module(page: str) -> ModuleType | None:
-    """The module drawing ``page``, or None if that page's module is not installed."""
+def page_renderer(page: str) -> PageRenderer:
+    """The function drawing ``page``.
+
+    Parameters
+    ----------
+    page
+        A name in :data:`PAGES`.
+
+    Returns
+    -------
+    The page's ``render_page``.
+
+    Raises
+    ------
+    ValueError
+        When ``page`` is not a registered page.
+    """
     if page not in PAGES:
         msg = f"page should be one of {', '.join(PAGES)}, got {page!r}"
         raise ValueError(msg)
-    name = f"{__name__}.{page}"
-    try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name == name:
-            return None
-        raise
-    return module if hasattr(module, "render_page") else None
-
-
-def stable_choice(widget, label, options, *, state_key, lang, default=None, **kwargs):  # type: ignore[no-untyped-def]
-    """A Streamlit choice widget whose value survives a language switch.
-
-    Streamlit treats a widget whose label or labels change as a new widget and resets it, so the
-    chosen value lives under ``state_key`` and the widget is keyed per language.
-    """
-    import streamlit as st
-
-    options = list(options)
-    if state_key not in st.session_state:
-        st.session_state[state_key] = default
-    value = st.session_state[state_key]
-    widget_key = f"{state_key}__{lang}"
-
-    def remember() -> None:
-        st.session_state[state_key] = st.session_state[widget_key]
-
-    if widget is st.multiselect:
-        kwargs["default"] = [v for v in (value or []) if v in options]
-    else:
-        kwargs["index"] = options.index(value) if value in options else 0
-    if widget_key in st.session_state:
-        # A stale widget state from an earlier visit to this language must not win.
-        del st.session_state[widget_key]
-    chosen = widget(label, options, key=widget_key, on_change=remember, **kwargs)
-    st.session_state[state_key] = chosen
-    return chosen
+    return PAGES[page]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -25,16 +26,24 @@ from planatlas.maps.presets import PRECISION_LABELS, field_title, value_label
 from planatlas.maps.style import text_in
 from planatlas.render.assets import STATIC_DIR
 from planatlas.render.interactive import BASEMAPS, View, interactive_map
-from planatlas.ui import stable_choice
+from planatlas.ui.reconciliation import reconciliation_section
+from planatlas.ui.widgets import stable_choice
 
 MAP_KEY = "pa_map"
-#: Streamlit serves a declared component's directory: that is how the vendored Leaflet and the
-#: map CSS reach the browser from the installed package (cached, not resent on every rerun).
-_ASSETS = components.declare_component("assets", path=str(STATIC_DIR))
-#: URL of ``planatlas/static`` relative to the map's iframe (``/component/<name>/index.html``).
-ASSET_BASE_URL = f"../{_ASSETS.name}"
 DEFAULT_PRESET = "one-belt-four-zones"
 MAP_HEIGHT = 700
+
+
+@cache
+def asset_base_url() -> str:
+    """URL of ``planatlas/static`` relative to the map's iframe (``/component/<name>/index.html``).
+
+    Streamlit serves a declared component's directory: that is how the vendored Leaflet and the
+    map CSS reach the browser from the installed package (cached, not resent on every rerun).
+    The component is declared on the first map drawn, not at import.
+    """
+    assets = components.declare_component("assets", path=str(STATIC_DIR))
+    return f"../{assets.name}"
 
 
 # ---- permalink ---------------------------------------------------------------------------------
@@ -109,7 +118,7 @@ def _map(
         keys=keys,
         field_titles=titles,
         report_layers=True,
-        asset_base_url=ASSET_BASE_URL,
+        asset_base_url=asset_base_url(),
     )
 
 
@@ -278,8 +287,6 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
         if any("precision" in f and (f["precision"] == "schematic").any() for f in frames.values()):
             st.caption(t("schematic_warning", lang))
         if preset.name == "jiuwang-roads":
-            from planatlas.ui.data import reconciliation_section
-
             with st.expander(t("reconcile", lang), expanded=False):
                 reconciliation_section(store, lang)
     result = result or {}

@@ -1,19 +1,24 @@
-"""The Data page: layer catalogue, validation report, searchable attribute tables, downloads and
-the Jiuwang plan-versus-map reconciliation. Streamlit calls over the store and the library."""
+"""The Data page: layer catalogue, validation report, searchable attribute tables and downloads.
+
+Streamlit calls over the store and the library; the Jiuwang plan-versus-map section comes from
+:mod:`planatlas.ui.reconciliation`.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
 from planatlas.i18n import t
 from planatlas.maps.presets import PRECISION_LABELS
 from planatlas.maps.style import text_in
+from planatlas.settings import Settings
+from planatlas.store.base import LayerStore
+from planatlas.ui.reconciliation import reconciliation_section
 
 
 def catalogue_table(metadata: Mapping[str, Any], lang: str) -> pd.DataFrame:
@@ -56,22 +61,32 @@ def attribute_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(frame.drop(columns=["geometry"], errors="ignore"))
 
 
-def layer_geojson(frame: Any) -> bytes:
+def layer_geojson(frame: gpd.GeoDataFrame) -> bytes:
     """GeoJSON bytes of a layer (EPSG:4490 coordinates, RFC 7946 axis order lon/lat)."""
-    return frame.to_json(drop_id=True, ensure_ascii=False).encode("utf-8")
+    text: str = frame.to_json(drop_id=True, ensure_ascii=False)
+    return text.encode("utf-8")
 
 
 @st.cache_data(show_spinner=False)
-def _read(_store: Any, store_key: str, name: str) -> Any:
+def _read(_store: LayerStore, store_key: str, name: str) -> gpd.GeoDataFrame | pd.DataFrame:
+    """A whole layer, cached per ``store_key`` (the store's ``cache_key()``) and layer name."""
     return _store.read(name)
 
 
-def render_page(store: Any, settings: Any, lang: str) -> None:
-    """Draw the Data page."""
-    from planatlas.ui.atlas import store_id
+def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
+    """Draw the Data page.
 
+    Parameters
+    ----------
+    store
+        The atlas shown.
+    settings
+        Where the atlas lives (its GeoPackage is offered for download when it is one).
+    lang
+        The UI language.
+    """
     meta = store.metadata()
-    key = store_id(store)
+    key = store.cache_key()
     st.header(t("catalogue", lang))
     st.caption(f"{t('built_at', lang)}: {meta.get('built_at', '')} · planatlas {meta.get('planatlas_version', '')}")
     st.dataframe(catalogue_table(meta, lang), hide_index=True, width="stretch")
@@ -112,7 +127,7 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
         mime="text/csv",
         key=f"pa_dl_csv_{name}",
     )
-    if "geometry" in getattr(frame, "columns", []):
+    if "geometry" in frame.columns:
         c2.download_button(
             t("download_geojson", lang),
             layer_geojson(shown),
@@ -120,8 +135,8 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
             mime="application/geo+json",
             key=f"pa_dl_geojson_{name}",
         )
-    atlas_path = Path(getattr(settings, "atlas_path", ""))
-    if not getattr(settings, "database_url", None) and atlas_path.is_file():
+    atlas_path = settings.atlas_path
+    if not settings.database_url and atlas_path.is_file():
         c3.download_button(
             t("download_atlas", lang),
             atlas_path.read_bytes(),
@@ -132,23 +147,3 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
 
     st.header(t("reconcile", lang))
     reconciliation_section(store, lang)
-
-
-def reconciliation_section(store: Any, lang: str) -> None:
-    """The Jiuwang plan-versus-map table (``planatlas.reconcile``) with its notes."""
-    try:
-        from planatlas.reconcile import reconcile_jiuwang_from_store
-
-        result = reconcile_jiuwang_from_store(store)
-    except Exception as exc:  # the section must not take the page down with it
-        st.warning(t("reconcile_missing", lang, err=exc))
-        return
-    st.dataframe(result.table, hide_index=True, width="stretch")
-    if result.notes:
-        st.markdown(f"**{t('reconcile_notes', lang)}**")
-        for note in result.notes:
-            st.markdown(f"- {note}")
-    if result.boundary:
-        st.caption(json.dumps(result.boundary, ensure_ascii=False, default=str))
-    if result.project_checks is not None and len(result.project_checks):
-        st.dataframe(result.project_checks, hide_index=True, width="stretch")
