@@ -333,8 +333,12 @@ def test_metro_lines_pass_through_their_stations_in_order(layers):
 #: Stations whose position is an encyclopedia coordinate (zh.wikipedia infobox, WGS84), with the value
 #: read from the page: the layer must keep them (a re-authored position would fail here).
 CITED_STATIONS = {
-    "秋水广场": (115.8547376, 28.6845964), "滕王阁": (115.8732619, 28.676716), "八一广场": (115.89847, 28.67812),
-    "孔目湖": (115.8530516, 28.7360389), "庐山南大道": (115.8603326, 28.7045854), "雅苑路": (115.8522698, 28.6953605),
+    "秋水广场": (115.8547376, 28.6845964),
+    "滕王阁": (115.8732619, 28.676716),
+    "八一广场": (115.89847, 28.67812),
+    "孔目湖": (115.8530516, 28.7360389),
+    "庐山南大道": (115.8603326, 28.7045854),
+    "雅苑路": (115.8522698, 28.6953605),
 }
 
 
@@ -486,7 +490,7 @@ def test_every_feature_is_traceable(layers, name):
         if name == "metro_stations" and seed not in (SEED, SEED_XINJIAN):
             # a station the plan does not name cites the public source that does (no plan lines)
             assert row["source_lines"] == "n/a", row["name"]
-            assert seed == "zh.wikipedia.org" or seed.startswith("http") or seed.startswith("unsourced"), seed
+            assert seed == "zh.wikipedia.org" or seed.startswith(("http", "unsourced")), seed
             continue
         assert seed in (SEED, SEED_XINJIAN), seed
         n_lines = len(seed_lines(seed))
