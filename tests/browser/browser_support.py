@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from conftest import skip_unless_available
+from _ci import skip_unless_available
 
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "app.py"

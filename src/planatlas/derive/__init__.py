@@ -15,9 +15,10 @@ import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Unpack
 
 from planatlas.errors import CatalogError
+from planatlas.io import SourceOptions, read_source
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -42,10 +43,8 @@ class DeriveContext:
             raise CatalogError(msg)
         return self.built[name]
 
-    def read(self, path: str, *, crs: str, **options: Any) -> gpd.GeoDataFrame:
+    def read(self, path: str, *, crs: str, **options: Unpack[SourceOptions]) -> gpd.GeoDataFrame:
         """Read an extra source file (relative to the geodata dir) into EPSG:4490."""
-        from planatlas.io import read_source
-
         return read_source(self.geodata_dir / path, crs=crs, **options)
 
 

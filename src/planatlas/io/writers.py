@@ -56,7 +56,7 @@ def write_frame(
             driver = "GeoJSON" if fmt == "geojson" else "GPKG"
             kwargs = {"layer": layer} if fmt == "gpkg" else {}
             pyogrio.write_dataframe(frame, tmp, driver=driver, **kwargs)
-        os.replace(tmp, path)
+        tmp.replace(path)
     finally:
         if tmp.exists():
             tmp.unlink()
