@@ -40,6 +40,14 @@ def find_pg_bin() -> Path | None:
     return None
 
 
+def require_postgis() -> Path:
+    """The PostgreSQL bin directory; skip without one on a laptop, fail under CI."""
+    pg_bin = find_pg_bin()
+    if pg_bin is None:
+        skip_unless_available("PostgreSQL + PostGIS binaries not installed (set PLANATLAS_PG_BIN)")
+    return pg_bin
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -97,10 +105,7 @@ class TemporaryCluster:
 @pytest.fixture(scope="session")
 def postgis_url() -> Iterator[str]:
     """URL of a throwaway PostGIS database for this test session (dropped afterwards)."""
-    pg_bin = find_pg_bin()
-    if pg_bin is None:
-        skip_unless_available("PostgreSQL + PostGIS binaries not installed (set PLANATLAS_PG_BIN)")
-    cluster = TemporaryCluster(pg_bin).start()
+    cluster = TemporaryCluster(require_postgis()).start()
     try:
         yield cluster.url
     finally:
