@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from _ci import in_ci, skip_unless_available
 
 

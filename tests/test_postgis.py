@@ -11,8 +11,7 @@ from click.testing import CliRunner
 
 from planatlas import query as q
 from planatlas.catalog import parse_layer_spec
-from planatlas.errors import AtlasNotBuiltError, LayerNotFoundError
-from planatlas.errors import PostGISError
+from planatlas.errors import AtlasNotBuiltError, LayerNotFoundError, PostGISError
 from planatlas.store.postgis import PostGISStore
 
 pytestmark = pytest.mark.postgis
