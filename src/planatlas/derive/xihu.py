@@ -22,6 +22,7 @@ import numpy as np
 import shapely
 
 from planatlas import crs as pcrs
+from planatlas.catalog import LayerSpec
 from planatlas.derive.context import DeriveContext
 from planatlas.errors import Problem, ValidationError
 
@@ -329,6 +330,11 @@ def parse_line_membership(value: object) -> list[str]:
     return [p.strip() for p in str(value).replace("，", ";").replace(",", ";").split(";") if p.strip()]
 
 
+def _runs_problem(spec: LayerSpec, line_id: object, message: str) -> Problem:
+    """A problem with one metro line's ``params.runs``, located in the layer spec."""
+    return Problem(message, file=spec.path, layer=spec.name, feature=str(line_id), field="params.runs")
+
+
 def metro_lines_from_stations(
     source: gpd.GeoDataFrame | None, *, ctx: DeriveContext, params: Mapping[str, Any]
 ) -> gpd.GeoDataFrame:
@@ -354,55 +360,26 @@ def metro_lines_from_stations(
             coords = []
             for name in run:
                 if name not in by_name:
-                    problems.append(
-                        Problem(
-                            f"station {name!r} is not in layer {station_layer!r}",
-                            file=spec.path,
-                            layer=spec.name,
-                            feature=str(line_id),
-                            field="params.runs",
-                        )
-                    )
+                    problems.append(_runs_problem(spec, line_id, f"station {name!r} is not in layer {station_layer!r}"))
                     continue
                 row = stations.iloc[by_name[name]]
                 if str(line_id) not in parse_line_membership(row.get("lines")):
-                    problems.append(
-                        Problem(
-                            f"station {name!r} does not list line {line_id!r} in 'lines'",
-                            file=spec.path,
-                            layer=spec.name,
-                            feature=str(line_id),
-                            field="params.runs",
-                        )
-                    )
+                    msg = f"station {name!r} does not list line {line_id!r} in 'lines'"
+                    problems.append(_runs_problem(spec, line_id, msg))
                 used.add(name)
                 pt = row.geometry
                 coords.append((pt.x, pt.y))
             if len(coords) >= 2:
                 parts.append(shapely.LineString(coords))
             elif coords:
-                problems.append(
-                    Problem(
-                        f"a run needs at least two stations, got {run!r}",
-                        file=spec.path,
-                        layer=spec.name,
-                        feature=str(line_id),
-                        field="params.runs",
-                    )
-                )
+                problems.append(_runs_problem(spec, line_id, f"a run needs at least two stations, got {run!r}"))
         members = {
             str(n)
             for n, lines in zip(stations["name"], stations["lines"], strict=True)
             if str(line_id) in parse_line_membership(lines)
         }
         problems.extend(
-            Problem(
-                f"station {name!r} lists line {line_id!r} but is in no run",
-                file=spec.path,
-                layer=spec.name,
-                feature=str(line_id),
-                field="params.runs",
-            )
+            _runs_problem(spec, line_id, f"station {name!r} lists line {line_id!r} but is in no run")
             for name in sorted(members - used)
         )
         ids.append(str(line_id))
