@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
-import os
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +29,7 @@ from planatlas.catalog import (
 from planatlas.derive import DeriveContext, get_derivation
 from planatlas.errors import Problem, SourceError, ValidationError
 from planatlas.io import read_source, read_table
+from planatlas.io.writers import write_json
 from planatlas.store import LayerStore, open_store
 
 if TYPE_CHECKING:
@@ -126,7 +124,7 @@ def build_atlas(
     result = validate_geodata(geodata_dir, progress=progress)
     result.metadata["report"] = result.report()
     if report_path is not None:
-        _write_json_atomic(Path(report_path), result.report())
+        write_json(report_path, result.report())
     if not result.ok:
         raise ValidationError(result.problems)
     if progress:
@@ -166,14 +164,6 @@ def atlas_is_stale(store: LayerStore, geodata_dir: str | Path) -> bool:
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _write_json_atomic(path: Path, data: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False, indent=2)
-    Path(tmp).replace(path)
 
 
 class _LayerOutcome(NamedTuple):

@@ -136,12 +136,13 @@ def info(layer: str, db_url: str | None) -> None:
 def validate(path: Path, crs: str | None, report: Path | None, within: str | None) -> None:
     """Validate a geodata directory, or read-check one source file, writing nothing else."""
     if path.is_dir():
-        from planatlas.build import _write_json_atomic, validate_geodata
+        from planatlas.build import validate_geodata
         from planatlas.errors import ValidationError
+        from planatlas.io.writers import write_json
 
         result = validate_geodata(path, progress=_progress)
         if report is not None:
-            _write_json_atomic(report, result.report())
+            write_json(report, result.report())
         for w in result.warnings:
             click.echo(f"warning: {w}", err=True)
         if not result.ok:
