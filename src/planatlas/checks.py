@@ -115,65 +115,40 @@ def _cast(series: pd.Series, ftype: str) -> tuple[pd.Series, list[int]]:
     return mapped, bad
 
 
+def _geometry_problem(geom: shapely.Geometry | None, *, declared: str, unlocated: bool) -> tuple[str, str] | None:
+    """What is wrong with one feature's geometry, as (message, field), or ``None``."""
+    if geom is None or geom.is_empty:
+        return None if unlocated else ("feature has no geometry (only precision 'unlocated' may lack one)", "geometry")
+    if unlocated:
+        return "precision 'unlocated' but the feature has a geometry", "precision"
+    gtype = geom.geom_type
+    if gtype != declared and not (declared.startswith("Multi") and gtype == declared.removeprefix("Multi")):
+        return f"geometry type should be {declared}, got {gtype}", "geometry"
+    if not geom.is_valid:
+        return f"invalid geometry: {shapely.is_valid_reason(geom)}", "geometry"
+    minx, miny, maxx, maxy = geom.bounds
+    if not (pcrs.in_china([minx, maxx], [miny, maxy]).all()):
+        return f"geometry lies outside China (bounds {minx:.4f}, {miny:.4f}, {maxx:.4f}, {maxy:.4f})", "geometry"
+    return None
+
+
 def check_geometry(frame: gpd.GeoDataFrame, spec: LayerSpec) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     """Geometries checked against the spec (present unless unlocated, of the declared type, valid, in China).
 
     Without problems, single parts are promoted to the declared Multi type and the frame is
     labelled EPSG:4490.
     """
-    problems: list[Problem] = []
     file = spec.geometry.source or f"derive:{spec.geometry.derive}"
     keys = frame[spec.key].astype(str).to_numpy()
     geoms = frame.geometry.to_numpy()
     precision = frame["precision"].to_numpy()
     declared = spec.geometry_type
     multi = declared.startswith("Multi")
-    single = declared.removeprefix("Multi")
-    for i, g in enumerate(geoms):
-        unlocated = precision[i] == UNLOCATED
-        if g is None or g.is_empty:
-            if not unlocated:
-                msg = "feature has no geometry (only precision 'unlocated' may lack one)"
-                problems.append(Problem(msg, file=file, layer=spec.name, feature=keys[i], field="geometry"))
-            continue
-        if unlocated:
-            msg = "precision 'unlocated' but the feature has a geometry"
-            problems.append(Problem(msg, file=file, layer=spec.name, feature=keys[i], field="precision"))
-            continue
-        gtype = g.geom_type
-        if gtype != declared and not (multi and gtype == single):
-            problems.append(
-                Problem(
-                    f"geometry type should be {declared}, got {gtype}",
-                    file=file,
-                    layer=spec.name,
-                    feature=keys[i],
-                    field="geometry",
-                )
-            )
-            continue
-        if not g.is_valid:
-            problems.append(
-                Problem(
-                    f"invalid geometry: {shapely.is_valid_reason(g)}",
-                    file=file,
-                    layer=spec.name,
-                    feature=keys[i],
-                    field="geometry",
-                )
-            )
-            continue
-        minx, miny, maxx, maxy = g.bounds
-        if not (pcrs.in_china([minx, maxx], [miny, maxy]).all()):
-            problems.append(
-                Problem(
-                    f"geometry lies outside China (bounds {minx:.4f}, {miny:.4f}, {maxx:.4f}, {maxy:.4f})",
-                    file=file,
-                    layer=spec.name,
-                    feature=keys[i],
-                    field="geometry",
-                )
-            )
+    problems = [
+        Problem(found[0], file=file, layer=spec.name, feature=keys[i], field=found[1])
+        for i, g in enumerate(geoms)
+        if (found := _geometry_problem(g, declared=declared, unlocated=precision[i] == UNLOCATED)) is not None
+    ]
     if problems:
         return frame, problems
     if multi:
