@@ -1,26 +1,22 @@
-"""Shared fixtures: the bundled atlas built once per session, tiny geodata trees, CI rules."""
+"""Shared fixtures: the bundled atlas built once per session, tiny geodata trees.
+
+Fixture modules beside this file are loaded as plugins (``pytest_plugins``), so every test sees
+their fixtures without importing them; ``tests`` is on the import path (``pythonpath`` in
+pyproject.toml). What ``CI`` means is decided in ``_ci.py``.
+"""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-# One throwaway PostGIS cluster per session, shared by every module that asks for it.
-from conftest_postgis import postgis_url  # noqa: F401
+# One throwaway PostGIS cluster per session (fixture ``postgis_url``), shared by every module that asks for it.
+pytest_plugins = ["conftest_postgis"]
 
 REPO = Path(__file__).resolve().parents[1]
 GEODATA = REPO / "geodata"
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def skip_unless_available(reason: str) -> None:
-    """Skip on a laptop that lacks an optional system tool; fail under CI=true, where it must exist."""
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: this test must not skip; .ci/run installs it)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,8 @@
 ``TemporaryCluster`` runs ``initdb`` in a fresh temporary directory, starts ``postgres`` on a free
 localhost port (as the ``postgres`` user when we are root: the server refuses to run as root), and on
 ``stop()`` shuts it down and deletes the directory. The ``postgis_url`` fixture gives one cluster per
-test session. Without the binaries the PostGIS tests skip, except under ``CI=true`` where they fail.
+test session (loaded as a plugin by ``conftest.py``). Without the binaries the PostGIS tests skip,
+except under CI where they fail (the rule is in ``_ci.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from _ci import skip_unless_available
 
 PG_BIN_CANDIDATES = ("/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin")
 POSTGIS_CONTROL = ("/usr/share/postgresql/{major}/extension/postgis.control",)
@@ -36,6 +39,14 @@ def find_pg_bin() -> Path | None:
         if (path / "initdb").is_file() and (path / "pg_ctl").is_file() and has_postgis:
             return path
     return None
+
+
+def require_postgis() -> Path:
+    """The PostgreSQL bin directory; skip without one on a laptop, fail under CI."""
+    pg_bin = find_pg_bin()
+    if pg_bin is None:
+        skip_unless_available("PostgreSQL + PostGIS binaries not installed (set PLANATLAS_PG_BIN)")
+    return pg_bin
 
 
 def _free_port() -> int:
@@ -95,12 +106,7 @@ class TemporaryCluster:
 @pytest.fixture(scope="session")
 def postgis_url() -> Iterator[str]:
     """URL of a throwaway PostGIS database for this test session (dropped afterwards)."""
-    pg_bin = find_pg_bin()
-    if pg_bin is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("PostgreSQL + PostGIS binaries not found, and CI=true forbids skipping PostGIS tests")
-        pytest.skip("PostgreSQL + PostGIS binaries not installed (set PLANATLAS_PG_BIN)")
-    cluster = TemporaryCluster(pg_bin).start()
+    cluster = TemporaryCluster(require_postgis()).start()
     try:
         yield cluster.url
     finally:

@@ -341,9 +341,11 @@ def test_names_and_aliases_are_on_the_cited_lines(layer, seed_lines):
             text, _, line = alias.rpartition("@")
             if int(line) not in cited or text not in seed_lines[int(line) - 1]:
                 problems.append(f"{key}: alias {alias!r} is not on a cited line")
-        for member in filter(None, row.get("members", "").split(";")):
-            if not any(member in seed_lines[n - 1] for n in cited):
-                problems.append(f"{key}: member {member!r} is on no cited line")
+        problems.extend(
+            f"{key}: member {member!r} is on no cited line"
+            for member in filter(None, row.get("members", "").split(";"))
+            if not any(member in seed_lines[n - 1] for n in cited)
+        )
     assert problems == []
 
 

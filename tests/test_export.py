@@ -184,7 +184,7 @@ def test_pdf_embeds_the_cjk_font_as_a_truetype_subset(frames):
 
     font = static.find_cjk_font()
     if font.outlines != "truetype":
-        from conftest import skip_unless_available
+        from _ci import skip_unless_available
 
         skip_unless_available("no TrueType-outline CJK font (apt-get install fonts-wqy-microhei)")
     fonts = _pdf_fonts(_pdf_reader(figure_bytes(_render("one-belt-four-zones", frames), "pdf")))

@@ -3,7 +3,7 @@
 import shutil
 import subprocess
 
-from conftest import skip_unless_available
+from _ci import skip_unless_available
 
 
 def test_ogrinfo_opens_atlas_without_warnings(bundled_atlas):

@@ -9,18 +9,16 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from conftest_postgis import postgis_url  # noqa: F401 - the session fixture
 from planatlas import query as q
 from planatlas.catalog import parse_layer_spec
-from planatlas.errors import AtlasNotBuiltError, LayerNotFoundError
-from planatlas.errors import PostGISError
+from planatlas.errors import AtlasNotBuiltError, LayerNotFoundError, PostGISError
 from planatlas.store.postgis import PostGISStore
 
 pytestmark = pytest.mark.postgis
 
 
 @pytest.fixture(scope="module")
-def bundled_pg(postgis_url, bundled_build):  # noqa: F811
+def bundled_pg(postgis_url, bundled_build):
     """The bundled atlas loaded into PostGIS (schema ``bundled``) next to its GeoPackage twin."""
     gpkg, result = bundled_build
     store = PostGISStore(postgis_url, schema="bundled")
@@ -94,7 +92,7 @@ def generated_atlas(seed: int = 0, n: int = 3000):
 
 
 @pytest.fixture(scope="module")
-def generated_pg(postgis_url):  # noqa: F811
+def generated_pg(postgis_url):
     layers, meta = generated_atlas()
     store = PostGISStore(postgis_url, schema="generated")
     store.write(layers, meta)
@@ -181,14 +179,14 @@ def test_read_filters(bundled_pg):
     assert len(store.read("metro_stations")) == len(gpkg.read("metro_stations"))
 
 
-def test_empty_schema_is_not_an_atlas(postgis_url):  # noqa: F811
+def test_empty_schema_is_not_an_atlas(postgis_url):
     with PostGISStore(postgis_url, schema="nothing_here") as store:
         assert not store.exists()
         with pytest.raises(AtlasNotBuiltError, match="planatlas build --db"):
             store.metadata()
 
 
-def test_identifiers_come_only_from_the_catalogue(postgis_url):  # noqa: F811
+def test_identifiers_come_only_from_the_catalogue(postgis_url):
     layers, meta = generated_atlas(n=10)
     bad = {'buildings"; DROP SCHEMA public; --': layers["buildings"]}
     with PostGISStore(postgis_url, schema="idents") as store:
@@ -202,7 +200,7 @@ def test_identifiers_come_only_from_the_catalogue(postgis_url):  # noqa: F811
 # -- atomic loading -------------------------------------------------------------------------------------
 
 
-def test_failing_load_leaves_the_database_unchanged(postgis_url, request):  # noqa: F811
+def test_failing_load_leaves_the_database_unchanged(postgis_url, request):
     import psycopg
 
     layers, meta = generated_atlas(seed=5, n=200)
@@ -389,7 +387,7 @@ def test_cli_answers_the_same_on_both_backends(bundled_pg, monkeypatch):
     assert "bayi_guangchang" in pushed.output
 
 
-def test_a_rebuild_by_another_process_is_seen(postgis_url):  # noqa: F811
+def test_a_rebuild_by_another_process_is_seen(postgis_url):
     """A long-lived store (the app) keeps answering correctly after someone else rebuilds the atlas."""
     layers, meta = generated_atlas(seed=8, n=100)
     with PostGISStore(postgis_url, schema="rebuilt") as app, PostGISStore(postgis_url, schema="rebuilt") as cli:

@@ -4,43 +4,37 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import shapely
 
 from planatlas import __version__
 from planatlas import crs as pcrs
-from planatlas.catalog import (
-    PRECISION_CLASSES,
-    PROVENANCE_FIELDS,
-    UNLOCATED,
-    Catalog,
-    FieldSpec,
-    LayerSpec,
-    load_catalog,
-)
+from planatlas.catalog import PROVENANCE_FIELDS, Catalog, JoinSpec, LayerSpec, load_catalog
+from planatlas.checks import apply_schema, check_geometry, check_keys
 from planatlas.derive import DeriveContext, get_derivation
 from planatlas.errors import Problem, SourceError, ValidationError
 from planatlas.io import read_source, read_table
+from planatlas.io.writers import write_json
+from planatlas.store import LayerStore, open_store
+
+if TYPE_CHECKING:
+    from planatlas.settings import Settings
 
 Progress = Callable[[str], None]
-_TRUE = {"true", "1", "yes", "y", "是", "t"}
-_FALSE = {"false", "0", "no", "n", "否", "f"}
-_MULTI = {"Polygon": "MultiPolygon", "LineString": "MultiLineString", "Point": "MultiPoint"}
+#: A built layer: a GeoDataFrame, or a DataFrame for a layer without geometry.
+Frame: TypeAlias = "gpd.GeoDataFrame | pd.DataFrame"
 
 
 @dataclass
 class BuildResult:
     """Validated layers, their metadata and the validation report of one build."""
 
-    layers: dict[str, gpd.GeoDataFrame | pd.DataFrame]
+    layers: dict[str, Frame]
     metadata: dict[str, Any]
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
@@ -70,7 +64,7 @@ def validate_geodata(
     """
     root = Path(geodata_dir)
     catalog = catalog or load_catalog(root)
-    built: dict[str, gpd.GeoDataFrame | pd.DataFrame] = {}
+    built: dict[str, Frame] = {}
     problems: list[Problem] = []
     warnings: list[Problem] = []
     layer_meta: dict[str, Any] = {}
@@ -82,13 +76,13 @@ def validate_geodata(
         if failed_deps:
             problems.append(Problem(f"not built because layer(s) {failed_deps} failed", layer=name))
             continue
-        found, warned, frame, sources = _build_layer(root, spec, built)
-        warnings.extend(warned)
-        if found:
-            problems.extend(found)
+        outcome = _build_layer(root, spec, built)
+        warnings.extend(outcome.warnings)
+        if outcome.problems or outcome.frame is None:
+            problems.extend(outcome.problems)
             continue
-        built[name] = frame
-        layer_meta[name] = _layer_metadata(spec, frame, sources)
+        built[name] = outcome.frame
+        layer_meta[name] = _layer_metadata(spec, outcome.frame, outcome.sources)
     metadata = {
         "planatlas_version": __version__,
         "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -102,7 +96,7 @@ def validate_geodata(
 
 def build_atlas(
     geodata_dir: str | Path,
-    store: Any,
+    store: LayerStore,
     *,
     report_path: str | Path | None = None,
     progress: Progress | None = None,
@@ -117,7 +111,7 @@ def build_atlas(
     result = validate_geodata(geodata_dir, progress=progress)
     result.metadata["report"] = result.report()
     if report_path is not None:
-        _write_json_atomic(Path(report_path), result.report())
+        write_json(report_path, result.report())
     if not result.ok:
         raise ValidationError(result.problems)
     if progress:
@@ -126,26 +120,24 @@ def build_atlas(
     return result
 
 
-def ensure_atlas(settings: Any) -> Any:
+def ensure_atlas(settings: Settings) -> LayerStore:
     """Open the configured store, (re)building the bundled atlas if it is absent or stale.
 
     Stale means the geodata's layer set or any source file's checksum differs from what the atlas
     records, so a ``git pull`` of new plan data shows up on the next start of the app.
     """
-    from planatlas.store import open_store
-
     store = open_store(settings)
     if not store.exists() or atlas_is_stale(store, settings.geodata_dir):
         build_atlas(settings.geodata_dir, store)
     return store
 
 
-def atlas_is_stale(store: Any, geodata_dir: str | Path) -> bool:
+def atlas_is_stale(store: LayerStore, geodata_dir: str | Path) -> bool:
     """Whether the geodata on disk differs from what the atlas was built from."""
     root = Path(geodata_dir)
     try:
         layers = store.metadata()["layers"]
-    except Exception:  # an unreadable atlas is as good as none
+    except Exception:  # noqa: BLE001 - whatever a backend raises, an unreadable atlas is as good as none
         return True
     if {p.stem for p in (root / "layers").glob("*.toml")} != set(layers):
         return True
@@ -161,117 +153,135 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _write_json_atomic(path: Path, data: Any) -> None:
-    import os
-    import tempfile
+class _LayerOutcome(NamedTuple):
+    """One layer's build: its problems and warnings, the frame (``None`` on problems), the files read."""
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False, indent=2)
-    os.replace(tmp, path)
+    problems: list[Problem]
+    warnings: list[Problem]
+    frame: Frame | None
+    sources: list[dict[str, str]]
 
 
-def _build_layer(
-    root: Path, spec: LayerSpec, built: Mapping[str, Any]
-) -> tuple[list[Problem], list[Problem], Any, list[dict[str, str]]]:
-    problems: list[Problem] = []
-    warnings: list[Problem] = []
+def _build_layer(root: Path, spec: LayerSpec, built: Mapping[str, Frame]) -> _LayerOutcome:
     sources: list[dict[str, str]] = []
-    name = spec.name
     gspec = spec.geometry
-    frame: gpd.GeoDataFrame | pd.DataFrame | None = None
     try:
-        if gspec.source:
-            src_path = root / gspec.source
-            if spec.has_geometry:
-                frame = read_source(src_path, crs=gspec.crs, allow_empty_geometry=True, **gspec.options)
-            else:
-                frame = read_table(src_path)
-            sources.append({"path": gspec.source, "sha256": _sha256(src_path)})
-        if gspec.derive:
-            func = get_derivation(gspec.derive)
-            ctx = DeriveContext(geodata_dir=root, spec=spec, built=built)
-            frame = func(frame, ctx=ctx, params=dict(gspec.params))
-            sources.extend(getattr(frame, "attrs", {}).get("sources", []))
+        frame = _read_or_derive(root, spec, built, sources)
     except SourceError as exc:
-        return [_locate(p, spec) for p in exc.problems], warnings, None, sources
-    if frame is None:
-        frame = pd.DataFrame()
+        return _LayerOutcome([_locate(p, spec) for p in exc.problems], [], None, sources)
     origin = {c: gspec.source or f"derive:{gspec.derive}" for c in frame.columns if c != "geometry"}
     if spec.key not in frame.columns and spec.has_geometry:
-        return (
-            [Problem(f"key column {spec.key!r} is missing", file=gspec.source, layer=name, field=spec.key)],
-            warnings,
-            None,
-            sources,
-        )
+        missing = Problem(f"key column {spec.key!r} is missing", file=gspec.source, layer=spec.name, field=spec.key)
+        return _LayerOutcome([missing], [], None, sources)
+    problems: list[Problem] = []
     if spec.key in frame.columns:
-        problems += _check_keys(frame[spec.key], file=gspec.source, layer=name, key=spec.key)
+        problems += check_keys(frame[spec.key], file=gspec.source, layer=spec.name, key=spec.key)
     for join in spec.joins:
-        try:
-            table = read_table(root / join.table)
-        except SourceError as exc:
-            problems += [_locate(p, spec, join.table) for p in exc.problems]
-            continue
-        sources.append({"path": join.table, "sha256": _sha256(root / join.table)})
-        if join.on not in table.columns:
-            problems.append(
-                Problem(
-                    f"join key {join.on!r} is missing; columns are {list(table.columns)}",
-                    file=join.table,
-                    layer=name,
-                    field=join.on,
-                )
-            )
-            continue
-        problems += _check_keys(table[join.on], file=join.table, layer=name, key=join.on)
-        if frame.empty and not spec.has_geometry:
-            frame = table
-            origin.update(dict.fromkeys(table.columns, join.table))
-            continue
-        clash = [c for c in table.columns if c != join.on and c in frame.columns]
-        for col in clash:
-            problems.append(
-                Problem(
-                    f"column also comes from {origin.get(col)}; a column may come from one place only",
-                    file=join.table,
-                    layer=name,
-                    field=col,
-                )
-            )
-        left = set(frame[spec.key].astype(str))
-        right = set(table[join.on].astype(str))
-        for orphan in sorted(right - left):
-            problems.append(
-                Problem(
-                    "attribute row has no geometry (orphan)", file=join.table, layer=name, feature=orphan, field=join.on
-                )
-            )
-        if not join.optional:
-            for lonely in sorted(left - right):
-                problems.append(
-                    Problem("geometry has no attribute row", file=join.table, layer=name, feature=lonely, field=join.on)
-                )
-        if problems:
-            continue
-        table = table.rename(columns={join.on: spec.key}) if join.on != spec.key else table
-        keys = frame[spec.key].astype(str)
-        frame = frame.assign(**{spec.key: keys}).merge(table.drop(columns=clash), on=spec.key, how="left")
-        origin.update({c: join.table for c in table.columns if c != spec.key})
+        frame = _join_table(root, spec, join, frame, origin=origin, sources=sources, problems=problems)
     if problems:
-        return problems, warnings, None, sources
-    frame, found = _apply_schema(frame, spec, origin)
+        return _LayerOutcome(problems, [], None, sources)
+    frame, found = apply_schema(frame, spec, origin)
     problems += found
-    for col in frame.columns:
-        if col != "geometry" and col not in spec.fields and col not in PROVENANCE_FIELDS:
-            warnings.append(
-                Problem("column is not declared in the layer's [fields]", file=origin.get(col), layer=name, field=col)
-            )
+    warnings = [
+        Problem("column is not declared in the layer's [fields]", file=origin.get(col), layer=spec.name, field=col)
+        for col in frame.columns
+        if col != "geometry" and col not in spec.fields and col not in PROVENANCE_FIELDS
+    ]
     if spec.has_geometry and not problems:
-        frame, found = _check_geometry(frame, spec)
+        frame, found = check_geometry(frame, spec)
         problems += found
-    return problems, warnings, (None if problems else frame), sources
+    return _LayerOutcome(problems, warnings, None if problems else frame, sources)
+
+
+def _read_or_derive(root: Path, spec: LayerSpec, built: Mapping[str, Frame], sources: list[dict[str, str]]) -> Frame:
+    """The layer's own frame: its source file read and/or its derivation run; files read go to ``sources``."""
+    gspec = spec.geometry
+    frame: Frame | None = None
+    if gspec.source:
+        src_path = root / gspec.source
+        if spec.has_geometry:
+            frame = read_source(src_path, crs=gspec.crs, allow_empty_geometry=True, **gspec.options)
+        else:
+            frame = read_table(src_path)
+        sources.append({"path": gspec.source, "sha256": _sha256(src_path)})
+    if gspec.derive:
+        func = get_derivation(gspec.derive)
+        ctx = DeriveContext(geodata_dir=root, spec=spec, built=built)
+        frame = func(frame, ctx=ctx, params=dict(gspec.params))
+        sources.extend(getattr(frame, "attrs", {}).get("sources", []))
+    return pd.DataFrame() if frame is None else frame
+
+
+def _join_table(
+    root: Path,
+    spec: LayerSpec,
+    join: JoinSpec,
+    frame: Frame,
+    *,
+    origin: dict[str, str],
+    sources: list[dict[str, str]],
+    problems: list[Problem],
+) -> Frame:
+    """``frame`` with the join table's columns merged in, unless this or an earlier step found problems.
+
+    The table's problems are added to ``problems``, the file to ``sources`` and its columns to ``origin``.
+    """
+    try:
+        table = read_table(root / join.table)
+    except SourceError as exc:
+        problems += [_locate(p, spec, join.table) for p in exc.problems]
+        return frame
+    sources.append({"path": join.table, "sha256": _sha256(root / join.table)})
+    if join.on not in table.columns:
+        msg = f"join key {join.on!r} is missing; columns are {list(table.columns)}"
+        problems.append(Problem(msg, file=join.table, layer=spec.name, field=join.on))
+        return frame
+    problems += check_keys(table[join.on], file=join.table, layer=spec.name, key=join.on)
+    if frame.empty and not spec.has_geometry:
+        origin.update(dict.fromkeys(table.columns, join.table))
+        return table
+    clash = [c for c in table.columns if c != join.on and c in frame.columns]
+    problems += _join_mismatches(spec, join, frame, table, clash=clash, origin=origin)
+    if problems:
+        return frame
+    table = table.rename(columns={join.on: spec.key}) if join.on != spec.key else table
+    keys = frame[spec.key].astype(str)
+    merged = frame.assign(**{spec.key: keys}).merge(table.drop(columns=clash), on=spec.key, how="left")
+    origin.update({c: join.table for c in table.columns if c != spec.key})
+    return merged
+
+
+def _join_mismatches(
+    spec: LayerSpec,
+    join: JoinSpec,
+    frame: Frame,
+    table: pd.DataFrame,
+    *,
+    clash: list[str],
+    origin: Mapping[str, str],
+) -> list[Problem]:
+    """Columns the table would bring twice, attribute rows without geometry, geometries without a row."""
+    problems = [
+        Problem(
+            f"column also comes from {origin.get(col)}; a column may come from one place only",
+            file=join.table,
+            layer=spec.name,
+            field=col,
+        )
+        for col in clash
+    ]
+    left = set(frame[spec.key].astype(str))
+    right = set(table[join.on].astype(str))
+    problems += [
+        Problem("attribute row has no geometry (orphan)", file=join.table, layer=spec.name, feature=k, field=join.on)
+        for k in sorted(right - left)
+    ]
+    if not join.optional:
+        problems += [
+            Problem("geometry has no attribute row", file=join.table, layer=spec.name, feature=k, field=join.on)
+            for k in sorted(left - right)
+        ]
+    return problems
 
 
 def _locate(p: Problem, spec: LayerSpec, relative: str | None = None) -> Problem:
@@ -283,152 +293,7 @@ def _locate(p: Problem, spec: LayerSpec, relative: str | None = None) -> Problem
     return Problem(p.message, file=file, layer=p.layer or spec.name, feature=p.feature, field=p.field)
 
 
-def _check_keys(keys: pd.Series, *, file: str | None, layer: str, key: str) -> list[Problem]:
-    problems = []
-    as_text = keys.astype("string").fillna("").str.strip()
-    for i in np.flatnonzero((as_text == "").to_numpy()):
-        problems.append(Problem("key is empty", file=file, layer=layer, feature=f"row {i + 1}", field=key))
-    dup = as_text[(as_text != "") & as_text.duplicated(keep=False)]
-    for value in sorted(set(dup)):
-        problems.append(
-            Problem(
-                f"duplicate key (appears {int((as_text == value).sum())} times)",
-                file=file,
-                layer=layer,
-                feature=value,
-                field=key,
-            )
-        )
-    return problems
-
-
-def _apply_schema(frame: Any, spec: LayerSpec, origin: Mapping[str, str]) -> tuple[Any, list[Problem]]:
-    problems: list[Problem] = []
-    frame = frame.copy()
-    keys = frame[spec.key].astype(str) if spec.key in frame.columns else pd.Series(range(len(frame))).astype(str)
-    required = dict(spec.fields)
-    if spec.has_geometry:
-        for pf in PROVENANCE_FIELDS:
-            if pf not in required:
-                enum = PRECISION_CLASSES if pf == "precision" else None
-                required[pf] = FieldSpec(name=pf, type="str", required=True, enum=enum)
-    elif "source_lines" not in required:
-        required["source_lines"] = FieldSpec(name="source_lines", type="str", required=True)
-    for fname, fspec in required.items():
-        where = origin.get(fname)
-
-        def report(message: str, row: int | None = None, *, where: str | None = where, fname: str = fname) -> None:
-            feature = None if row is None else keys.iloc[row]
-            problems.append(Problem(message, file=where, layer=spec.name, feature=feature, field=fname))
-
-        if fname not in frame.columns:
-            if fspec.required:
-                report("required field is missing from every source")
-            else:
-                frame[fname] = None
-            continue
-        values, bad = _cast(frame[fname], fspec.type)
-        for i in bad:
-            report(f"{frame[fname].iloc[i]!r} is not a valid {fspec.type}", i)
-        empty = values.isna() | (values.astype("string").str.strip() == "")
-        if fspec.required:
-            for i in np.flatnonzero(empty.to_numpy()).tolist():
-                report("required value is empty", i)
-        enum = PRECISION_CLASSES if fname == "precision" and spec.has_geometry and fspec.enum is None else fspec.enum
-        if enum is not None:
-            allowed = set(enum)
-            for i in np.flatnonzero((~empty).to_numpy()).tolist():
-                if values.iloc[i] not in allowed:
-                    report(f"{values.iloc[i]!r} is not one of {sorted(map(str, allowed))}", i)
-        frame[fname] = values
-    return frame, problems
-
-
-def _cast(series: pd.Series, ftype: str) -> tuple[pd.Series, list[int]]:
-    text = series.astype("string")
-    blank = text.isna() | (text.str.strip() == "")
-    if ftype == "str":
-        return text.astype(object).where(~blank, None), []
-    if ftype in ("int", "float"):
-        num = pd.to_numeric(text.where(~blank, None), errors="coerce")
-        bad = np.flatnonzero((num.isna() & ~blank).to_numpy()).tolist()
-        if ftype == "int":
-            frac = num.notna() & (num != np.floor(num.fillna(0)))
-            bad += np.flatnonzero(frac.to_numpy()).tolist()
-            return num.round().astype("Int64"), sorted(set(bad))
-        return num.astype("float64"), bad
-    lowered = text.str.strip().str.lower()
-    mapped = pd.Series(pd.NA, index=series.index, dtype="boolean")
-    mapped[lowered.isin(_TRUE).fillna(False)] = True
-    mapped[lowered.isin(_FALSE).fillna(False)] = False
-    bad = np.flatnonzero((mapped.isna() & ~blank).to_numpy()).tolist()
-    return mapped, bad
-
-
-def _check_geometry(frame: gpd.GeoDataFrame, spec: LayerSpec) -> tuple[gpd.GeoDataFrame, list[Problem]]:
-    problems: list[Problem] = []
-    file = spec.geometry.source or f"derive:{spec.geometry.derive}"
-    keys = frame[spec.key].astype(str).to_numpy()
-    geoms = frame.geometry.to_numpy()
-    precision = frame["precision"].to_numpy()
-    declared = spec.geometry_type
-    multi = declared.startswith("Multi")
-    single = declared.removeprefix("Multi")
-    for i, g in enumerate(geoms):
-        unlocated = precision[i] == UNLOCATED
-        if g is None or g.is_empty:
-            if not unlocated:
-                msg = "feature has no geometry (only precision 'unlocated' may lack one)"
-                problems.append(Problem(msg, file=file, layer=spec.name, feature=keys[i], field="geometry"))
-            continue
-        if unlocated:
-            msg = "precision 'unlocated' but the feature has a geometry"
-            problems.append(Problem(msg, file=file, layer=spec.name, feature=keys[i], field="precision"))
-            continue
-        gtype = g.geom_type
-        if gtype != declared and not (multi and gtype == single):
-            problems.append(
-                Problem(
-                    f"geometry type should be {declared}, got {gtype}",
-                    file=file,
-                    layer=spec.name,
-                    feature=keys[i],
-                    field="geometry",
-                )
-            )
-            continue
-        if not g.is_valid:
-            problems.append(
-                Problem(
-                    f"invalid geometry: {shapely.is_valid_reason(g)}",
-                    file=file,
-                    layer=spec.name,
-                    feature=keys[i],
-                    field="geometry",
-                )
-            )
-            continue
-        minx, miny, maxx, maxy = g.bounds
-        if not (pcrs.in_china([minx, maxx], [miny, maxy]).all()):
-            problems.append(
-                Problem(
-                    f"geometry lies outside China (bounds {minx:.4f}, {miny:.4f}, {maxx:.4f}, {maxy:.4f})",
-                    file=file,
-                    layer=spec.name,
-                    feature=keys[i],
-                    field="geometry",
-                )
-            )
-    if problems:
-        return frame, problems
-    if multi:
-        promoted = [g if g is None or g.geom_type == declared else getattr(shapely, declared)([g]) for g in geoms]
-        frame = frame.set_geometry(gpd.GeoSeries(promoted, index=frame.index, crs=pcrs.STORAGE_CRS))
-    frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=pcrs.STORAGE_CRS)
-    return frame, problems
-
-
-def _layer_metadata(spec: LayerSpec, frame: Any, sources: list[dict[str, str]]) -> dict[str, Any]:
+def _layer_metadata(spec: LayerSpec, frame: Frame, sources: list[dict[str, str]]) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "title": dict(spec.title),
         "geometry_type": spec.geometry_type,

@@ -141,21 +141,30 @@ class LayerSpec:
         }
 
 
-def _require(data: Mapping[str, Any], key: str, where: str) -> Any:
+def _require(data: Mapping[str, Any], key: str, where: str) -> object:
     if key not in data:
         msg = f"{where}: '{key}' is required"
         raise CatalogError(msg)
-    return data[key]
+    value: object = data[key]
+    return value
+
+
+def _require_text(data: Mapping[str, Any], key: str, where: str) -> str:
+    value = _require(data, key, where)
+    if not isinstance(value, str):
+        msg = f"{where}: '{key}' should be text, got {value!r}"
+        raise CatalogError(msg)
+    return value
 
 
 def parse_layer_spec(data: Mapping[str, Any], *, where: str = "<layer spec>") -> LayerSpec:
     """Build a :class:`LayerSpec` from a parsed TOML mapping, checking its shape."""
-    name = _require(data, "name", where)
-    geometry_type = _require(data, "geometry_type", where)
+    name = _require_text(data, "name", where)
+    geometry_type = _require_text(data, "geometry_type", where)
     if geometry_type not in GEOMETRY_TYPES:
         msg = f"{where}: geometry_type should be one of {GEOMETRY_TYPES}, got {geometry_type!r}"
         raise CatalogError(msg)
-    key = _require(data, "key", where)
+    key = _require_text(data, "key", where)
     title = _require(data, "title", where)
     if not isinstance(title, Mapping) or "zh" not in title or "en" not in title:
         msg = f"{where}: title should be a table with 'zh' and 'en', got {title!r}"
@@ -191,7 +200,7 @@ def parse_layer_spec(data: Mapping[str, Any], *, where: str = "<layer spec>") ->
         msg = f"{where}: [geometry] needs a source or a derive"
         raise CatalogError(msg)
     joins = tuple(
-        JoinSpec(table=_require(j, "table", where), on=j.get("on", key), optional=j.get("optional", False))
+        JoinSpec(table=_require_text(j, "table", where), on=j.get("on", key), optional=j.get("optional", False))
         for j in data.get("joins", [])
     )
     return LayerSpec(
@@ -216,7 +225,7 @@ def parse_layer_spec(data: Mapping[str, Any], *, where: str = "<layer spec>") ->
 class Catalog(Mapping[str, LayerSpec]):
     """All layer specs of a geodata directory, in build (dependency) order."""
 
-    def __init__(self, specs: list[LayerSpec], root: Path | None = None):
+    def __init__(self, specs: list[LayerSpec], root: Path | None = None) -> None:
         self.root = root
         by_name: dict[str, LayerSpec] = {}
         for spec in specs:

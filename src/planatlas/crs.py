@@ -10,15 +10,21 @@ geographic coordinates directly.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
 import numpy as np
+import shapely
 from numpy.typing import ArrayLike, NDArray
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
 GeoT = TypeVar("GeoT", "gpd.GeoDataFrame", "gpd.GeoSeries")
+#: Shapely geometries: an object array or a sequence of them (a GeoSeries' ``values`` work as well).
+GeometryArray: TypeAlias = "NDArray[np.object_] | Sequence[shapely.Geometry]"
+#: A vectorised lon/lat → lon/lat conversion such as :func:`gcj02_to_wgs84`.
+CoordTransform = Callable[[ArrayLike, ArrayLike], tuple[NDArray[np.float64], NDArray[np.float64]]]
 
 #: Canonical storage CRS: CGCS2000 geographic.
 STORAGE_CRS = "EPSG:4490"
@@ -148,27 +154,25 @@ def is_offset_system(crs: object) -> bool:
     return isinstance(crs, str) and normalize_crs_name(crs) in OFFSET_SYSTEMS
 
 
-def _map_coords(geoms, func):  # type: ignore[no-untyped-def]
-    import shapely
-
+def _map_coords(geoms: GeometryArray, func: CoordTransform) -> NDArray[np.object_]:
     def transform(coords: NDArray[np.float64]) -> NDArray[np.float64]:
         x, y = func(coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])
 
-    return shapely.transform(geoms, transform)
+    return np.asarray(shapely.transform(geoms, transform), dtype=object)
 
 
-def offset_to_canonical(geoms, system: str):  # type: ignore[no-untyped-def]
+def offset_to_canonical(geoms: GeometryArray, system: str) -> NDArray[np.object_]:
     """Convert shapely geometries from GCJ-02/BD-09 lon/lat to CGCS2000 lon/lat (vectorised)."""
     return _map_coords(geoms, _TO_CANONICAL[normalize_crs_name(system)])
 
 
-def canonical_to_offset(geoms, system: str):  # type: ignore[no-untyped-def]
+def canonical_to_offset(geoms: GeometryArray, system: str) -> NDArray[np.object_]:
     """Convert shapely geometries from CGCS2000 lon/lat to GCJ-02/BD-09 (for display on AMap)."""
     return _map_coords(geoms, _FROM_CANONICAL[normalize_crs_name(system)])
 
 
-def to_gcj02_frame(gdf):  # type: ignore[no-untyped-def]
+def to_gcj02_frame(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Return a copy of a canonical GeoDataFrame with geometries shifted to GCJ-02 for AMap display.
 
     The CRS stays labelled EPSG:4490 because GCJ-02 has no EPSG code; use only for display.

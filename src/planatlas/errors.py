@@ -53,7 +53,7 @@ class PlanAtlasError(Exception):
 class SourceError(PlanAtlasError, ValueError):
     """A source file cannot be read or does not hold what it declares."""
 
-    def __init__(self, problems: list[Problem] | Problem | str, *, file: str | None = None):
+    def __init__(self, problems: list[Problem] | Problem | str, *, file: str | None = None) -> None:
         if isinstance(problems, str):
             problems = [Problem(problems, file=file)]
         elif isinstance(problems, Problem):

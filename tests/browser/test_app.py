@@ -4,7 +4,6 @@ and no request leaves localhost."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 from urllib.parse import parse_qs, quote, urlparse
 
@@ -17,6 +16,7 @@ from browser_support import (
     require_browser,
     run_app,
     screenshot,
+    wait_app_idle,
     wait_for,
     wait_for_counts,
     wait_map_still,
@@ -85,6 +85,7 @@ def click_sidebar_option(driver: Any, text: str) -> None:
     from selenium.webdriver.common.by import By
 
     label = wait_for(
+        driver,
         lambda: next(
             e
             for e in driver.find_elements(By.CSS_SELECTOR, "section[data-testid='stSidebar'] label")
@@ -114,7 +115,8 @@ def test_every_preset_draws_its_features_offline(driver, app_url, atlas, name):
         assert pl.title_in("zh") in control
     schematic = any(p.schematic for p in prepare_preset_data(load_preset(store, preset)))
     assert ("示意" in legend) == schematic
-    time.sleep(0.8)  # let the resize-fit settle for the screenshot
+    with in_map(driver):
+        wait_map_still(driver)  # the resize-fit has settled: the screenshot shows the final view
     screenshot(driver, f"preset-{name}")
     assert drawn == expected
 
@@ -141,6 +143,7 @@ def test_toggle_a_layer_in_the_layer_control(driver, app_url, atlas):
     wait_for_counts(driver, {**expected, "zones": 0})
     # the permalink follows the layer control, without rebuilding the map
     wait_for(
+        driver,
         lambda: "zones" not in parse_qs(urlparse(driver.current_url).query).get("layers", ["zones"])[0].split(","),
         what="the URL to drop the hidden layer",
     )
@@ -155,10 +158,13 @@ def test_toggle_a_layer_in_the_layer_control(driver, app_url, atlas):
     toggle()
     wait_for_counts(driver, expected)
     wait_for(
+        driver,
         lambda: "zones" in parse_qs(urlparse(driver.current_url).query)["layers"][0].split(","),
         what="the URL to list the layer again",
     )
-    time.sleep(1.0)
+    # The URL is set by the run the toggle caused; a remount would arrive with that run's end or a
+    # follow-up run, so look once the app has finished running and stayed idle.
+    wait_app_idle(driver)
     with in_map(driver):
         assert driver.execute_script("return window.__pa_marker") == 1, "the map was remounted"
 
@@ -178,6 +184,7 @@ def test_click_a_feature_shows_its_plan_details(driver, app_url, atlas):
         target = max(points, key=lambda e: e.location["y"])  # a marker well clear of the top controls
         ActionChains(driver).move_to_element(target).click().perform()
         popup = wait_for(
+            driver,
             lambda: driver.execute_script(
                 "var h = document.querySelector('.leaflet-popup-content h4'); return h && h.innerText"
             ),
@@ -186,6 +193,7 @@ def test_click_a_feature_shows_its_plan_details(driver, app_url, atlas):
     names = set(store.read("buildings")["name"])
     assert popup in names
     panel = wait_for(
+        driver,
         lambda: (t := driver.find_element(By.CSS_SELECTOR, ".pa-details").text) and popup in t and t,
         what="the details panel",
     )
@@ -207,11 +215,14 @@ def test_switch_language_and_permalink(driver, app_url, atlas):
             text = driver.execute_script("return document.querySelector('.leaflet-control-layers').innerText")
         return "Metro lines" in text and "Stations" in text
 
-    wait_for(english_map, what="English layer names")
-    time.sleep(2.5)  # any follow-up rerun (the map reporting its view) must keep the preset
+    wait_for(driver, english_map, what="English layer names")
+    # any follow-up rerun (the map reporting its view once it stops moving) must keep the preset
+    with in_map(driver):
+        wait_map_still(driver)
+    wait_app_idle(driver)
     assert english_map(), "the preset changed after switching language"
-    wait_for(lambda: "Basemap" in driver.find_element("css selector", "section[data-testid='stSidebar']").text)
-    query = wait_for(lambda: (q := parse_qs(urlparse(driver.current_url).query)).get("lang") == ["en"] and q)
+    wait_for(driver, lambda: "Basemap" in driver.find_element("css selector", "section[data-testid='stSidebar']").text)
+    query = wait_for(driver, lambda: (q := parse_qs(urlparse(driver.current_url).query)).get("lang") == ["en"] and q)
     assert query["preset"] == ["metro"]
     assert set(query["layers"][0].split(",")) == {k for k, v in expected.items() if v}
     screenshot(driver, "metro-en")
@@ -222,7 +233,7 @@ def test_switch_language_and_permalink(driver, app_url, atlas):
     wanted = expected_counts(store, "one-belt-four-zones", visible={"zones", "district"})
     wait_for_counts(driver, wanted)
     with in_map(driver):
-        zoom = wait_for(lambda: driver.execute_script("return map_div.getZoom()"), what="zoom")
+        zoom = wait_for(driver, lambda: driver.execute_script("return map_div.getZoom()"), what="zoom")
         text = driver.execute_script("return document.querySelector('.leaflet-control-layers').innerText")
     assert zoom == 14
     assert "Four zones (schematic)" in text
@@ -243,6 +254,7 @@ def test_data_page_shows_catalogue_and_reconciliation(driver, app_url):
 
     open_app(driver, app_url, page="data", lang="en")
     wait_for(
+        driver,
         lambda: driver.find_elements(
             By.CSS_SELECTOR, "[data-testid='stDataFrame'] canvas, [data-testid='stDataFrame'] table"
         ),
@@ -250,6 +262,7 @@ def test_data_page_shows_catalogue_and_reconciliation(driver, app_url):
         what="the catalogue table",
     )
     main = wait_for(
+        driver,
         lambda: (
             (t := driver.find_element(By.CSS_SELECTOR, "section.main, [data-testid='stMain']").text)
             and "Jiuwang roads: plan versus map" in t
@@ -260,7 +273,7 @@ def test_data_page_shows_catalogue_and_reconciliation(driver, app_url):
     )
     assert "Layer catalogue" in main and "Attribute table" in main
     assert "Reconciliation unavailable" not in main
-    time.sleep(1.5)
+    wait_app_idle(driver)  # the run has finished: the screenshot shows the whole page
     screenshot(driver, "data-page")
 
 
@@ -269,7 +282,7 @@ def test_the_network_guard_sees_an_online_basemap(driver, app_url, atlas):
     _, store = atlas
     open_app(driver, app_url, preset="hq-by-street", lang="zh", basemap="osm")
     wait_for_counts(driver, expected_counts(store, "hq-by-street"))
-    outside = wait_for(lambda: external_requests(driver), what="tile requests")
+    outside = wait_for(driver, lambda: external_requests(driver), what="tile requests")
     assert all("tile.openstreetmap.org" in url for url in outside)
     errors = console_errors(driver)
     assert errors and all("ERR_NAME_NOT_RESOLVED" in e["message"] for e in errors)
@@ -285,10 +298,12 @@ def test_query_and_export_pages_render(driver, app_url, page, heading):
 
     open_app(driver, app_url, page=page, lang="en")
     wait_for(
+        driver,
         lambda: driver.find_element(By.CSS_SELECTOR, "section[data-testid='stSidebar']").text,
         what="the sidebar",
     )
     radio = wait_for(
+        driver,
         lambda: next(
             e
             for e in driver.find_elements(By.CSS_SELECTOR, "section[data-testid='stSidebar'] label")
@@ -297,5 +312,6 @@ def test_query_and_export_pages_render(driver, app_url, page, heading):
         what=f"the {heading} page entry",
     )
     assert radio.find_element(By.TAG_NAME, "input").is_selected()
-    time.sleep(3)  # let the page run; the autouse check then looks for exceptions and errors
+    # let the page's run finish; the autouse check then looks for exceptions and errors
+    wait_app_idle(driver)
     screenshot(driver, f"page-{page}")

@@ -62,11 +62,12 @@ def test_hostile_attribute_is_shown_as_text_and_never_runs(driver, tmp_path):
         encoding="utf-8",
     )
     driver.get(page.as_uri())
-    wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, "path.pa-l-clusters"), what="the marker")
+    wait_for(driver, lambda: driver.find_elements(By.CSS_SELECTOR, "path.pa-l-clusters"), what="the marker")
     wait_map_still(driver, "map_pa0000")  # element ids are stable: the map is map_pa0000
     marker = driver.find_elements(By.CSS_SELECTOR, "path.pa-l-clusters")[0]
     ActionChains(driver).move_to_element(marker).pause(0.3).click().perform()
     popup = wait_for(
+        driver,
         lambda: driver.execute_script(
             "var p = document.querySelector('.leaflet-popup-content'); return p && p.innerText"
         ),

@@ -110,14 +110,12 @@ def info(layer: str, db_url: str | None) -> None:
 
 def _validate_directory(path: Path, report: Path | None) -> None:
     """Validate a whole geodata directory, writing only the optional report."""
-    from planatlas.build import (  # noqa: PLC0415 - loads geopandas; keeps --help fast
-        _write_json_atomic,
-        validate_geodata,
-    )
+    from planatlas.build import validate_geodata  # noqa: PLC0415 - loads geopandas; keeps --help fast
+    from planatlas.io.writers import write_json  # noqa: PLC0415 - same
 
     result = validate_geodata(path, progress=_progress)
     if report is not None:
-        _write_json_atomic(report, result.report())
+        write_json(report, result.report())
     for w in result.warnings:
         click.echo(f"warning: {w}", err=True)
     if not result.ok:

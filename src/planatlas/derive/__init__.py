@@ -1,6 +1,6 @@
 """Build-time geometry derivations: named functions that compute a layer's geometry.
 
-A derivation is registered with :func:`derivation` and named in a layer's ``[geometry] derive``.
+A derivation is listed by name in :data:`DERIVATIONS` and named in a layer's ``[geometry] derive``.
 It receives the layer's geometry source (already converted to EPSG:4490, or ``None``), a
 :class:`DeriveContext` giving the layers built before it, and the spec's ``params``; it returns a
 GeoDataFrame in EPSG:4490 holding the key column, the geometry and any geometry-side fields
@@ -10,60 +10,32 @@ with located :class:`planatlas.errors.Problem` records.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
 
+from planatlas.derive import common, jiuwang, xihu
+from planatlas.derive.context import Derivation, DeriveContext
 from planatlas.errors import CatalogError
 
-if TYPE_CHECKING:
-    import geopandas as gpd
-
-    from planatlas.catalog import LayerSpec
-
-Derivation = Callable[..., "gpd.GeoDataFrame"]
-_REGISTRY: dict[str, Derivation] = {}
-
-
-@dataclass
-class DeriveContext:
-    """What a derivation may see: the geodata dir, the spec, and the layers already built."""
-
-    geodata_dir: Path
-    spec: LayerSpec
-    built: Mapping[str, gpd.GeoDataFrame] = field(default_factory=dict)
-
-    def layer(self, name: str) -> gpd.GeoDataFrame:
-        if name not in self.built:
-            msg = f"layer {self.spec.name!r} needs layer {name!r}; add it to 'depends' in {self.spec.path}"
-            raise CatalogError(msg)
-        return self.built[name]
-
-    def read(self, path: str, *, crs: str, **options: Any) -> gpd.GeoDataFrame:
-        """Read an extra source file (relative to the geodata dir) into EPSG:4490."""
-        from planatlas.io import read_source
-
-        return read_source(self.geodata_dir / path, crs=crs, **options)
-
-
-def derivation(name: str) -> Callable[[Derivation], Derivation]:
-    """Register ``func`` as the derivation called ``name``."""
-
-    def register(func: Derivation) -> Derivation:
-        _REGISTRY[name] = func
-        return func
-
-    return register
+#: Every derivation a layer spec may name, registered here explicitly.
+DERIVATIONS: Mapping[str, Derivation] = {
+    "place_in_street": common.place_in_street,
+    "cnmaps_district": xihu.cnmaps_district,
+    "street_partition": xihu.street_partition,
+    "zones_from_streets": xihu.zones_from_streets,
+    "metro_lines_from_stations": xihu.metro_lines_from_stations,
+    "solve_jiuwang_roads": jiuwang.solve_jiuwang_roads,
+    "derive_jiuwang_areas": jiuwang.derive_jiuwang_areas,
+    "place_jiuwang_projects": jiuwang.place_jiuwang_projects,
+}
 
 
 def get_derivation(name: str) -> Derivation:
-    for mod in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{mod.name}")
+    """The derivation a layer spec names; a :class:`CatalogError` listing the known ones otherwise."""
     try:
-        return _REGISTRY[name]
+        return DERIVATIONS[name]
     except KeyError:
-        msg = f"unknown derivation {name!r}; known: {', '.join(sorted(_REGISTRY))}"
+        msg = f"unknown derivation {name!r}; known: {', '.join(sorted(DERIVATIONS))}"
         raise CatalogError(msg) from None
+
+
+__all__ = ["DERIVATIONS", "Derivation", "DeriveContext", "get_derivation"]

@@ -9,14 +9,13 @@ import numpy as np
 import shapely
 
 from planatlas import crs as pcrs
-from planatlas.derive import DeriveContext, derivation
+from planatlas.derive.context import DeriveContext
 from planatlas.errors import Problem, ValidationError
 
 #: Minimum spacing between placed points, and from located points, in metres.
 MIN_SPACING_M = 60.0
 
 
-@derivation("place_in_street")
 def place_in_street(source: gpd.GeoDataFrame | None, *, ctx: DeriveContext, params: dict[str, Any]) -> gpd.GeoDataFrame:
     """Give features known only by street a deterministic point inside that street.
 
@@ -59,16 +58,16 @@ def place_in_street(source: gpd.GeoDataFrame | None, *, ctx: DeriveContext, para
                     )
                 )
         if street not in polygons:
-            for key in keys:
-                problems.append(
-                    Problem(
-                        f"street {street!r} is not in layer {street_layer!r}",
-                        file=spec.geometry.source,
-                        layer=spec.name,
-                        feature=key,
-                        field=field,
-                    )
+            problems.extend(
+                Problem(
+                    f"street {street!r} is not in layer {street_layer!r}",
+                    file=spec.geometry.source,
+                    layer=spec.name,
+                    feature=key,
+                    field=field,
                 )
+                for key in keys
+            )
             continue
         order = group.index[np.argsort(keys.to_numpy(), kind="stable")]
         points = _spread_points(polygons[street], len(order), avoid=located)
@@ -81,8 +80,7 @@ def place_in_street(source: gpd.GeoDataFrame | None, *, ctx: DeriveContext, para
                 )
             )
             continue
-        for idx, pt in zip(order, points, strict=False):
-            placed_metric[idx] = pt
+        placed_metric.update(zip(order, points, strict=False))
     if problems:
         raise ValidationError(problems)
     if placed_metric:

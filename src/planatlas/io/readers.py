@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import geopandas as gpd
 import numpy as np
@@ -25,6 +26,18 @@ from planatlas.errors import ArchiveTooLargeError, Problem, SourceError
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_ARCHIVE_BYTES = 200 * 1024 * 1024
 _VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".kml", ".csv"}
+
+
+class SourceOptions(TypedDict, total=False):
+    """The keyword options of :func:`read_source` besides ``crs`` (a layer spec's ``[geometry]`` extras)."""
+
+    lon: str
+    lat: str
+    encoding: str | None
+    layer: str | None
+    max_bytes: int
+    max_archive_bytes: int
+    allow_empty_geometry: bool
 
 
 def read_source(
@@ -63,12 +76,15 @@ def read_source(
     path = Path(path)
     name = path.name
     if not path.is_file():
-        raise SourceError(f"no such file: {path}", file=name)
+        msg = f"no such file: {path}"
+        raise SourceError(msg, file=name)
     size = path.stat().st_size
     if size == 0:
-        raise SourceError("the file is empty (0 bytes)", file=name)
+        msg = "the file is empty (0 bytes)"
+        raise SourceError(msg, file=name)
     if size > max_bytes:
-        raise SourceError(f"the file is {size} bytes, above the cap of {max_bytes} bytes", file=name)
+        msg = f"the file is {size} bytes, above the cap of {max_bytes} bytes"
+        raise SourceError(msg, file=name)
     suffix = path.suffix.lower()
     if suffix == ".zip":
         with _extracted(path, max_archive_bytes=max_archive_bytes) as inner:
@@ -82,7 +98,8 @@ def read_source(
         empty = gdf.geometry.isna() | gdf.geometry.is_empty
         if empty.any():
             rows = ", ".join(str(i + 1) for i in np.flatnonzero(empty.to_numpy())[:10])
-            raise SourceError(f"features without geometry (rows {rows})", file=name)
+            msg = f"features without geometry (rows {rows})"
+            raise SourceError(msg, file=name)
     return gdf
 
 
@@ -103,36 +120,42 @@ def _read_vector(
         try:
             gdf = pyogrio.read_dataframe(path, **kwargs)
         except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-            raise SourceError(f"cannot be read as a vector file: {exc}", file=name) from exc
+            msg = f"cannot be read as a vector file: {exc}"
+            raise SourceError(msg, file=name) from exc
         except UnicodeDecodeError as exc:
-            raise SourceError(f"attribute text is not in encoding {kwargs.get('encoding')}: {exc}", file=name) from exc
+            msg = f"attribute text is not in encoding {kwargs.get('encoding')}: {exc}"
+            raise SourceError(msg, file=name) from exc
         file_crs = gdf.crs
     if len(gdf) == 0:
-        raise SourceError("the file holds no features", file=name)
+        msg = "the file holds no features"
+        raise SourceError(msg, file=name)
     return to_canonical(gdf, declared=crs, file_crs=file_crs, file=name)
 
 
 def to_canonical(
-    gdf: gpd.GeoDataFrame, *, declared: str | None, file_crs: Any = None, file: str | None = None
+    gdf: gpd.GeoDataFrame, *, declared: str | None, file_crs: CRS | str | None = None, file: str | None = None
 ) -> gpd.GeoDataFrame:
     """Convert ``gdf`` from its declared CRS to EPSG:4490, checking that the coordinates fit it."""
     if declared is None:
         if file_crs is None:
-            raise SourceError("the file records no CRS and none was declared; declare one (e.g. EPSG:4490)", file=file)
+            msg = "the file records no CRS and none was declared; declare one (e.g. EPSG:4490)"
+            raise SourceError(msg, file=file)
         declared = CRS.from_user_input(file_crs).to_string()
     declared = pcrs.normalize_crs_name(declared)
     gdf = gdf.copy()
     if pcrs.is_offset_system(declared):
         _check_geographic_range(gdf, declared, file)
         if file_crs is not None and not CRS.from_user_input(file_crs).is_geographic:
-            raise SourceError(f"declared {declared} (lon/lat) but the file records projected CRS {file_crs}", file=file)
+            msg = f"declared {declared} (lon/lat) but the file records projected CRS {file_crs}"
+            raise SourceError(msg, file=file)
         geoms = gdf.geometry.to_numpy()
         gdf = gdf.set_geometry(pcrs.offset_to_canonical(geoms, declared), crs=None)
         return gdf.set_crs(pcrs.STORAGE_CRS, allow_override=True)
     try:
         target = CRS.from_user_input(declared)
     except CRSError as exc:
-        raise SourceError(f"declared CRS {declared!r} is not a CRS pyproj knows: {exc}", file=file) from exc
+        msg = f"declared CRS {declared!r} is not a CRS pyproj knows: {exc}"
+        raise SourceError(msg, file=file) from exc
     if file_crs is not None:
         recorded = CRS.from_user_input(file_crs)
         # GeoJSON always reports WGS84; CGCS2000 vs WGS84 differ by centimetres. Anything else must match.
@@ -196,19 +219,22 @@ def _read_csv_points(path: Path, *, lon: str, lat: str) -> gpd.GeoDataFrame:
     name = path.name
     missing = [c for c in (lon, lat) if c not in table.columns]
     if missing:
-        raise SourceError(f"CSV has no coordinate column(s) {missing}; columns are {list(table.columns)}", file=name)
+        msg = f"CSV has no coordinate column(s) {missing}; columns are {list(table.columns)}"
+        raise SourceError(msg, file=name)
     problems: list[Problem] = []
     xs = pd.to_numeric(table[lon].replace("", np.nan), errors="coerce")
     ys = pd.to_numeric(table[lat].replace("", np.nan), errors="coerce")
     for col, raw, num in ((lon, table[lon], xs), (lat, table[lat], ys)):
         bad = num.isna() & (raw.str.strip() != "")
-        for i in np.flatnonzero(bad.to_numpy()):
-            problems.append(Problem(f"{raw.iloc[i]!r} is not a number", file=name, feature=f"row {i + 2}", field=col))
-    half = xs.isna() ^ ys.isna()
-    for i in np.flatnonzero(half.to_numpy()):
-        problems.append(
-            Problem("only one of lon/lat is given", file=name, feature=f"row {i + 2}", field=f"{lon}/{lat}")
+        problems.extend(
+            Problem(f"{raw.iloc[i]!r} is not a number", file=name, feature=f"row {i + 2}", field=col)
+            for i in np.flatnonzero(bad.to_numpy())
         )
+    half = xs.isna() ^ ys.isna()
+    problems.extend(
+        Problem("only one of lon/lat is given", file=name, feature=f"row {i + 2}", field=f"{lon}/{lat}")
+        for i in np.flatnonzero(half.to_numpy())
+    )
     if problems:
         raise SourceError(problems)
     geometry = [
@@ -223,23 +249,26 @@ def read_table(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> pd.Da
     """Read a UTF-8 CSV plan-attribute table as strings (empty cells stay ``""``)."""
     path = Path(path)
     if not path.is_file():
-        raise SourceError(f"no such file: {path}", file=path.name)
+        msg = f"no such file: {path}"
+        raise SourceError(msg, file=path.name)
     size = path.stat().st_size
     if size == 0:
-        raise SourceError("the file is empty (0 bytes)", file=path.name)
+        msg = "the file is empty (0 bytes)"
+        raise SourceError(msg, file=path.name)
     if size > max_bytes:
-        raise SourceError(f"the file is {size} bytes, above the cap of {max_bytes} bytes", file=path.name)
+        msg = f"the file is {size} bytes, above the cap of {max_bytes} bytes"
+        raise SourceError(msg, file=path.name)
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SourceError(f"not UTF-8 text (byte {exc.start}); save the table as UTF-8", file=path.name) from exc
-    import io
-
+        msg = f"not UTF-8 text (byte {exc.start}); save the table as UTF-8"
+        raise SourceError(msg, file=path.name) from exc
     try:
         table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except pd.errors.ParserError as exc:
-        raise SourceError(f"not a well-formed CSV: {exc}", file=path.name) from exc
+        msg = f"not a well-formed CSV: {exc}"
+        raise SourceError(msg, file=path.name) from exc
     table.columns = [c.strip() for c in table.columns]
     return table
 
@@ -273,7 +302,8 @@ def _extracted(archive: Path, *, max_archive_bytes: int) -> Iterator[Path]:
         try:
             zf = zipfile.ZipFile(archive)
         except zipfile.BadZipFile as exc:
-            raise SourceError(f"not a readable zip archive (truncated or corrupt): {exc}", file=name) from exc
+            msg = f"not a readable zip archive (truncated or corrupt): {exc}"
+            raise SourceError(msg, file=name) from exc
         total = 0
         with zf:
             for info in zf.infolist():
@@ -291,13 +321,15 @@ def _extracted(archive: Path, *, max_archive_bytes: int) -> Iterator[Path]:
                 except (zipfile.BadZipFile, EOFError, OSError) as exc:
                     if isinstance(exc, ArchiveTooLargeError):
                         raise
-                    raise SourceError(f"entry {info.filename!r} is truncated or corrupt: {exc}", file=name) from exc
+                    msg = f"entry {info.filename!r} is truncated or corrupt: {exc}"
+                    raise SourceError(msg, file=name) from exc
         candidates = sorted(p for p in tmp.iterdir() if p.suffix.lower() in _VECTOR_SUFFIXES - {".csv"})
         shp = [p for p in candidates if p.suffix.lower() == ".shp"]
         chosen = shp or candidates
         if len(chosen) != 1:
             found = ", ".join(p.name for p in candidates) or "none"
-            raise SourceError(f"a zip source must hold exactly one shapefile or vector file; found: {found}", file=name)
+            msg = f"a zip source must hold exactly one shapefile or vector file; found: {found}"
+            raise SourceError(msg, file=name)
         yield chosen[0]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -1,7 +1,8 @@
-"""The one place layers and query results are written to files: GeoJSON, GeoPackage, CSV (atomic)."""
+"""The one place layers, query results and reports are written to files: GeoJSON, GeoPackage, CSV, JSON (atomic)."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -56,8 +57,18 @@ def write_frame(
             driver = "GeoJSON" if fmt == "geojson" else "GPKG"
             kwargs = {"layer": layer} if fmt == "gpkg" else {}
             pyogrio.write_dataframe(frame, tmp, driver=driver, **kwargs)
-        os.replace(tmp, path)
+        tmp.replace(path)
     finally:
         if tmp.exists():
             tmp.unlink()
     return path
+
+
+def write_json(path: str | Path, data: object) -> Path:
+    """Write ``data`` as indented UTF-8 JSON to ``path`` atomically (temp file in the same folder, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False, indent=2)
+    return Path(tmp).replace(path)
