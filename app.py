@@ -7,6 +7,8 @@ The pages are registered in ``planatlas.ui.PAGES``.
 
 from __future__ import annotations
 
+import gc
+
 import streamlit as st
 
 from planatlas.build import ensure_atlas
@@ -27,6 +29,20 @@ def _read_settings() -> Settings:
 def _atlas(_settings: Settings, location: str) -> LayerStore:
     """The atlas the settings point at, built or rebuilt when absent or stale; cached per ``location``."""
     return ensure_atlas(_settings)
+
+
+@st.cache_resource(show_spinner=False)
+def _freeze_loaded_heap() -> bool:
+    """Take what the first page loaded (libraries, atlas, caches) out of the cyclic collector's scans, once.
+
+    Streamlit runs a full ``gc.collect(2)`` after every script run (``runner.postScriptGC``). With
+    geopandas, folium and the atlas caches loaded, that scans some 250,000 long-lived objects and
+    cost about as much CPU as the page itself (``bench/bench_load.py``). Frozen, they are left
+    alone; what each run creates is still collected after it.
+    """
+    gc.collect()
+    gc.freeze()
+    return True
 
 
 def main(settings: Settings) -> None:
@@ -57,6 +73,7 @@ def main(settings: Settings) -> None:
     if page != "atlas":
         st.query_params.from_dict({"page": page, "lang": lang})
     page_renderer(page)(store, settings, lang)
+    _freeze_loaded_heap()
 
 
 main(_read_settings())

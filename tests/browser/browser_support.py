@@ -15,20 +15,16 @@ import importlib.util
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from _ci import skip_unless_available
+from streamlit_session import serve_app
 
 REPO = Path(__file__).resolve().parents[2]
-APP = REPO / "app.py"
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 CHROMIUM = os.environ.get("PLANATLAS_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("PLANATLAS_CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -73,61 +69,11 @@ def make_driver(*, width: int = 1440, height: int = 950) -> Any:
     return driver
 
 
-def free_port() -> int:
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.contextmanager
 def run_app(atlas_path: Path, log_path: Path, *, timeout: float = 90.0) -> Iterator[str]:
-    """Start ``streamlit run app.py`` on a free localhost port; yield its URL.
-
-    It runs in the repository with its ``.streamlit/config.toml`` (usage statistics off), as the
-    README's command does: the tests check the shipped configuration, not test-only flags.
-    """
-    port = free_port()
-    env = {
-        **os.environ,
-        "PLANATLAS_ATLAS_PATH": str(atlas_path),
-        "PLANATLAS_DATABASE_URL": "",
-        "PYTHONWARNINGS": "ignore",
-    }
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(APP),
-        "--server.port", str(port),
-        "--server.address", "127.0.0.1",
-        "--server.headless", "true",
-        "--server.fileWatcherType", "none",
-        "--browser.serverAddress", "127.0.0.1",
-    ]  # fmt: skip
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + timeout
-            while True:
-                if proc.poll() is not None:
-                    msg = f"streamlit exited with {proc.returncode}: {log_path.read_text()[-2000:]}"
-                    raise RuntimeError(msg)
-                health = f"{url}/_stcore/health"  # a fixed http://127.0.0.1 URL, no user input
-                with contextlib.suppress(OSError), urllib.request.urlopen(health, timeout=2) as r:  # noqa: S310
-                    if r.status == 200:
-                        break
-                if time.monotonic() > deadline:
-                    msg = f"streamlit did not answer within {timeout:.0f} s: {log_path.read_text()[-2000:]}"
-                    raise RuntimeError(msg)
-                # poll again shortly; return at once if the server exits (checked at the top)
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    proc.wait(timeout=0.3)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+    """Start ``streamlit run app.py`` on a free localhost port; yield its URL (``streamlit_session.serve_app``)."""
+    with serve_app(atlas_path, log_path, timeout=timeout) as server:
+        yield server.url
 
 
 def wait_for(

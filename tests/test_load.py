@@ -1,0 +1,89 @@
+"""The app under concurrent sessions: every page completes without an error.
+
+Sessions speak Streamlit's websocket protocol (``tests/streamlit_session.py``), no browser. No
+timing is asserted here; the timings, CPU per page view and RSS are ``bench/bench_load.py``'s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import shutil
+
+import pytest
+from streamlit.proto.Alert_pb2 import Alert
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from streamlit_session import REPO, PageView, app_errors, serve_app, view_pages
+
+#: One session per query, all at once: three presets (one with a parameter) and two other pages.
+QUERIES = [
+    "preset=one-belt-four-zones",
+    "preset=jiuwang-roads&phase=2022",
+    "preset=metro&lang=en",
+    "page=data",
+    "page=query",
+]
+
+
+def _failures(views: list[PageView]) -> list[str]:
+    return [f"{v.query}: finished={v.finished}, errors={v.errors}" for v in views if not v.complete]
+
+
+@pytest.mark.slow
+def test_concurrent_sessions_all_complete_their_pages(bundled_atlas, tmp_path):
+    atlas = tmp_path / "atlas.gpkg"
+    shutil.copyfile(bundled_atlas.path, atlas)
+    with serve_app(atlas, tmp_path / "streamlit.log", timeout=60) as server:
+        views = asyncio.run(view_pages(server, QUERIES, timeout=60))
+        log = (tmp_path / "streamlit.log").read_text()
+    assert [v.query for v in views] == QUERIES
+    assert not _failures(views), _failures(views)
+    for view in views:
+        if view.query.startswith("preset="):
+            assert view.elements["component_instance"] == 1, (view.query, view.elements)  # the map
+        else:
+            assert view.elements["dataframe"] + view.elements["selectbox"] >= 1, (view.query, view.elements)
+    assert "Traceback" not in log, log[-3000:]
+
+
+def test_a_page_with_an_exception_or_error_is_not_complete():
+    """The client counts the app's failures: an exception element, an error alert, a missing page."""
+    exception = ForwardMsg()
+    exception.delta.new_element.exception.type = "ValueError"
+    exception.delta.new_element.exception.message = "boom"
+    alert = ForwardMsg()
+    alert.delta.new_element.alert.body = "the atlas is damaged"
+    alert.delta.new_element.alert.format = Alert.ERROR
+    warning = ForwardMsg()
+    warning.delta.new_element.alert.body = "schematic"
+    warning.delta.new_element.alert.format = Alert.WARNING
+    missing = ForwardMsg()
+    missing.page_not_found.page_name = "nowhere"
+    assert app_errors(exception) == ["exception ValueError: boom"]
+    assert app_errors(alert) == ["error shown: the atlas is damaged"]
+    assert app_errors(warning) == []
+    assert app_errors(missing) == ["page not found: 'nowhere'"]
+    assert not PageView("x", finished=True, errors=["exception ValueError: boom"]).complete
+    assert not PageView("x", finished=False).complete
+    assert PageView("x", finished=True).complete
+
+
+def test_the_first_page_takes_the_loaded_heap_out_of_the_collectors_scans(bundled_atlas, monkeypatch):
+    """Streamlit's full collection after every run must not rescan the libraries and the atlas caches."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("PLANATLAS_ATLAS_PATH", str(bundled_atlas.path))
+    monkeypatch.setenv("PLANATLAS_DATABASE_URL", "")
+    st.cache_resource.clear()  # settings and the run-once freeze are cached per process
+    assert gc.get_freeze_count() == 0
+    try:
+        app = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+        app.query_params["preset"] = "metro"
+        app.run()
+        assert not app.exception, app.exception
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        st.cache_resource.clear()
