@@ -131,6 +131,8 @@ class PageView:
     errors: list[str] = field(default_factory=list)
     #: element types drawn (``markdown``, ``component_instance`` for the map …) and how many of each
     elements: Counter[str] = field(default_factory=Counter)
+    #: each custom component drawn (e.g. ``streamlit_folium.st_folium``) -> the JSON arguments it was given
+    components: dict[str, str] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -208,7 +210,10 @@ class ProtocolSession:
             view.bytes_received += len(data)
             view.errors.extend(app_errors(fmsg))
             if fmsg.WhichOneof("type") == "delta" and fmsg.delta.WhichOneof("type") == "new_element":
-                view.elements[str(fmsg.delta.new_element.WhichOneof("type"))] += 1
+                element = fmsg.delta.new_element
+                view.elements[str(element.WhichOneof("type"))] += 1
+                if element.WhichOneof("type") == "component_instance":
+                    view.components[element.component_instance.component_name] = element.component_instance.json_args
             if fmsg.WhichOneof("type") == "script_finished":
                 status = fmsg.script_finished
                 if status == ForwardMsg.FINISHED_EARLY_FOR_RERUN:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import shutil
 
 import pytest
@@ -26,6 +27,14 @@ QUERIES = [
 ]
 
 
+def _assert_is_a_whole_map(args: dict) -> None:
+    """The map streamlit-folium sends: its script, the vendored assets served by the app, the map CSS."""
+    assert "L.map(" in args["script"] and "L.geoJson(" in args["script"], args["script"][:500]
+    assert any(link.endswith("vendor/leaflet/leaflet.js") for link in args["js_links"]), args["js_links"]
+    assert any(link.endswith("planatlas.css") for link in args["css_links"]), args["css_links"]
+    assert not any(link.startswith(("http:", "https:", "//")) for link in args["js_links"] + args["css_links"])
+
+
 def _failures(views: list[PageView]) -> list[str]:
     return [f"{v.query}: finished={v.finished}, errors={v.errors}" for v in views if not v.complete]
 
@@ -41,7 +50,8 @@ def test_concurrent_sessions_all_complete_their_pages(bundled_atlas, tmp_path):
     assert not _failures(views), _failures(views)
     for view in views:
         if view.query.startswith("preset="):
-            assert view.elements["component_instance"] == 1, (view.query, view.elements)  # the map
+            assert view.elements["component_instance"] == 1, (view.query, view.elements)
+            _assert_is_a_whole_map(json.loads(view.components["streamlit_folium.st_folium"]))
         else:
             assert view.elements["dataframe"] + view.elements["selectbox"] >= 1, (view.query, view.elements)
     assert "Traceback" not in log, log[-3000:]

@@ -282,6 +282,7 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
             height=MAP_HEIGHT,
             use_container_width=True,
             returned_objects=["last_active_drawing", "center", "zoom", "selected_layers"],
+            render=False,  # st_folium renders the map itself; its extra whole-page render was a third of its cost
         )
         frames = _layer_data(store, store_id(store), preset.name)[0]
         if any("precision" in f and (f["precision"] == "schematic").any() for f in frames.values()):
