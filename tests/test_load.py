@@ -10,6 +10,7 @@ import asyncio
 import gc
 import json
 import shutil
+import sys
 
 import pytest
 from streamlit.proto.Alert_pb2 import Alert
@@ -79,21 +80,46 @@ def test_a_page_with_an_exception_or_error_is_not_complete():
     assert PageView("x", finished=True).complete
 
 
-def test_the_first_page_takes_the_loaded_heap_out_of_the_collectors_scans(bundled_atlas, monkeypatch):
-    """Streamlit's full collection after every run must not rescan the libraries and the atlas caches."""
+def _frozen(obj: object) -> bool:
+    """Whether the collector tracks ``obj`` but no generation it scans holds it (``gc.freeze`` moved it)."""
+    return gc.is_tracked(obj) and all(o is not obj for o in gc.get_objects())
+
+
+def test_pages_take_the_loaded_heap_out_of_the_collectors_scans(bundled_atlas, monkeypatch, tmp_path):
+    """Streamlit's full collection after every run must not rescan the libraries and the atlas caches.
+
+    The first page freezes what is loaded; a later page that imports more (a classified map loads
+    mapclassify's scikit-learn) freezes again, and a page that imports nothing new does not.
+    """
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("PLANATLAS_ATLAS_PATH", str(bundled_atlas.path))
     monkeypatch.setenv("PLANATLAS_DATABASE_URL", "")
-    st.cache_resource.clear()  # settings and the run-once freeze are cached per process
-    assert gc.get_freeze_count() == 0
+    (tmp_path / "pa_fresh_library.py").write_text("TABLE = [[i, str(i)] for i in range(100)]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    freezes: list[int] = []
+    freeze = gc.freeze
+    monkeypatch.setattr(gc, "freeze", lambda: freezes.append(len(sys.modules)) or freeze())
+    st.cache_resource.clear()  # settings and the modules count at the last freeze are cached per process
     try:
         app = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
         app.query_params["preset"] = "metro"
         app.run()
         assert not app.exception, app.exception
-        assert gc.get_freeze_count() > 0
+        assert freezes
+        assert _frozen(st)  # e.g. a module object loaded before the first page
+        app.run()  # a rerun may still import a few modules lazily (Streamlit's own)
+        before = len(freezes)
+        app.run()
+        assert len(freezes) == before  # nothing new imported: no freeze
+        import pa_fresh_library  # a library a page imports lazily
+
+        assert not _frozen(pa_fresh_library.TABLE)
+        app.run()
+        assert len(freezes) == before + 1
+        assert _frozen(pa_fresh_library.TABLE)
     finally:
         gc.unfreeze()
         st.cache_resource.clear()
+        sys.modules.pop("pa_fresh_library", None)
