@@ -313,6 +313,19 @@ def test_scale_bar_lengths_are_round(width, length, label):
         nice_scale_length(0)
 
 
+def test_scale_bar_on_the_page_is_the_round_length_in_metres(frames):
+    from matplotlib_scalebar.scalebar import ScaleBar
+
+    fig = _render("one-belt-four-zones", frames).figure
+    ax = fig.axes[0]
+    (bar,) = [a for a in ax.artists if isinstance(a, ScaleBar)]
+    fig.canvas.draw()
+    length = nice_scale_length(ax.get_xlim()[1] - ax.get_xlim()[0])
+    assert bar.info.value == length and bar.info.units == "m"
+    assert bar.info.length_px == length  # in data units: one unit of the EPSG:4548 axes is a metre
+    assert bar.info.scale_text == format_distance(length)
+
+
 def test_north_arrow_turns_by_the_meridian_convergence():
     from pyproj import Transformer
 
