@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
-from matplotlib.figure import Figure
 
 from planatlas.catalog import LANGS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.figure import Figure
     from matplotlib.text import Text
 
     from planatlas.render.fonts import CJKFont
@@ -129,6 +129,10 @@ class RenderedPage:
 
 def new_figure(spec: PageSpec) -> Figure:
     """A blank white page of ``spec``'s size and dpi on an Agg canvas (so text can be measured)."""
+    # matplotlib is imported when a page is drawn: PageSpec stays light for the CLI and HTML export.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415 - heavy, see above
+    from matplotlib.figure import Figure  # noqa: PLC0415 - heavy, see above
+
     fig = Figure(figsize=spec.size_inches, dpi=spec.dpi, facecolor="white")
     FigureCanvasAgg(fig)
     return fig
@@ -137,15 +141,13 @@ def new_figure(spec: PageSpec) -> Figure:
 def figure_of(ax: Axes) -> Figure:
     """The page ``ax`` is drawn on."""
     fig = ax.get_figure(root=True)
-    assert isinstance(fig, Figure)
+    assert fig is not None
     return fig
 
 
 def renderer_of(ax: Axes) -> RendererAgg:
     """The renderer of the Agg canvas of ``ax``'s page (see :func:`new_figure`), to measure text."""
-    canvas = figure_of(ax).canvas
-    assert isinstance(canvas, FigureCanvasAgg)
-    renderer: RendererAgg = canvas.get_renderer()  # type: ignore[no-untyped-call]  # unannotated in matplotlib's stubs
+    renderer: RendererAgg = figure_of(ax).canvas.get_renderer()  # type: ignore[attr-defined]  # an Agg canvas
     return renderer
 
 
@@ -225,12 +227,16 @@ class Layout:
     side: Box | None = None
 
 
-def _landscape_layout(spec: PageSpec, *, side_text: bool, inset: bool) -> Layout:
+def _grid(spec: PageSpec) -> tuple[float, float, float, float, float, float]:
+    """Page width and height, text scale, margin, top of the map and notes height (mm)."""
     w, h = spec.size_mm
     s = spec.font_scale
     m = 10.0 * s
-    top = m + 22.0 * s
-    notes_h = 17.0 * s
+    return w, h, s, m, m + 22.0 * s, 17.0 * s
+
+
+def _landscape_layout(spec: PageSpec, *, side_text: bool, inset: bool) -> Layout:
+    w, h, s, m, top, notes_h = _grid(spec)
     panel_w = (120.0 if side_text else 68.0) * s
     map_w = w - 2 * m - panel_w - 5 * s
     map_h = h - top - m - notes_h
@@ -255,11 +261,7 @@ def page_layout(spec: PageSpec, *, side_text: bool = False, inset: bool = True) 
     """
     if spec.orientation == "landscape":
         return _landscape_layout(spec, side_text=side_text, inset=inset)
-    w, h = spec.size_mm
-    s = spec.font_scale
-    m = 10.0 * s
-    top = m + 22.0 * s
-    notes_h = 17.0 * s
+    w, h, s, m, top, notes_h = _grid(spec)
     band_h = (95.0 if side_text else 48.0) * s
     map_h = h - top - m - notes_h - band_h - 4 * s
     band_y = top + map_h + 4 * s
