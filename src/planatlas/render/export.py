@@ -321,16 +321,6 @@ def write_html(m: Any, path: str | Path, *, asset_dirs: Sequence[str | Path] | N
 # --------------------------------------------------------------------------------------------
 
 
-def load_preset_frames(store: Any, preset: Any) -> dict[str, Any]:
-    """The catalogue frames a preset needs, plus ``districts`` for the locator inset if stored."""
-    from planatlas.maps import load_frames
-
-    frames = load_frames(preset, store)
-    if "districts" not in frames and "districts" in store.layers():
-        frames["districts"] = store.read("districts")
-    return frames
-
-
 def get_export_preset(name: str) -> Any:
     """The map preset called ``name``; an unknown name is an :class:`ExportError` listing them."""
     from planatlas.maps import get_preset
