@@ -93,7 +93,7 @@ def _page(
     no_labels: bool,
     settings: Any,
 ) -> Any:
-    from planatlas.render.static import PageSpec
+    from planatlas.render.page import PageSpec
 
     return PageSpec(
         paper=paper,
@@ -121,7 +121,7 @@ def _known_preset(name: str) -> None:
 
 
 def _check_font(font: Path | None) -> None:
-    from planatlas.render.static import find_cjk_font
+    from planatlas.render.fonts import find_cjk_font
 
     find_cjk_font(font)
 

@@ -24,7 +24,8 @@ from planatlas.errors import ExportError
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from planatlas.render.static import PageSpec, SeriesUnit
+    from planatlas.render.page import PageSpec, RenderedPage
+    from planatlas.render.series import SeriesUnit
 
 #: Formats of single pages; ``html`` is the interactive map.
 FORMATS = ("png", "pdf", "svg", "html")
@@ -74,10 +75,18 @@ def format_of(path: str | Path, fmt: str | None = None, *, allowed: Sequence[str
 # --------------------------------------------------------------------------------------------
 
 
-def _metadata(fig: Figure, fmt: str, extra: Mapping[str, str] | None) -> dict[str, Any]:
-    from planatlas import __version__
+def _figure(page: RenderedPage | Figure) -> Figure:
+    from planatlas.render.page import RenderedPage
 
-    meta: dict[str, str] = {**getattr(fig, "planatlas_meta", {}), **(extra or {})}
+    return page.figure if isinstance(page, RenderedPage) else page
+
+
+def _metadata(page: RenderedPage | Figure, fmt: str, extra: Mapping[str, str] | None) -> dict[str, Any]:
+    from planatlas import __version__
+    from planatlas.render.page import RenderedPage
+
+    own = page.metadata if isinstance(page, RenderedPage) else {}
+    meta: dict[str, str] = {**own, **(extra or {})}
     keys = {"pdf": _PDF_KEYS, "svg": _SVG_KEYS, "png": _PNG_KEYS}[fmt]
     out: dict[str, Any] = {keys[k]: v for k, v in meta.items() if k in keys and v}
     creator = f"planatlas {__version__}"
@@ -90,26 +99,27 @@ def _metadata(fig: Figure, fmt: str, extra: Mapping[str, str] | None) -> dict[st
     return out
 
 
-def _rc(fig: Figure) -> dict[str, Any]:
-    # The rcParams the page was drawn with (font, Type 42 embedding); pages carry them.
-    rc = getattr(fig, "planatlas_rc", None)
-    if rc is None:
-        from planatlas.render.static import find_cjk_font, page_rc
+def _rc(page: RenderedPage | Figure) -> Mapping[str, Any]:
+    # The rcParams the page was drawn with (font, Type 42 embedding); rendered pages carry them.
+    from planatlas.render.fonts import find_cjk_font, page_rc
+    from planatlas.render.page import RenderedPage
 
-        rc = page_rc(find_cjk_font())
-    return rc
+    return page.rc if isinstance(page, RenderedPage) else page_rc(find_cjk_font())
 
 
-def save_figure(fig: Figure, fh: IO[bytes], fmt: str, *, metadata: Mapping[str, str] | None = None) -> None:
+def save_figure(
+    page: RenderedPage | Figure, fh: IO[bytes], fmt: str, *, metadata: Mapping[str, str] | None = None
+) -> None:
     """Write one page to an open binary file in ``fmt`` (png, pdf, svg) at the figure's dpi."""
-    from planatlas.render.static import rc_context
+    from planatlas.render.fonts import rc_context
 
     fmt = format_of("", fmt, allowed=PAGE_FORMATS)
-    with rc_context(_rc(fig)):
-        fig.savefig(fh, format=fmt, dpi=fig.dpi, facecolor="white", metadata=_metadata(fig, fmt, metadata))
+    fig = _figure(page)
+    with rc_context(_rc(page)):
+        fig.savefig(fh, format=fmt, dpi=fig.dpi, facecolor="white", metadata=_metadata(page, fmt, metadata))
 
 
-def figure_bytes(fig: Figure, fmt: str, *, metadata: Mapping[str, str] | None = None) -> bytes:
+def figure_bytes(fig: RenderedPage | Figure, fmt: str, *, metadata: Mapping[str, str] | None = None) -> bytes:
     """One page as bytes (for downloads and previews)."""
     import io
 
@@ -119,18 +129,18 @@ def figure_bytes(fig: Figure, fmt: str, *, metadata: Mapping[str, str] | None = 
 
 
 def write_figure(
-    fig: Figure, path: str | Path, *, fmt: str | None = None, metadata: Mapping[str, str] | None = None
+    fig: RenderedPage | Figure, path: str | Path, *, fmt: str | None = None, metadata: Mapping[str, str] | None = None
 ) -> Path:
     """Write one page to ``path`` (format from ``fmt`` or the suffix), atomically."""
     fmt = format_of(path, fmt, allowed=PAGE_FORMATS)
     return atomic_write(path, lambda fh: save_figure(fig, fh, fmt, metadata=metadata))
 
 
-def save_pdf_pages(figs: Iterable[Figure], fh: IO[bytes], *, metadata: Mapping[str, str] | None = None) -> int:
+def save_pdf_pages(figs: Iterable[RenderedPage | Figure], fh: IO[bytes], *, metadata: Mapping[str, str] | None = None) -> int:
     """Write pages into one PDF on an open file; returns the number of pages."""
     from matplotlib.backends.backend_pdf import PdfPages
 
-    from planatlas.render.static import rc_context
+    from planatlas.render.fonts import rc_context
 
     count = 0
     pdf: PdfPages | None = None
@@ -139,7 +149,7 @@ def save_pdf_pages(figs: Iterable[Figure], fh: IO[bytes], *, metadata: Mapping[s
             with rc_context(_rc(fig)):
                 if pdf is None:
                     pdf = PdfPages(fh, metadata=_metadata(fig, "pdf", metadata))
-                pdf.savefig(fig, facecolor="white")
+                pdf.savefig(_figure(fig), facecolor="white")
             count += 1
     finally:
         if pdf is not None:
@@ -151,7 +161,7 @@ def save_pdf_pages(figs: Iterable[Figure], fh: IO[bytes], *, metadata: Mapping[s
     return count
 
 
-def write_pdf_pages(figs: Iterable[Figure], path: str | Path, *, metadata: Mapping[str, str] | None = None) -> int:
+def write_pdf_pages(figs: Iterable[RenderedPage | Figure], path: str | Path, *, metadata: Mapping[str, str] | None = None) -> int:
     """Write pages (e.g. a map series) into one PDF atomically; returns the page count."""
     format_of(path, "pdf", allowed=("pdf",))
     pages: list[int] = []
@@ -311,17 +321,6 @@ def write_html(m: Any, path: str | Path, *, asset_dirs: Sequence[str | Path] | N
 # --------------------------------------------------------------------------------------------
 
 
-def load_preset_frames(store: Any, preset: Any) -> dict[str, Any]:
-    """The catalogue frames a preset needs, plus ``districts`` for the locator inset if stored."""
-    from planatlas.maps import load_preset
-
-    data = load_preset(store, preset)
-    frames = dict(data.frames)
-    if "districts" not in frames and data.districts is not None:
-        frames["districts"] = data.districts
-    return frames
-
-
 def get_export_preset(name: str) -> Any:
     """The map preset called ``name``; an unknown name is an :class:`ExportError` listing them."""
     from planatlas.maps import get_preset
@@ -339,12 +338,13 @@ def render_preset(
     page: PageSpec,
     params: Mapping[str, Any] | None = None,
     font_path: str | Path | None = None,
-) -> Figure:
+) -> RenderedPage:
     """Read a preset's layers from the store and draw its page."""
+    from planatlas.maps.load import load_preset
     from planatlas.render.static import render_map
 
     preset = get_export_preset(preset_name)
-    return render_map(preset, load_preset_frames(store, preset), params=params, page=page, font_path=font_path)
+    return render_map(load_preset(store, preset, params), page, font_path=font_path)
 
 
 def export_preset(
@@ -358,7 +358,7 @@ def export_preset(
     font_path: str | Path | None = None,
 ) -> Path:
     """Export one preset to ``path`` as PNG, PDF, SVG or self-contained HTML."""
-    from planatlas.render.static import PageSpec
+    from planatlas.render.page import PageSpec
 
     fmt = format_of(path, fmt)
     page = page or PageSpec()
@@ -371,19 +371,20 @@ def export_preset(
 
 def interactive_map(store: Any, preset_name: str, *, lang: str, params: Mapping[str, Any] | None = None) -> Any:
     """The interactive (folium) map of a preset with no basemap, so the HTML works offline."""
-    from planatlas.maps import load_preset
+    from planatlas.maps import load_frames
     from planatlas.render.interactive import interactive_map as build_map
 
     preset = get_export_preset(preset_name)
-    data = load_preset(store, preset)
+    frames = load_frames(preset, store)
+    specs = {name: store.spec(name) for name in frames}
     return build_map(
         preset,
-        data.frames,
+        frames,
         lang=lang,
         params=params,
         basemap="none",
-        keys=data.keys,
-        field_titles=data.field_titles,
+        keys={name: spec.key for name, spec in specs.items()},
+        field_titles={name: {f: fs.title for f, fs in spec.fields.items() if fs.title} for name, spec in specs.items()},
     )
 
 
@@ -430,7 +431,7 @@ def _zone_names(store: Any, frame: Any, lang: str) -> Any:
 
 def series_units_for(store: Any, by: str, *, lang: str) -> list[SeriesUnit]:
     """One unit per street (layer ``streets``) or per zone (layer ``zones``, kind ``zone``)."""
-    from planatlas.render.static import series_units
+    from planatlas.render.series import series_units
 
     if by not in SERIES_BY:
         msg = f"series should be by one of {', '.join(SERIES_BY)}, got {by!r}"
@@ -465,13 +466,14 @@ def export_series(
     font_path: str | Path | None = None,
 ) -> int:
     """Write a map series (one page per street or zone) to one PDF; returns the page count."""
-    from planatlas.render.static import PageSpec, render_series
+    from planatlas.maps.load import load_preset
+    from planatlas.render.page import PageSpec
+    from planatlas.render.series import render_series
 
     format_of(path, allowed=("pdf",))
     page = page or PageSpec(orientation="landscape")
     preset = get_export_preset(preset_name)
     units = series_units_for(store, by, lang=page.lang)
-    frames = load_preset_frames(store, preset)
-    figs = render_series(preset, frames, units, params=params, page=page, font_path=font_path)
+    figs = render_series(load_preset(store, preset, params), units, page, font_path=font_path)
     title = f"{preset.title_in(page.lang)} — {by}"
     return write_pdf_pages(figs, path, metadata={"title": title, "subject": preset.subtitle_in(page.lang)})

@@ -51,7 +51,7 @@ def _page_bytes(
     _store: Any, version: str, preset: str, fmt: str, page_args: tuple[Any, ...], params: tuple[Any, ...]
 ) -> bytes:
     from planatlas.render import export as writer
-    from planatlas.render.static import PageSpec
+    from planatlas.render.page import PageSpec
 
     paper, orientation, dpi, lang, inset, labels = page_args
     if fmt == "html":
@@ -65,16 +65,18 @@ def _page_bytes(
 def _series_bytes(
     _store: Any, version: str, preset: str, by: str, page_args: tuple[Any, ...], params: tuple[Any, ...]
 ) -> tuple[bytes, int]:
+    from planatlas.maps.load import load_preset
     from planatlas.render import export as writer
-    from planatlas.render.static import PageSpec, render_series
+    from planatlas.render.page import PageSpec
+    from planatlas.render.series import render_series
 
     paper, orientation, dpi, lang, inset, labels = page_args
     page = PageSpec(paper=paper, orientation=orientation, dpi=dpi, lang=lang, inset=inset, labels=labels)
     preset_obj = writer.get_export_preset(preset)
     units = writer.series_units_for(_store, by, lang=lang)
-    frames = writer.load_preset_frames(_store, preset_obj)
+    data = load_preset(_store, preset_obj, dict(params))
     buf = io.BytesIO()
-    count = writer.save_pdf_pages(render_series(preset_obj, frames, units, params=dict(params), page=page), buf)
+    count = writer.save_pdf_pages(render_series(data, units, page), buf)
     return buf.getvalue(), count
 
 
