@@ -371,20 +371,18 @@ def export_preset(
 
 def interactive_map(store: Any, preset_name: str, *, lang: str, params: Mapping[str, Any] | None = None) -> Any:
     """The interactive (folium) map of a preset with no basemap, so the HTML works offline."""
-    from planatlas.maps import load_frames
+    from planatlas.maps import load_preset
     from planatlas.render.interactive import interactive_map as build_map
 
-    preset = get_export_preset(preset_name)
-    frames = load_frames(preset, store)
-    specs = {name: store.spec(name) for name in frames}
+    data = load_preset(store, get_export_preset(preset_name), params)
     return build_map(
-        preset,
-        frames,
+        data.preset,
+        dict(data.frames),
         lang=lang,
-        params=params,
+        params=data.params,
         basemap="none",
-        keys={name: spec.key for name, spec in specs.items()},
-        field_titles={name: {f: fs.title for f, fs in spec.fields.items() if fs.title} for name, spec in specs.items()},
+        keys=data.keys,
+        field_titles=data.field_titles,
     )
 
 
