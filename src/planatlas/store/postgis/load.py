@@ -27,6 +27,14 @@ from planatlas.store.postgis.sql import GEOM, GEOM_M, METADATA_TABLE, column_typ
 #: Per layer: attribute columns in table order, whether it has geometry, and the geometry type.
 TableLayout = dict[str, Any]
 
+#: SQLAlchemy column types by the names :func:`~planatlas.store.postgis.sql.column_type` gives.
+_SA_TYPES: dict[str, type[sa.types.TypeEngine[Any]]] = {
+    "Text": sa.Text,
+    "BigInteger": sa.BigInteger,
+    "Double": sa.Double,
+    "Boolean": sa.Boolean,
+}
+
 
 @dataclass(frozen=True)
 class _Layer:
@@ -77,8 +85,9 @@ def _plan(name: str, frame: pd.DataFrame, metadata: Mapping[str, Any]) -> _Layer
     gtype = info.get("geometry_type") or spec_data.get("geometry_type") or "None"
     if isinstance(frame, gpd.GeoDataFrame) and gtype == "None":
         gtype = "Geometry"
+    geometry = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
     for column in frame.columns:
-        if column != getattr(frame, "_geometry_column_name", None):
+        if column != geometry:
             ident(str(column), f"column of layer {name!r}")
     return _Layer(name, frame, spec_data.get("key"), gtype)
 
@@ -92,7 +101,7 @@ def _declare(md: sa.MetaData, layer: _Layer, metadata: Mapping[str, Any]) -> Tab
     cols: list[sa.Column[Any]] = []
     for column in attr_cols:
         sql_type = column_type(frame[column], fields.get(column, {}).get("type"))
-        cols.append(sa.Column(column, getattr(sa, sql_type), primary_key=(column == layer.key)))
+        cols.append(sa.Column(column, _SA_TYPES[sql_type], primary_key=(column == layer.key)))
     if is_geo:
         declared = gtype.upper() if gtype != "Geometry" else "GEOMETRY"
         cols.append(sa.Column(GEOM, Geometry(declared, srid=4490, spatial_index=False)))
