@@ -12,8 +12,7 @@ from click.testing import CliRunner
 from conftest_postgis import postgis_url  # noqa: F401 - the session fixture
 from planatlas import query as q
 from planatlas.catalog import parse_layer_spec
-from planatlas.errors import AtlasNotBuiltError, LayerNotFoundError
-from planatlas.errors import PostGISError
+from planatlas.errors import AtlasNotBuiltError, LayerNotFoundError, PostGISError
 from planatlas.store.postgis import PostGISStore
 
 pytestmark = pytest.mark.postgis

@@ -361,6 +361,34 @@ def test_reused_index_gives_the_same_answer(threshold_case):
     assert "edge_out" in set(other["key"]) - set(first["key"])
 
 
+# -- run_query: one entry, the backend chosen by the store contract ------------------------------------
+
+
+def test_store_contract_picks_the_backend():
+    from planatlas.store import GeoPackageStore, LayerStore, SpatialQueries
+    from planatlas.store.postgis import PostGISStore
+
+    gpkg = GeoPackageStore("nowhere.gpkg")
+    assert isinstance(gpkg, LayerStore) and not isinstance(gpkg, SpatialQueries)
+    pg = PostGISStore("postgresql://nobody@127.0.0.1:1/none")  # no connection until used
+    assert isinstance(pg, LayerStore) and isinstance(pg, SpatialQueries)
+
+
+def test_run_query_embedded_keeps_the_index_per_cache_key(bundled_atlas):
+    rq = q.QueryRequest(
+        kind="within", layer="buildings", of="metro_stations", where={"name": "八一广场"}, distance="1km"
+    )
+    cache: dict = {}
+    first = q.run_query(bundled_atlas, rq, cache=cache)
+    assert first.backend == "embedded" and len(first.frame) > 0
+    assert list(cache) == [(bundled_atlas.cache_key(), "buildings")]
+    index = cache[(bundled_atlas.cache_key(), "buildings")]
+    again = q.run_query(bundled_atlas, rq, cache=cache)
+    assert cache[(bundled_atlas.cache_key(), "buildings")] is index  # reused, not rebuilt
+    pd.testing.assert_frame_equal(again.frame, first.frame)
+    pd.testing.assert_frame_equal(q.run_query(bundled_atlas, rq).frame, first.frame)
+
+
 # -- the CLI on the bundled atlas -----------------------------------------------------------------------
 
 
