@@ -10,7 +10,7 @@ import geopandas as gpd
 import pandas as pd
 
 from planatlas.catalog import PROVENANCE_FIELDS, LayerSpec, parse_layer_spec
-from planatlas.errors import LayerNotFoundError
+from planatlas.errors import LayerNotFoundError, PlanAtlasError
 
 BBox = tuple[float, float, float, float]
 
@@ -20,7 +20,16 @@ class LayerStore(Protocol):
     """An atlas: validated, joined layers in EPSG:4490 plus the build metadata."""
 
     def cache_key(self) -> str:
-        """A key that changes whenever the atlas content changes (location + build time); caches use it."""
+        """A key that changes whenever the atlas content changes (location + build time); caches use it.
+
+        Stores that subclass ``LayerStore`` inherit this one: where the atlas is (the store's repr)
+        and when it was built (a rebuild changes it).
+        """
+        try:
+            built = self.metadata().get("built_at")
+        except PlanAtlasError:
+            built = None
+        return f"{self!r}@{built}"
 
     def exists(self) -> bool:
         """Whether an atlas has been written here."""

@@ -14,7 +14,7 @@ import pandas as pd
 import pyogrio
 
 from planatlas.catalog import LayerSpec
-from planatlas.errors import AtlasNotBuiltError, PlanAtlasError
+from planatlas.errors import AtlasNotBuiltError
 from planatlas.store.base import BBox, LayerStore, ParsedSpecs, cast_to_spec, check_columns, filter_equal
 
 METADATA_TABLE = "planatlas_metadata"
@@ -34,14 +34,6 @@ class GeoPackageStore(LayerStore):
 
     def __repr__(self) -> str:
         return f"GeoPackageStore({str(self.path)!r})"
-
-    def cache_key(self) -> str:
-        """A key for what this atlas holds: where it is and when it was built (a rebuild changes it)."""
-        try:
-            built = self.metadata().get("built_at")
-        except PlanAtlasError:
-            built = None
-        return f"{self!r}@{built}"
 
     def exists(self) -> bool:
         return self.path.is_file()

@@ -32,12 +32,7 @@ from planatlas.store.postgis.tables import PostGISTables, frame_from_columns, fr
 class PostGISStore(PostGISTables, SpatialQueries):
     """An atlas in a PostGIS database that answers the spatial queries in SQL.
 
-    Parameters
-    ----------
-    url
-        SQLAlchemy URL, e.g. ``postgresql+psycopg://user@host:5432/db`` (``postgresql://`` also works).
-    schema
-        Schema holding the atlas tables (created on the first write).
+    Opened as ``PostGISStore(url, schema="planatlas")``; see :class:`PostGISTables` for the parameters.
     """
 
     def _select_target(

@@ -96,6 +96,8 @@ class PostGISTables(LayerStore):
     def __init__(self, url: str, *, schema: str = "planatlas") -> None:
         self.url = normalize_url(url)
         self.schema = ident(schema, "schema")
+        # Shown in messages and part of the cache key: the URL without its password.
+        self._shown = f"{type(self).__name__}({make_url(self.url).render_as_string(hide_password=True)!r})"
         self._engine: sa.Engine | None = None
         self._meta_cache: tuple[int, dict[str, Any]] | None = None
         self._meta_checked = 0.0
@@ -108,7 +110,7 @@ class PostGISTables(LayerStore):
         weakref.finalize(self, _close_all, self._readers, self._engines, self._lock)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({make_url(self.url).render_as_string(hide_password=True)!r})"
+        return self._shown
 
     @property
     def engine(self) -> sa.Engine:
@@ -204,14 +206,6 @@ class PostGISTables(LayerStore):
             raise PostGISError(msg) from exc
         return None if rows[0][0] is None else int(rows[0][0])
 
-    def cache_key(self) -> str:
-        """A key for what this atlas holds: where it is and when it was built (a rebuild changes it)."""
-        try:
-            built = self.metadata().get("built_at")
-        except PlanAtlasError:
-            built = None
-        return f"{self!r}@{built}"
-
     def exists(self) -> bool:
         return self._stamp() is not None
 
@@ -255,7 +249,7 @@ class PostGISTables(LayerStore):
     def _spec(self, meta: Mapping[str, Any], name: str) -> LayerSpec:
         """The parsed spec of ``name`` (parsed once per build)."""
         atlas = meta["atlas"]
-        return self._specs.get(f"{self!r}@{atlas.get('built_at')}", atlas, name)
+        return self._specs.get(f"{self._shown}@{atlas.get('built_at')}", atlas, name)
 
     @one_snapshot
     def spec(self, name: str) -> LayerSpec:
