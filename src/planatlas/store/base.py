@@ -1,5 +1,8 @@
-"""The store contract: ``LayerStore`` (every atlas backend) and ``SpatialQueries`` (backends that answer
-queries themselves), and the helpers the backends share."""
+"""The store contract (``LayerStore``, ``SpatialQueries``) and the helpers the store backends share.
+
+``LayerStore`` is what every atlas backend implements; ``SpatialQueries`` is a store that also answers
+the spatial queries itself (PostGIS), which :func:`planatlas.query.run_query` hands them to.
+"""
 
 from __future__ import annotations
 
