@@ -261,6 +261,15 @@ def test_nearest_matches_brute_force_and_max_distance():
     assert set(capped["key"]) == set(result.index[result["distance_m"] <= 500])
 
 
+def test_nearest_with_nothing_in_reach_is_empty():
+    """Every reference beyond max_distance: no rows (as PostGIS answers), not an error."""
+    target = frame(["a", "b"], [shapely.Point(X0, Y0), shapely.Point(X0 + 50, Y0)], metric=True)
+    reference = frame(["far"], [shapely.Point(X0 + 5000, Y0)], metric=True)
+    capped = q.nearest(target, reference, max_distance="100m", target_key="key", reference_key="key")
+    assert len(capped) == 0 and {"nearest_key", "distance_m"} <= set(capped.columns)
+    assert len(q.nearest(target, reference, target_key="key", reference_key="key")) == 2
+
+
 # -- zones ---------------------------------------------------------------------------------------------
 
 
