@@ -94,8 +94,9 @@ def _print(frame: pd.DataFrame, *, key: str, limit: int) -> None:
         columns = [key] + [c for c in (*_SHOWN, "count") if c in frame.columns and c != key]
         columns += [c for c in frame.columns if c.startswith("sum_")]
     shown = frame.head(limit) if limit > 0 else frame
-    rows = []
-    for record in shown[columns].to_dict("records"):
+    rows: list[dict[str, Any]] = []
+    for shown_record in shown[columns].to_dict("records"):
+        record = {str(name): value for name, value in shown_record.items()}
         for column in ("distance_m",):
             if column in record and record[column] is not None:
                 record[column] = f"{record[column]:.1f}"

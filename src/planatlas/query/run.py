@@ -117,7 +117,7 @@ def _selection(store: LayerStore, rq: QueryRequest) -> gpd.GeoDataFrame:
     return reference
 
 
-def _run_pushed_down(store: SpatialQueries, rq: QueryRequest) -> pd.DataFrame:
+def _run_pushed_down(store: SpatialQueries, rq: QueryRequest) -> gpd.GeoDataFrame | pd.DataFrame:
     """The store answers in its own engine (SQL on PostGIS)."""
     where = dict(rq.where) or None
     if rq.kind == "within":
@@ -143,7 +143,7 @@ def _run_pushed_down(store: SpatialQueries, rq: QueryRequest) -> pd.DataFrame:
 
 def _run_in_memory(
     store: LayerStore, rq: QueryRequest, reference: gpd.GeoDataFrame, cache: IndexCache | None
-) -> pd.DataFrame:
+) -> gpd.GeoDataFrame | pd.DataFrame:
     """Read the searched layer and answer with the pure functions."""
     target = store.read(rq.layer)
     if not isinstance(target, gpd.GeoDataFrame):

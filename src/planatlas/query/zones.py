@@ -155,7 +155,8 @@ def coverage(
     rows = sums.reindex(zones[zkey].to_numpy()).fillna(0.0)
     rows.index.name = ZONE_KEY
     out = rows.reset_index()
-    out.loc[len(out)] = [OVERALL, float(w.sum()), float(w[hit].sum())]
+    overall: list[str | float] = [OVERALL, float(w.sum()), float(w[hit].sum())]
+    out.loc[len(out)] = overall
     out["share"] = np.where(out["total"] > 0, out["within"] / out["total"].where(out["total"] > 0, 1), np.nan)
     if weight is None:
         out["total"] = out["total"].astype(np.int64)

@@ -76,5 +76,6 @@ def fetched_column(values: list[Any]) -> list[Any] | pd.api.extensions.Extension
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return values
     if pa.types.is_string(arrow.type) or pa.types.is_large_string(arrow.type):
-        return pd.array(arrow, dtype="str")
+        text: pd.api.extensions.ExtensionArray = pd.array(arrow, dtype="str")
+        return text
     return values
