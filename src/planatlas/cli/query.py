@@ -9,6 +9,7 @@ full result as GeoJSON, CSV or GeoPackage (by extension).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,9 @@ import click
 import pandas as pd
 
 from planatlas.cli.options import db_option, handle_errors, open_store_from, print_table
+from planatlas.io.writers import format_from_path, write_frame
+from planatlas.query import QueryRequest, QueryResult, parse_distance, run_query
+from planatlas.store.base import LayerStore
 
 #: Columns shown on the terminal besides the key (when present).
 _SHOWN = ("name", "name_zh", "title", "nearest_key", "ref_key", "distance_m", "within_count", "zone_key", "zone_count")
@@ -41,8 +45,6 @@ def _parse_where(values: Sequence[str]) -> dict[str, Any]:
 def _distance(value: str | None) -> str | None:
     if value is None:
         return None
-    from planatlas.query import parse_distance
-
     try:
         parse_distance(value)
     except ValueError as exc:
@@ -55,27 +57,28 @@ def _describe(where: dict[str, Any]) -> str:
 
 
 def _run(
-    db_url: str | None, output: Path | None, limit: int, summary: Callable[[Any, int], str], **request: Any
+    db_url: str | None,
+    output: Path | None,
+    limit: int,
+    summary: Callable[[QueryResult, int], str],
+    request: Callable[[], QueryRequest],
 ) -> None:
-    from planatlas.io.writers import format_from_path, write_frame
-    from planatlas.query import QueryRequest, run_query
-
+    """Build the request (bad combinations are usage errors), answer it, print it and write ``-o``."""
     if output is not None:
         try:
             format_from_path(output)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="-o") from exc
     try:
-        rq = QueryRequest(**request)
+        rq = request()
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
-    store = open_store_from(db_url)
+    store: LayerStore = open_store_from(db_url)
     try:
         result = run_query(store, rq)
         key = store.spec(rq.of if rq.kind == "summarize" else rq.layer).key
     finally:
-        if hasattr(store, "dispose"):
-            store.dispose()
+        store.dispose()
     frame = result.frame
     _print(frame, key=key, limit=limit)
     click.echo(summary(result, len(frame)) + f"  [{result.backend}]")
@@ -91,8 +94,9 @@ def _print(frame: pd.DataFrame, *, key: str, limit: int) -> None:
         columns = [key] + [c for c in (*_SHOWN, "count") if c in frame.columns and c != key]
         columns += [c for c in frame.columns if c.startswith("sum_")]
     shown = frame.head(limit) if limit > 0 else frame
-    rows = []
-    for record in shown[columns].to_dict("records"):
+    rows: list[dict[str, Any]] = []
+    for shown_record in shown[columns].to_dict("records"):
+        record = {str(name): value for name, value in shown_record.items()}
         for column in ("distance_m",):
             if column in record and record[column] is not None:
                 record[column] = f"{record[column]:.1f}"
@@ -148,7 +152,7 @@ def within(
     """Features of --layer within --distance of the selected --of features (true geometry distance)."""
     sel = _parse_where(where)
 
-    def summary(result: Any, n: int) -> str:
+    def summary(result: QueryResult, n: int) -> str:
         unit = "pairs" if pairs else "features"
         return f"{n} {unit} of {layer} within {result.request.distance} of {of}{_describe(sel)}"
 
@@ -157,12 +161,15 @@ def within(
         output,
         limit,
         summary,
-        kind="within",
-        layer=layer,
-        of=of,
-        where=sel,
-        distance=_distance(distance),
-        pairs=pairs,
+        partial(
+            QueryRequest,
+            kind="within",
+            layer=layer,
+            of=of,
+            where=sel,
+            distance=_distance(distance),
+            pairs=pairs,
+        ),
     )
 
 
@@ -191,11 +198,14 @@ def nearest(
         output,
         limit,
         lambda _r, n: f"{n} features of {layer} with their nearest {of}{_describe(sel)}",
-        kind="nearest",
-        layer=layer,
-        of=of,
-        where=sel,
-        distance=_distance(max_distance),
+        partial(
+            QueryRequest,
+            kind="nearest",
+            layer=layer,
+            of=of,
+            where=sel,
+            distance=_distance(max_distance),
+        ),
     )
 
 
@@ -218,10 +228,13 @@ def _zone_command(kind: str, help_text: str) -> click.Command:
             output,
             limit,
             lambda _r, n: f"{n} features of {layer} {verb} {of}{_describe(sel)}",
-            kind=kind,
-            layer=layer,
-            of=of,
-            where=sel,
+            partial(
+                QueryRequest,
+                kind=kind,
+                layer=layer,
+                of=of,
+                where=sel,
+            ),
         )
 
     return command
@@ -256,11 +269,14 @@ def summarize(
         output,
         limit,
         lambda _r, n: f"{layer} per {by}{_describe(sel)}: {n} zones",
-        kind="summarize",
-        layer=layer,
-        of=by,
-        where=sel,
-        value=value,
+        partial(
+            QueryRequest,
+            kind="summarize",
+            layer=layer,
+            of=by,
+            where=sel,
+            value=value,
+        ),
     )
 
 
@@ -291,7 +307,7 @@ def coverage(
     """Share of --layer within --distance of any --of feature, per zone of --by and overall."""
     sel = _parse_where(where)
 
-    def summary(result: Any, _n: int) -> str:
+    def summary(result: QueryResult, _n: int) -> str:
         overall = result.frame.iloc[-1]
         share = "n/a" if pd.isna(overall["share"]) else f"{100 * overall['share']:.1f}%"
         return f"{share} of {layer} within {distance} of {of}{_describe(sel)} overall"
@@ -301,12 +317,15 @@ def coverage(
         output,
         limit,
         summary,
-        kind="coverage",
-        layer=layer,
-        of=of,
-        where=sel,
-        by=by,
-        zone_where=_parse_where(zone_where),
-        distance=_distance(distance),
-        value=weight,
+        partial(
+            QueryRequest,
+            kind="coverage",
+            layer=layer,
+            of=of,
+            where=sel,
+            by=by,
+            zone_where=_parse_where(zone_where),
+            distance=_distance(distance),
+            value=weight,
+        ),
     )

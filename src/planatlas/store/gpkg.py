@@ -14,36 +14,32 @@ import pandas as pd
 import pyogrio
 
 from planatlas.catalog import LayerSpec
-from planatlas.errors import AtlasNotBuiltError, PlanAtlasError
-from planatlas.store.base import BBox, cast_to_spec, check_columns, filter_equal, spec_from_metadata
+from planatlas.errors import AtlasNotBuiltError
+from planatlas.store.base import BBox, LayerStore, ParsedSpecs, cast_to_spec, check_columns, filter_equal
 
 METADATA_TABLE = "planatlas_metadata"
 
 
-class GeoPackageStore:
+class GeoPackageStore(LayerStore):
     """An atlas in a single GeoPackage file (opens in QGIS and ``ogrinfo``).
 
     Layers are GeoPackage feature tables named after the catalogue layers; attribute-only layers
     are GeoPackage attribute tables; ``planatlas_metadata`` holds the build metadata as JSON.
     """
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._meta_cache: tuple[float, dict[str, Any]] | None = None
+        self._specs = ParsedSpecs()
 
     def __repr__(self) -> str:
         return f"GeoPackageStore({str(self.path)!r})"
 
-    def cache_key(self) -> str:
-        """A key for what this atlas holds: where it is and when it was built (a rebuild changes it)."""
-        try:
-            built = self.metadata().get("built_at")
-        except PlanAtlasError:
-            built = None
-        return f"{self!r}@{built}"
-
     def exists(self) -> bool:
         return self.path.is_file()
+
+    def dispose(self) -> None:
+        """Nothing to release: every read opens and closes the file."""
 
     def _require(self) -> None:
         if not self.exists():
@@ -56,7 +52,7 @@ class GeoPackageStore:
         if self._meta_cache and self._meta_cache[0] == mtime:
             return self._meta_cache[1]
         table = pyogrio.read_dataframe(self.path, layer=METADATA_TABLE, read_geometry=False)
-        meta = json.loads(table.loc[table["key"] == "atlas", "value"].iloc[0])
+        meta: dict[str, Any] = json.loads(table.loc[table["key"] == "atlas", "value"].iloc[0])
         self._meta_cache = (mtime, meta)
         return meta
 
@@ -64,7 +60,7 @@ class GeoPackageStore:
         return list(self.metadata()["layers"])
 
     def spec(self, name: str) -> LayerSpec:
-        return spec_from_metadata(self.metadata(), name)
+        return self._specs.get(self.cache_key(), self.metadata(), name)
 
     def read(
         self,
@@ -125,9 +121,9 @@ class GeoPackageStore:
             meta = pd.DataFrame({"key": ["atlas"], "value": [json.dumps(metadata, ensure_ascii=False)]})
             meta_opts = {} if layers else {"dataset_options": {"VERSION": "1.3"}}
             pyogrio.write_dataframe(meta, tmp, layer=METADATA_TABLE, driver="GPKG", **meta_opts)
-            with open(tmp, "rb+") as fh:
+            with tmp.open("rb+") as fh:
                 os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
+            tmp.replace(self.path)
         finally:
             if tmp.exists():
                 tmp.unlink()
