@@ -527,3 +527,9 @@ def geometry_symbol(frame: pd.DataFrame) -> Symbol:
     if types and types <= {"LineString", "MultiLineString"}:
         return "line"
     return "fill"
+
+
+# ---- the query map ------------------------------------------------------------------------------
+#: Colours of the query map (:func:`planatlas.render.query_map.query_map`): the matched features,
+#: the reference features they were matched against, and the distance ring drawn around those.
+QUERY_COLORS: Mapping[str, str] = {"match": "#1f77b4", "reference": "#d62728", "ring": "#d62728"}
