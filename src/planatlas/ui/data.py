@@ -68,10 +68,8 @@ def _read(_store: Any, store_key: str, name: str) -> Any:
 
 def render_page(store: Any, settings: Any, lang: str) -> None:
     """Draw the Data page."""
-    from planatlas.ui.atlas import store_id
-
     meta = store.metadata()
-    key = store_id(store)
+    key = store.cache_key()
     st.header(t("catalogue", lang))
     st.caption(f"{t('built_at', lang)}: {meta.get('built_at', '')} · planatlas {meta.get('planatlas_version', '')}")
     st.dataframe(catalogue_table(meta, lang), hide_index=True, width="stretch")
