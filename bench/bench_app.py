@@ -30,10 +30,11 @@ from browser_support import drawn_counts, in_map, make_driver, run_app  # noqa: 
 
 
 def expected(store, name):  # type: ignore[no-untyped-def]
-    from planatlas.maps import get_preset, load_frames, prepare_preset
+    from planatlas.maps import prepare_preset
+    from planatlas.maps.load import load_preset
 
-    preset = get_preset(name)
-    prepared = prepare_preset(preset, load_frames(preset, store))
+    data = load_preset(store, name)
+    prepared = prepare_preset(data.preset, data.frames, params=data.params)
     return {p.layer.id: len(p.frame) if p.layer.show else 0 for p in prepared}
 
 
@@ -56,22 +57,21 @@ def time_to_drawn(driver, url: str, want: dict[str, int], timeout: float = 60.0)
 def payload(store, name):  # type: ignore[no-untyped-def]
     import streamlit_folium
 
-    from planatlas.maps import get_preset, load_frames, prepare_preset
-    from planatlas.render.interactive import feature_collection, interactive_map
+    from planatlas.maps import prepare_preset
+    from planatlas.maps.load import load_preset
+    from planatlas.render.interactive import build_map, feature_collection
 
-    preset = get_preset(name)
-    frames = load_frames(preset, store)
-    keys = {n: store.spec(n).key for n in frames}
+    data = load_preset(store, name)
     t0 = time.perf_counter()
-    m = interactive_map(preset, frames, keys=keys)
+    m = build_map(data)
     html = m.get_root().render()
     t_build = time.perf_counter() - t0
-    m2 = interactive_map(preset, frames, keys=keys)
+    m2 = build_map(data)
     m2.get_root().render()
     script = streamlit_folium._get_map_string(m2)
     geojson = sum(
         len(json.dumps(feature_collection(p, lang="zh"), ensure_ascii=False).encode())
-        for p in prepare_preset(preset, frames, keys=keys)
+        for p in prepare_preset(data.preset, data.frames, params=data.params, keys=data.keys)
     )
     from planatlas.render.assets import map_assets
 
@@ -93,10 +93,11 @@ def synthetic(n: int, driver, tmp: Path) -> dict[str, float]:  # type: ignore[no
     import numpy as np
     from shapely.geometry import box
 
+    from planatlas.maps.load import PresetData
     from planatlas.maps.presets import Preset, PresetLayer
     from planatlas.maps.style import Category, Style
     from planatlas.render.assets import map_assets
-    from planatlas.render.interactive import interactive_map
+    from planatlas.render.interactive import build_map
 
     rng = np.random.default_rng(5)
     x = rng.uniform(115.85, 115.93, n)
@@ -130,7 +131,8 @@ def synthetic(n: int, driver, tmp: Path) -> dict[str, float]:  # type: ignore[no
         ),
     )
     ours = tmp / "ours.html"
-    ours.write_text(interactive_map(preset, {"b": gdf}, keys={"b": "bid"}).get_root().render(), encoding="utf-8")
+    data = PresetData(preset=preset, frames={"b": gdf}, keys={"b": "bid"}, field_titles={})
+    ours.write_text(build_map(data).get_root().render(), encoding="utf-8")
     m = folium.Map(location=[28.65, 115.89], zoom_start=13, tiles=None)
     js, css = map_assets()
     m.default_js, m.default_css = js, css

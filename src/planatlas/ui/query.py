@@ -72,7 +72,7 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
     with c2:
         default_of = "streets" if kind in zone_kinds else "metro_stations"
         of = st.selectbox(
-            t("query_zones" if kind in zone_kinds else "of", lang),
+            t("query_zones" if kind in zone_kinds else "query_of", lang),
             layers,
             index=_default(layers, default_of),
             key=f"pq_of_{kind in zone_kinds}",
@@ -101,7 +101,7 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
         if kind in ("summarize", "coverage"):
             numeric = [f for f, fs in store.spec(layer).fields.items() if fs.type in ("int", "float")]
             pick = st.selectbox(
-                t("query_value" if kind == "summarize" else "weight", lang),
+                t("query_value" if kind == "summarize" else "query_weight", lang),
                 [None, *numeric],
                 key=f"pq_value_{layer}",
                 format_func=lambda v: t("query_none", lang) if v is None else v,
