@@ -11,8 +11,8 @@ from shapely.geometry import LineString, Point, box
 
 from planatlas.crs import wgs84_to_gcj02
 from planatlas.maps import get_preset
-from planatlas.render.assets import STATIC_DIR, map_assets, verify_assets
 from planatlas.maps.load import PresetData
+from planatlas.render.assets import STATIC_DIR, map_assets, verify_assets
 from planatlas.render.basemaps import BASEMAPS
 from planatlas.render.interactive import (
     View,
