@@ -66,7 +66,7 @@ def _parse_params(values: tuple[str, ...], preset_name: str) -> dict[str, Any]:
 
     Defaults are filled by the preset (``Preset.params_with_defaults``), the one place that does.
     """
-    from planatlas.render import export as writer
+    from planatlas import export as exporter  # noqa: PLC0415 - matplotlib and folium only when exporting
 
     params: dict[str, Any] = {}
     for item in values:
@@ -76,7 +76,7 @@ def _parse_params(values: tuple[str, ...], preset_name: str) -> dict[str, Any]:
             raise click.BadParameter(msg, param_hint="--param")
         params[name.strip()] = int(value) if value.strip().lstrip("-").isdigit() else value.strip()
     try:
-        checked: dict[str, Any] = writer.get_export_preset(preset_name).params_with_defaults(params)
+        checked: dict[str, Any] = exporter.get_export_preset(preset_name).params_with_defaults(params)
     except (KeyError, ValueError) as exc:
         raise click.BadParameter(str(exc.args[0] if exc.args else exc), param_hint="--param") from exc
     return checked
@@ -112,10 +112,10 @@ def _store(settings: Any) -> Any:
 
 
 def _known_preset(name: str) -> None:
-    from planatlas.render import export as writer
+    from planatlas import export as exporter  # noqa: PLC0415 - matplotlib and folium only when exporting
 
     try:
-        writer.get_export_preset(name)
+        exporter.get_export_preset(name)
     except ExportError as exc:
         raise click.BadParameter(str(exc), param_hint="PRESET") from exc
 
@@ -154,10 +154,10 @@ def export(
     db_url: str | None,
 ) -> None:
     """Export PRESET as a print page (PNG, PDF, SVG) or as one self-contained offline HTML file."""
-    from planatlas.render import export as writer
+    from planatlas import export as exporter  # noqa: PLC0415 - matplotlib and folium only when exporting
 
     try:
-        fmt = writer.format_of(output, fmt)
+        fmt = exporter.format_of(output, fmt)
     except ExportError as exc:
         raise click.BadParameter(str(exc), param_hint="--format/-o") from exc
     _known_preset(preset)
@@ -174,7 +174,7 @@ def export(
     )
     if fmt != "html":
         _check_font(font)
-    writer.export_preset(
+    exporter.export_preset(
         _store(settings), preset, output, fmt=fmt, page=page, params=_parse_params(params, preset), font_path=font
     )
     click.echo(f"wrote {preset} ({fmt}, {page.paper} {page.orientation}, {page.lang}) to {output}")
@@ -214,7 +214,7 @@ def export_series(
     db_url: str | None,
 ) -> None:
     """Export a map series of PRESET: one PDF page per street (or zone), with its plan guidance."""
-    from planatlas.render import export as writer
+    from planatlas import export as exporter  # noqa: PLC0415 - matplotlib and folium only when exporting
 
     if output.suffix.lower() != ".pdf":
         raise click.BadParameter(f"a series is written as PDF, got {output.name!r}", param_hint="-o")
@@ -231,7 +231,7 @@ def export_series(
         settings=settings,
     )
     _check_font(font)
-    count = writer.export_series(
+    count = exporter.export_series(
         _store(settings), preset, output, by=by, page=page, params=_parse_params(params, preset), font_path=font
     )
     click.echo(f"wrote {count} pages ({by}) of {preset} to {output}")

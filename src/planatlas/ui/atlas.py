@@ -1,7 +1,8 @@
 """The Atlas page: preset maps with layer choice, basemaps, permalink and a plan-details side panel.
 
 Streamlit calls only; the maps, styles and data come from :mod:`planatlas.maps` and
-:mod:`planatlas.render.interactive`. The layer data are cached; the map is rebuilt on each run (streamlit-folium renames the
+:mod:`planatlas.render.interactive`. The preset's data (:func:`planatlas.maps.load.load_preset`)
+are cached per ``store.cache_key()``; the map is rebuilt on each run (streamlit-folium renames the
 elements of the map it is given, so a map object cannot be reused) but its element ids are stable,
 so identical inputs give an identical script and reruns caused by panning or clicking do not
 remount the map (no flicker); only ``last_active_drawing``, ``center`` and ``zoom`` come back.
@@ -11,9 +12,11 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
+import folium
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -21,11 +24,14 @@ import streamlit.components.v1 as components
 
 from planatlas.catalog import PROVENANCE_FIELDS
 from planatlas.i18n import t
-from planatlas.maps import PRESETS, get_preset, load_preset
+from planatlas.maps import PRESETS, get_preset
+from planatlas.maps.load import PresetData, load_preset
 from planatlas.maps.presets import PRECISION_LABELS, field_title, value_label
 from planatlas.maps.style import text_in
 from planatlas.render.assets import STATIC_DIR
-from planatlas.render.interactive import BASEMAPS, View, interactive_map
+from planatlas.render.basemaps import BASEMAPS
+from planatlas.render.interactive import View, build_map
+from planatlas.store.base import LayerStore
 from planatlas.ui.reconciliation import reconciliation_section
 from planatlas.ui.widgets import stable_choice
 
@@ -78,24 +84,13 @@ def _init_from_url(key: str, param: str, allowed: list[str] | None = None, *, de
 
 # ---- data --------------------------------------------------------------------------------------
 @st.cache_resource(show_spinner=False, max_entries=12)
-def _layer_data(_store: Any, store_id: str, preset_name: str) -> tuple[dict, dict, dict]:
-    frames = dict(load_preset(_store, preset_name).frames)
-    keys, titles = _keys_and_titles(_store, list(frames))
-    return frames, keys, titles
-
-
-def _keys_and_titles(store: Any, names: list[str]) -> tuple[dict[str, str], dict[str, Any]]:
-    keys, titles = {}, {}
-    for name in names:
-        spec = store.spec(name)
-        keys[name] = spec.key
-        titles[name] = {f: dict(fs.title) for f, fs in spec.fields.items() if fs.title}
-    return keys, titles
+def _preset_data(_store: LayerStore, cache_key: str, preset_name: str) -> PresetData:
+    """A preset's data with default parameters, cached per atlas content (``store.cache_key()``)."""
+    return load_preset(_store, preset_name)
 
 
 def _map(
-    _store: Any,
-    store_id: str,
+    store: LayerStore,
     preset_name: str,
     lang: str,
     params: tuple[tuple[str, Any], ...],
@@ -103,32 +98,19 @@ def _map(
     visible: tuple[str, ...],
     view: View | None,
     tianditu_key: str | None,
-) -> Any:
-    preset = get_preset(preset_name)
-    frames, keys, titles = _layer_data(_store, store_id, preset_name)
-    return interactive_map(
-        preset,
-        frames,
+) -> folium.Map:
+    data = _preset_data(store, store.cache_key(), preset_name)
+    data = replace(data, params=data.preset.params_with_defaults(dict(params)))
+    return build_map(
+        data,
         lang=lang,
-        params=dict(params),
         basemap=basemap,
         tianditu_key=tianditu_key,
         visible=set(visible),
         view=view,
-        keys=keys,
-        field_titles=titles,
         report_layers=True,
         asset_base_url=asset_base_url(),
     )
-
-
-def store_id(store: Any) -> str:
-    """A cache key for the store's content: its build time (a rebuild invalidates caches)."""
-    try:
-        meta = store.metadata()
-    except Exception:  # pragma: no cover - an unreadable store has no cache to share
-        return repr(store)
-    return f"{store!r}@{meta.get('built_at')}"
 
 
 # ---- details panel -----------------------------------------------------------------------------
@@ -264,7 +246,6 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
         try:
             fmap = _map(
                 store,
-                store_id(store),
                 preset.name,
                 lang,
                 tuple(sorted(params.items())),
@@ -283,7 +264,7 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
             use_container_width=True,
             returned_objects=["last_active_drawing", "center", "zoom", "selected_layers"],
         )
-        frames = _layer_data(store, store_id(store), preset.name)[0]
+        frames = _preset_data(store, store.cache_key(), preset.name).frames
         if any("precision" in f and (f["precision"] == "schematic").any() for f in frames.values()):
             st.caption(t("schematic_warning", lang))
         if preset.name == "jiuwang-roads":

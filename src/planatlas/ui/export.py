@@ -1,13 +1,12 @@
 """The Export page: choose a map, paper, orientation, resolution, format and language; preview, download.
 
-Streamlit calls only: pages are drawn by :mod:`planatlas.render.static` and serialised by
-:mod:`planatlas.render.export`, exactly as ``planatlas export`` / ``planatlas export-series`` do.
+Streamlit calls only: files are made by :mod:`planatlas.export` (store → load → render → write),
+exactly as ``planatlas export`` / ``planatlas export-series`` make them.
 Rendered files are cached per choice and atlas build, so reruns do not redraw them.
 """
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from planatlas.i18n import t
@@ -50,34 +49,23 @@ def _cached(func: Any) -> Any:
 def _page_bytes(
     _store: Any, version: str, preset: str, fmt: str, page_args: tuple[Any, ...], params: tuple[Any, ...]
 ) -> bytes:
-    from planatlas.render import export as writer
+    from planatlas import export as exporter  # noqa: PLC0415 - matplotlib and folium only when exporting
     from planatlas.render.page import PageSpec
 
     paper, orientation, dpi, lang, inset, labels = page_args
-    if fmt == "html":
-        m = writer.interactive_map(_store, preset, lang=lang, params=dict(params))
-        return writer.standalone_html(m).encode("utf-8")
     page = PageSpec(paper=paper, orientation=orientation, dpi=dpi, lang=lang, inset=inset, labels=labels)
-    fig = writer.render_preset(_store, preset, page=page, params=dict(params))
-    return writer.figure_bytes(fig, fmt)
+    return exporter.preset_bytes(_store, preset, fmt=fmt, page=page, params=dict(params))
 
 
 def _series_bytes(
     _store: Any, version: str, preset: str, by: str, page_args: tuple[Any, ...], params: tuple[Any, ...]
 ) -> tuple[bytes, int]:
-    from planatlas.maps.load import load_preset
-    from planatlas.render import export as writer
+    from planatlas import export as exporter  # noqa: PLC0415 - matplotlib and folium only when exporting
     from planatlas.render.page import PageSpec
-    from planatlas.render.series import render_series
 
     paper, orientation, dpi, lang, inset, labels = page_args
     page = PageSpec(paper=paper, orientation=orientation, dpi=dpi, lang=lang, inset=inset, labels=labels)
-    preset_obj = writer.get_export_preset(preset)
-    units = writer.series_units_for(_store, by, lang=lang)
-    data = load_preset(_store, preset_obj, dict(params))
-    buf = io.BytesIO()
-    count = writer.save_pdf_pages(render_series(data, units, page), buf)
-    return buf.getvalue(), count
+    return exporter.series_bytes(_store, preset, by=by, page=page, params=dict(params))
 
 
 def render_page(store: Any, settings: Any, lang: str) -> None:
