@@ -5,18 +5,28 @@ Commands: ``export`` (attribute ``export``) and ``export-series`` (attribute ``e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from planatlas.cli.options import db_option, handle_errors, settings_from
 from planatlas.errors import ExportError
+from planatlas.maps.presets import get_preset
+from planatlas.maps.style import Scalar
+from planatlas.render.page import PageSpec
+
+if TYPE_CHECKING:
+    from planatlas.settings import Settings
+    from planatlas.store.base import LayerStore
+
+F = TypeVar("F", bound=Callable[..., object])
 
 _PRESET_HELP = "Map preset: one-belt-four-zones, jiuwang-roads, buildings, commerce-culture, hq-by-street, metro."
 
 
-def _page_options(func: Any) -> Any:
+def _page_options(func: F) -> F:
     """Paper, orientation, dpi, language, inset and labels options shared by both commands."""
     options = [
         click.option("--paper", type=click.Choice(["A4", "A3"]), default="A4", show_default=True),
@@ -61,14 +71,12 @@ def _page_options(func: Any) -> Any:
     return func
 
 
-def _parse_params(values: tuple[str, ...], preset_name: str) -> dict[str, Any]:
+def _parse_params(values: tuple[str, ...], preset_name: str) -> dict[str, Scalar]:
     """``NAME=VALUE`` pairs checked against the preset's parameters and their choices.
 
     Defaults are filled by the preset (``Preset.params_with_defaults``), the one place that does.
     """
-    from planatlas import export as exporter  # noqa: PLC0415 - matplotlib and folium only when exporting
-
-    params: dict[str, Any] = {}
+    params: dict[str, Scalar] = {}
     for item in values:
         name, sep, value = item.partition("=")
         if not sep or not name:
@@ -76,7 +84,7 @@ def _parse_params(values: tuple[str, ...], preset_name: str) -> dict[str, Any]:
             raise click.BadParameter(msg, param_hint="--param")
         params[name.strip()] = int(value) if value.strip().lstrip("-").isdigit() else value.strip()
     try:
-        checked: dict[str, Any] = exporter.get_export_preset(preset_name).params_with_defaults(params)
+        checked: dict[str, Scalar] = get_preset(preset_name).params_with_defaults(params)
     except (KeyError, ValueError) as exc:
         raise click.BadParameter(str(exc.args[0] if exc.args else exc), param_hint="--param") from exc
     return checked
@@ -91,10 +99,8 @@ def _page(
     default_orientation: str,
     no_inset: bool,
     no_labels: bool,
-    settings: Any,
-) -> Any:
-    from planatlas.render.page import PageSpec
-
+    settings: Settings,
+) -> PageSpec:
     return PageSpec(
         paper=paper,
         orientation=orientation or default_orientation,
@@ -105,23 +111,21 @@ def _page(
     )
 
 
-def _store(settings: Any) -> Any:
-    from planatlas.build import ensure_atlas
+def _store(settings: Settings) -> LayerStore:
+    from planatlas.build import ensure_atlas  # noqa: PLC0415 - geopandas only when a command runs
 
     return ensure_atlas(settings)
 
 
 def _known_preset(name: str) -> None:
-    from planatlas import export as exporter  # noqa: PLC0415 - matplotlib and folium only when exporting
-
     try:
-        exporter.get_export_preset(name)
-    except ExportError as exc:
-        raise click.BadParameter(str(exc), param_hint="PRESET") from exc
+        get_preset(name)
+    except KeyError as exc:
+        raise click.BadParameter(str(exc.args[0] if exc.args else exc), param_hint="PRESET") from exc
 
 
 def _check_font(font: Path | None) -> None:
-    from planatlas.render.fonts import find_cjk_font
+    from planatlas.render.fonts import find_cjk_font  # noqa: PLC0415 - matplotlib only when a page is drawn
 
     find_cjk_font(font)
 
@@ -155,9 +159,10 @@ def export(
 ) -> None:
     """Export PRESET as a print page (PNG, PDF, SVG) or as one self-contained offline HTML file."""
     from planatlas import export as exporter  # noqa: PLC0415 - matplotlib and folium only when exporting
+    from planatlas.render.write import format_of  # noqa: PLC0415 - same
 
     try:
-        fmt = exporter.format_of(output, fmt)
+        fmt = format_of(output, fmt)
     except ExportError as exc:
         raise click.BadParameter(str(exc), param_hint="--format/-o") from exc
     _known_preset(preset)
@@ -217,7 +222,8 @@ def export_series(
     from planatlas import export as exporter  # noqa: PLC0415 - matplotlib and folium only when exporting
 
     if output.suffix.lower() != ".pdf":
-        raise click.BadParameter(f"a series is written as PDF, got {output.name!r}", param_hint="-o")
+        msg = f"a series is written as PDF, got {output.name!r}"
+        raise click.BadParameter(msg, param_hint="-o")
     _known_preset(preset)
     settings = settings_from(db_url)
     page = _page(

@@ -26,11 +26,13 @@ from planatlas.catalog import PROVENANCE_FIELDS
 from planatlas.i18n import t
 from planatlas.maps import PRESETS, get_preset
 from planatlas.maps.load import PresetData, load_preset
-from planatlas.maps.presets import PRECISION_LABELS, field_title, value_label
+from planatlas.maps.presets import PRECISION_LABELS, Preset, field_title, value_label
 from planatlas.maps.style import text_in
+from planatlas.provenance import cited_text
 from planatlas.render.assets import STATIC_DIR
 from planatlas.render.basemaps import BASEMAPS
 from planatlas.render.interactive import View, build_map
+from planatlas.settings import Settings
 from planatlas.store.base import LayerStore
 from planatlas.ui.reconciliation import reconciliation_section
 from planatlas.ui.widgets import stable_choice
@@ -71,7 +73,7 @@ def format_view(view: View) -> str:
     return f"{view.lat:.5f},{view.lon:.5f},{view.zoom:g}"
 
 
-def _init_from_url(key: str, param: str, allowed: list[str] | None = None, *, default: Any = None) -> None:
+def _init_from_url(key: str, param: str, allowed: list[str] | None = None, *, default: str | None = None) -> None:
     """Seed a widget's session state from the URL once (first run of the session)."""
     if key in st.session_state:
         return
@@ -114,7 +116,7 @@ def _map(
 
 
 # ---- details panel -----------------------------------------------------------------------------
-def feature_details(store: Any, layer: str, key_value: str, lang: str) -> list[tuple[str, str]] | None:
+def feature_details(store: LayerStore, layer: str, key_value: str, lang: str) -> list[tuple[str, str]] | None:
     """(title, value) rows of one feature's plan attributes and provenance, or None if absent."""
     spec = store.spec(layer)
     rows = store.read(layer, where={spec.key: str(key_value)})  # the store binds the value
@@ -147,7 +149,7 @@ _DETAILS_CSS = """<style>
 </style>"""
 
 
-def _details_panel(store: Any, clicked: Mapping[str, Any] | None, lang: str) -> None:
+def _details_panel(store: LayerStore, clicked: Mapping[str, Any] | None, lang: str) -> None:
     st.markdown(_DETAILS_CSS, unsafe_allow_html=True)  # constant CSS, no data
     st.subheader(t("details", lang))
     props = (clicked or {}).get("properties") or {}
@@ -174,9 +176,8 @@ def _details_panel(store: Any, clicked: Mapping[str, Any] | None, lang: str) -> 
         st.text(quote)  # plain text: nothing in the plan is interpreted
 
 
-def plan_quote(store: Any, layer: str, key_value: str) -> str:
+def plan_quote(store: LayerStore, layer: str, key_value: str) -> str:
     """The plan lines a feature cites (``source_file`` + ``source_lines``), from the bundled seeds."""
-    from planatlas.provenance import cited_text
 
     spec = store.spec(layer)
     rows = store.read(layer, where={spec.key: key_value}, columns=["source_file", "source_lines"])
@@ -192,9 +193,10 @@ def plan_quote(store: Any, layer: str, key_value: str) -> str:
 
 
 # ---- page --------------------------------------------------------------------------------------
-def render_page(store: Any, settings: Any, lang: str) -> None:
+def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
     """Draw the Atlas page (sidebar controls, the map, the details panel)."""
-    from streamlit_folium import st_folium
+    # streamlit_folium declares its component when imported: only when a page is drawn (nothing at import)
+    from streamlit_folium import st_folium  # noqa: PLC0415
 
     names = list(PRESETS)
     _init_from_url("pa_preset", "preset", names, default=DEFAULT_PRESET)
@@ -298,7 +300,7 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
 
 
 def _initial_state(
-    preset: Any, lang: str, params: Mapping[str, Any], basemap: str
+    preset: Preset, lang: str, params: Mapping[str, Any], basemap: str
 ) -> tuple[tuple[str, ...], View | None]:
     """Visible layers and view the map is built with, fixed per map configuration.
 

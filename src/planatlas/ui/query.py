@@ -9,21 +9,26 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
+import streamlit as st
 
+from planatlas.errors import PlanAtlasError
 from planatlas.i18n import t
-from planatlas.query import QUERY_KINDS, QueryRequest, parse_distance, run_query
+from planatlas.io.writers import FORMATS, write_frame
+from planatlas.query import QUERY_KINDS, IndexCache, QueryRequest, parse_distance, run_query
 from planatlas.render.query_map import QUERY_FEATURE_CAP, query_map
+
+if TYPE_CHECKING:
+    from planatlas.settings import Settings
+    from planatlas.store.base import LayerStore
 
 
 # ---- downloads ---------------------------------------------------------------------------------
 def result_bytes(frame: pd.DataFrame, fmt: str, *, layer: str) -> bytes:
     """The result as a file in ``fmt`` (csv, geojson, gpkg), through the one file writer."""
-    from planatlas.io.writers import FORMATS, write_frame
-
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"result{FORMATS[fmt]}"
         write_frame(frame, path, fmt=fmt, layer=layer)
@@ -31,15 +36,15 @@ def result_bytes(frame: pd.DataFrame, fmt: str, *, layer: str) -> bytes:
 
 
 # ---- page --------------------------------------------------------------------------------------
-def _geometry_layers(store: Any) -> list[str]:
+def _geometry_layers(store: LayerStore) -> list[str]:
     meta = store.metadata()["layers"]
     return [n for n, info in meta.items() if info.get("geometry_type", "None") != "None"]
 
 
-def _title(store: Any, name: str, lang: str) -> str:
+def _title(store: LayerStore, name: str, lang: str) -> str:
     try:
         return f"{store.spec(name).title_in(lang)} ({name})"
-    except Exception:  # a layer without a spec still gets a label
+    except PlanAtlasError:  # a layer without a readable spec still gets a label
         return name
 
 
@@ -47,10 +52,10 @@ def _default(options: list[str], wanted: str) -> int:
     return options.index(wanted) if wanted in options else 0
 
 
-def render_page(store: Any, settings: Any, lang: str) -> None:
+def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
     """Draw the Query page."""
-    import streamlit as st
-    from streamlit_folium import st_folium
+    # streamlit_folium declares its component when imported: only when a page is drawn (nothing at import)
+    from streamlit_folium import st_folium  # noqa: PLC0415
 
     st.header(t("query_title", lang))
     st.caption(t("query_intro", lang))
@@ -118,7 +123,7 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
     try:
         rq = QueryRequest(kind=kind, layer=layer, of=of, where=where, distance=distance, by=by, value=value)
         result = run_query(store, rq, cache=_index_cache())
-    except Exception as exc:  # show the message; the page stays usable
+    except (PlanAtlasError, ValueError, LookupError) as exc:  # a refused question: say why; the page stays usable
         st.error(t("query_error", lang) + str(exc))
         return
 
@@ -157,12 +162,7 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
             )
 
 
-def _index_cache() -> dict[Any, Any]:
-    """One dict per app process holding prepared distance indexes (keyed by store, build, layer)."""
-    import streamlit as st
-
-    @st.cache_resource(show_spinner=False)
-    def holder() -> dict[Any, Any]:
-        return {}
-
-    return holder()
+@st.cache_resource(show_spinner=False)
+def _index_cache() -> IndexCache:
+    """One dict per app process holding prepared distance indexes (keyed by atlas content and layer)."""
+    return {}
