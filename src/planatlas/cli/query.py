@@ -9,7 +9,6 @@ full result as GeoJSON, CSV or GeoPackage (by extension).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -56,21 +55,31 @@ def _describe(where: dict[str, Any]) -> str:
     return "[" + ", ".join(f"{k}={v}" for k, v in where.items()) + "]" if where else ""
 
 
-def _run(
+#: What the terminal says under the table: (result, rows shown in total, the selection as text).
+Summary = Callable[[QueryResult, int, str], str]
+
+
+def _ask(
+    kind: str,
+    *,
+    layer: str,
+    of: str,
+    where: Sequence[str],
     db_url: str | None,
     output: Path | None,
     limit: int,
-    summary: Callable[[QueryResult, int], str],
-    request: Callable[[], QueryRequest],
+    summary: Summary,
+    **options: Any,  # noqa: ANN401 - the QueryRequest fields of this kind (distance, pairs, by, value …)
 ) -> None:
     """Build the request (bad combinations are usage errors), answer it, print it and write ``-o``."""
+    sel = _parse_where(where)
     if output is not None:
         try:
             format_from_path(output)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="-o") from exc
     try:
-        rq = request()
+        rq = QueryRequest(kind=kind, layer=layer, of=of, where=sel, **options)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     store: LayerStore = open_store_from(db_url)
@@ -81,7 +90,7 @@ def _run(
         store.dispose()
     frame = result.frame
     _print(frame, key=key, limit=limit)
-    click.echo(summary(result, len(frame)) + f"  [{result.backend}]")
+    click.echo(summary(result, len(frame), _describe(sel)) + f"  [{result.backend}]")
     if output is not None:
         write_frame(frame, output, layer=f"{rq.kind}_{rq.layer}")
         click.echo(f"wrote {len(frame)} rows to {output}", err=True)
@@ -150,26 +159,22 @@ def within(
     db_url: str | None,
 ) -> None:
     """Features of --layer within --distance of the selected --of features (true geometry distance)."""
-    sel = _parse_where(where)
+    unit = "pairs" if pairs else "features"
 
-    def summary(result: QueryResult, n: int) -> str:
-        unit = "pairs" if pairs else "features"
-        return f"{n} {unit} of {layer} within {result.request.distance} of {of}{_describe(sel)}"
+    def summary(result: QueryResult, n: int, sel: str) -> str:
+        return f"{n} {unit} of {layer} within {result.request.distance} of {of}{sel}"
 
-    _run(
-        db_url,
-        output,
-        limit,
-        summary,
-        partial(
-            QueryRequest,
-            kind="within",
-            layer=layer,
-            of=of,
-            where=sel,
-            distance=_distance(distance),
-            pairs=pairs,
-        ),
+    _ask(
+        "within",
+        layer=layer,
+        of=of,
+        where=where,
+        db_url=db_url,
+        output=output,
+        limit=limit,
+        summary=summary,
+        distance=_distance(distance),
+        pairs=pairs,
     )
 
 
@@ -192,20 +197,16 @@ def nearest(
     db_url: str | None,
 ) -> None:
     """Each --layer feature's nearest --of feature and the exact distance to it."""
-    sel = _parse_where(where)
-    _run(
-        db_url,
-        output,
-        limit,
-        lambda _r, n: f"{n} features of {layer} with their nearest {of}{_describe(sel)}",
-        partial(
-            QueryRequest,
-            kind="nearest",
-            layer=layer,
-            of=of,
-            where=sel,
-            distance=_distance(max_distance),
-        ),
+    _ask(
+        "nearest",
+        layer=layer,
+        of=of,
+        where=where,
+        db_url=db_url,
+        output=output,
+        limit=limit,
+        summary=lambda _r, n, sel: f"{n} features of {layer} with their nearest {of}{sel}",
+        distance=_distance(max_distance),
     )
 
 
@@ -221,20 +222,16 @@ def _zone_command(kind: str, help_text: str) -> click.Command:
     def command(
         layer: str, of: str, where: tuple[str, ...], output: Path | None, limit: int, db_url: str | None
     ) -> None:
-        sel = _parse_where(where)
         verb = "inside" if kind == "inside" else "meeting"
-        _run(
-            db_url,
-            output,
-            limit,
-            lambda _r, n: f"{n} features of {layer} {verb} {of}{_describe(sel)}",
-            partial(
-                QueryRequest,
-                kind=kind,
-                layer=layer,
-                of=of,
-                where=sel,
-            ),
+        _ask(
+            kind,
+            layer=layer,
+            of=of,
+            where=where,
+            db_url=db_url,
+            output=output,
+            limit=limit,
+            summary=lambda _r, n, sel: f"{n} features of {layer} {verb} {of}{sel}",
         )
 
     return command
@@ -263,20 +260,16 @@ def summarize(
     db_url: str | None,
 ) -> None:
     """Count (and sum) --layer features per zone; each feature counts once, by its representative point."""
-    sel = _parse_where(where)
-    _run(
-        db_url,
-        output,
-        limit,
-        lambda _r, n: f"{layer} per {by}{_describe(sel)}: {n} zones",
-        partial(
-            QueryRequest,
-            kind="summarize",
-            layer=layer,
-            of=by,
-            where=sel,
-            value=value,
-        ),
+    _ask(
+        "summarize",
+        layer=layer,
+        of=by,
+        where=where,
+        db_url=db_url,
+        output=output,
+        limit=limit,
+        summary=lambda _r, n, sel: f"{layer} per {by}{sel}: {n} zones",
+        value=value,
     )
 
 
@@ -305,27 +298,23 @@ def coverage(
     db_url: str | None,
 ) -> None:
     """Share of --layer within --distance of any --of feature, per zone of --by and overall."""
-    sel = _parse_where(where)
 
-    def summary(result: QueryResult, _n: int) -> str:
+    def summary(result: QueryResult, _n: int, sel: str) -> str:
         overall = result.frame.iloc[-1]
         share = "n/a" if pd.isna(overall["share"]) else f"{100 * overall['share']:.1f}%"
-        return f"{share} of {layer} within {distance} of {of}{_describe(sel)} overall"
+        return f"{share} of {layer} within {distance} of {of}{sel} overall"
 
-    _run(
-        db_url,
-        output,
-        limit,
-        summary,
-        partial(
-            QueryRequest,
-            kind="coverage",
-            layer=layer,
-            of=of,
-            where=sel,
-            by=by,
-            zone_where=_parse_where(zone_where),
-            distance=_distance(distance),
-            value=weight,
-        ),
+    _ask(
+        "coverage",
+        layer=layer,
+        of=of,
+        where=where,
+        db_url=db_url,
+        output=output,
+        limit=limit,
+        summary=summary,
+        by=by,
+        zone_where=_parse_where(zone_where),
+        distance=_distance(distance),
+        value=weight,
     )
