@@ -5,15 +5,13 @@ Commands: ``export`` (attribute ``export``) and ``export-series`` (attribute ``e
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
-from planatlas.cli.options import db_option, handle_errors, settings_from
+from planatlas.cli.options import db_option, handle_errors, option_group, settings_from
 from planatlas.errors import ExportError
 from planatlas.maps.presets import get_preset
 from planatlas.maps.style import Scalar
@@ -76,8 +74,8 @@ class PageChoices:
     dpi: int
     lang: str | None
     params: tuple[str, ...]
-    inset: bool
-    labels: bool
+    no_inset: bool
+    no_labels: bool
     font: Path | None
 
     def resolve(self, preset: str, db_url: str | None, *, default_orientation: str) -> tuple[Settings, PageSpec]:
@@ -89,33 +87,13 @@ class PageChoices:
             orientation=self.orientation or default_orientation,
             dpi=self.dpi,
             lang=self.lang or settings.language,
-            inset=self.inset,
-            labels=self.labels,
+            inset=not self.no_inset,
+            labels=not self.no_labels,
         )
         return settings, page
 
 
-def _page_options(func: Callable[..., None]) -> Callable[..., None]:
-    """Add the page options shared by both commands, handed to ``func`` as one ``choices``."""
-
-    @functools.wraps(func)
-    def command(*args: object, **kwargs: Any) -> None:  # noqa: ANN401 - click passes parsed option values
-        choices = PageChoices(
-            paper=kwargs.pop("paper"),
-            orientation=kwargs.pop("orientation"),
-            dpi=kwargs.pop("dpi"),
-            lang=kwargs.pop("lang"),
-            params=kwargs.pop("params"),
-            inset=not kwargs.pop("no_inset"),
-            labels=not kwargs.pop("no_labels"),
-            font=kwargs.pop("font"),
-        )
-        func(*args, choices=choices, **kwargs)
-
-    decorated: Callable[..., None] = command
-    for option in reversed(_PAGE_OPTIONS):
-        decorated = option(decorated)
-    return decorated
+_page_options = option_group("choices", PageChoices, _PAGE_OPTIONS)
 
 
 def _parse_params(values: tuple[str, ...], preset_name: str) -> dict[str, Scalar]:

@@ -8,7 +8,6 @@ full result as GeoJSON, CSV or GeoPackage (by extension).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 import click
 import pandas as pd
 
-from planatlas.cli.options import db_option, handle_errors, open_store_from, print_table
+from planatlas.cli.options import db_option, handle_errors, open_store_from, option_group, print_table
 from planatlas.io.writers import format_from_path, write_frame
 from planatlas.query import QueryRequest, QueryResult, parse_distance, run_query
 from planatlas.store.base import LayerStore
@@ -136,24 +135,7 @@ class Question:
             click.echo(f"wrote {len(frame)} rows to {self.output}", err=True)
 
 
-def _question_options(func: Callable[..., None]) -> Callable[..., None]:
-    """Add the shared options (--layer, --where, -o, --limit, --db), handed to ``func`` as one ``question``."""
-
-    @functools.wraps(func)
-    def command(*args: object, **kwargs: Any) -> None:  # noqa: ANN401 - click passes parsed option values
-        question = Question(
-            layer=kwargs.pop("layer"),
-            where=kwargs.pop("where"),
-            output=kwargs.pop("output"),
-            limit=kwargs.pop("limit"),
-            db_url=kwargs.pop("db_url"),
-        )
-        func(*args, question=question, **kwargs)
-
-    decorated: Callable[..., None] = command
-    for option in reversed(_QUESTION_OPTIONS):
-        decorated = option(decorated)
-    return decorated
+_question_options = option_group("question", Question, _QUESTION_OPTIONS)
 
 
 @click.group()
