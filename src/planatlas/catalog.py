@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from planatlas.errors import CatalogError, LayerNotFoundError
@@ -33,6 +34,9 @@ SEED_XINJIAN = "001_d4b95dcfe9f62ad4.txt"
 #: Fields every geometry feature must carry (from its source or a joined table).
 PROVENANCE_FIELDS = ("precision", "source_file", "source_lines")
 #: Layer names the rest of the product relies on.
+#: What a layer, key, field or join-key name may be: it becomes a table or column name in
+#: GeoPackage and PostGIS, so lower-case ASCII, and at most 63 characters (PostgreSQL's limit).
+IDENTIFIER = re.compile(r"[a-z][a-z0-9_]{0,62}")
 CORE_LAYERS = (
     "districts",
     "streets",
@@ -157,20 +161,77 @@ def _require_text(data: Mapping[str, Any], key: str, where: str) -> str:
     return value
 
 
+def identifier_problem(name: object) -> str | None:
+    """Why ``name`` cannot be a layer or field name, or ``None`` if it can."""
+    if isinstance(name, str) and IDENTIFIER.fullmatch(name):
+        return None
+    return (
+        f"should match {IDENTIFIER.pattern} (lower-case letters, digits and '_', starting with a letter), got {name!r}"
+    )
+
+
+def _require_identifier(value: object, what: str, where: str) -> str:
+    problem = identifier_problem(value)
+    if problem is not None:
+        msg = f"{where}: {what} {problem}"
+        raise CatalogError(msg)
+    return str(value)
+
+
+def relative_path_problem(value: object) -> str | None:
+    """Why ``value`` is not a path inside the geodata directory, or ``None`` if it is one.
+
+    Checked on the text alone (absolute paths, drive letters and ``..`` parts are refused); the
+    reader checks again after resolving symbolic links (:func:`confine_path`).
+    """
+    if not isinstance(value, str) or not value.strip():
+        return f"should be a path relative to the geodata directory, got {value!r}"
+    posix, windows = PurePosixPath(value), PureWindowsPath(value)
+    if posix.is_absolute() or windows.is_absolute() or windows.drive:
+        return f"should be a path relative to the geodata directory, got the absolute path {value!r}"
+    if ".." in posix.parts or ".." in windows.parts:
+        return f"should be a path inside the geodata directory, got {value!r}, which steps out with '..'"
+    return None
+
+
+def confine_path(root: Path, relative: str) -> tuple[Path, str | None]:
+    """``root / relative`` and, if it is not inside ``root`` (symbolic links resolved), why not."""
+    problem = relative_path_problem(relative)
+    if problem is not None:
+        return root, problem
+    path = root / relative
+    if not path.resolve().is_relative_to(root.resolve()):
+        return path, f"should be a path inside the geodata directory, got {relative!r}, which leads outside it"
+    return path, None
+
+
+def _require_path(value: object, what: str, where: str) -> str:
+    problem = relative_path_problem(value)
+    if problem is not None:
+        msg = f"{where}: {what} {problem}"
+        raise CatalogError(msg)
+    return str(value)
+
+
 def parse_layer_spec(data: Mapping[str, Any], *, where: str = "<layer spec>") -> LayerSpec:
-    """Build a :class:`LayerSpec` from a parsed TOML mapping, checking its shape."""
-    name = _require_text(data, "name", where)
+    """Build a :class:`LayerSpec` from a parsed TOML mapping, checking its shape.
+
+    Names become table and column names in the store, so they must match :data:`IDENTIFIER`;
+    file paths must stay inside the geodata directory.
+    """
+    name = _require_identifier(_require_text(data, "name", where), "layer name", where)
     geometry_type = _require_text(data, "geometry_type", where)
     if geometry_type not in GEOMETRY_TYPES:
         msg = f"{where}: geometry_type should be one of {GEOMETRY_TYPES}, got {geometry_type!r}"
         raise CatalogError(msg)
-    key = _require_text(data, "key", where)
+    key = _require_identifier(_require_text(data, "key", where), "key", where)
     title = _require(data, "title", where)
     if not isinstance(title, Mapping) or "zh" not in title or "en" not in title:
         msg = f"{where}: title should be a table with 'zh' and 'en', got {title!r}"
         raise CatalogError(msg)
     fields: dict[str, FieldSpec] = {}
     for fname, fdata in (data.get("fields") or {}).items():
+        _require_identifier(fname, "field name", where)
         ftype = fdata.get("type", "str")
         if ftype not in FIELD_TYPES:
             msg = f"{where}: field '{fname}' type should be one of {tuple(FIELD_TYPES)}, got {ftype!r}"
@@ -193,6 +254,8 @@ def parse_layer_spec(data: Mapping[str, Any], *, where: str = "<layer spec>") ->
         params=gdata.pop("params", {}),
         options=gdata,
     )
+    if geometry.source is not None:
+        _require_path(geometry.source, "[geometry] source", where)
     if geometry.source and not geometry.crs and geometry_type != "None":
         msg = f"{where}: [geometry] source {geometry.source!r} must declare its crs"
         raise CatalogError(msg)
@@ -200,7 +263,11 @@ def parse_layer_spec(data: Mapping[str, Any], *, where: str = "<layer spec>") ->
         msg = f"{where}: [geometry] needs a source or a derive"
         raise CatalogError(msg)
     joins = tuple(
-        JoinSpec(table=_require_text(j, "table", where), on=j.get("on", key), optional=j.get("optional", False))
+        JoinSpec(
+            table=_require_path(_require_text(j, "table", where), "[[joins]] table", where),
+            on=j.get("on", key),
+            optional=j.get("optional", False),
+        )
         for j in data.get("joins", [])
     )
     return LayerSpec(
