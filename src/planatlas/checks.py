@@ -124,12 +124,18 @@ def _cast(series: pd.Series, ftype: str) -> tuple[pd.Series, list[int]]:
 
 
 def _shape_problem(geom: shapely.Geometry, types: tuple[str, ...]) -> str | None:
-    """What is wrong with a present geometry: not one of ``types``, invalid, or outside China."""
+    """What is wrong with a present geometry: not one of ``types`` (or their single parts), invalid, outside China.
+
+    A wrong type and invalidity are both named, so one round of fixes settles both.
+    """
+    found = []
     gtype = geom.geom_type
-    if gtype not in types:
-        return f"geometry type should be {' or '.join(types)}, got {gtype}"
+    if gtype not in {t for declared in types for t in _accepted_types(declared)}:
+        found.append(f"geometry type should be {' or '.join(types)}, got {gtype}")
     if not geom.is_valid:
-        return f"invalid geometry: {shapely.is_valid_reason(geom)}"
+        found.append(f"invalid geometry: {shapely.is_valid_reason(geom)}")
+    if found:
+        return "; ".join(found)
     minx, miny, maxx, maxy = geom.bounds
     if not (pcrs.in_china([minx, maxx], [miny, maxy]).all()):
         return f"geometry lies outside China (bounds {minx:.4f}, {miny:.4f}, {maxx:.4f}, {maxy:.4f})"
@@ -147,7 +153,7 @@ def _geometry_problem(geom: shapely.Geometry | None, *, declared: str, unlocated
         return None if unlocated else ("feature has no geometry (only precision 'unlocated' may lack one)", "geometry")
     if unlocated:
         return "precision 'unlocated' but the feature has a geometry", "precision"
-    found = _shape_problem(geom, _accepted_types(declared))
+    found = _shape_problem(geom, (declared,))
     return None if found is None else (found, "geometry")
 
 
@@ -166,7 +172,6 @@ def check_input_geometry(
     inside China, and present unless ``allow_missing``; a ``precision`` value, where the file has
     the column, must be a known class. Features are named by ``key``, else ``name``, else row.
     """
-    accepted = tuple(dict.fromkeys(t for declared in types for t in _accepted_types(declared)))
     label = key if key in frame.columns else "name" if "name" in frame.columns else None
     names = frame[label].astype(str).to_numpy() if label else np.array([f"row {i + 1}" for i in range(len(frame))])
     problems: list[Problem] = []
@@ -174,7 +179,7 @@ def check_input_geometry(
         if geom is None or geom.is_empty:
             found = None if allow_missing else "feature has no geometry"
         else:
-            found = _shape_problem(geom, accepted)
+            found = _shape_problem(geom, types)
         if found is not None:
             problems.append(Problem(found, file=file, layer=layer, feature=names[i], field="geometry"))
     if "precision" in frame.columns:

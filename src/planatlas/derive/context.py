@@ -42,6 +42,16 @@ class DeriveContext:
             raise CatalogError(msg)
         return self.inputs[param]
 
+    def geometry_input(self, param: str) -> gpd.GeoDataFrame:
+        """The side-input geometry file the param ``param`` names, in EPSG:4490."""
+        import geopandas as gpd  # noqa: PLC0415 - only for the check; the module stays light to import
+
+        frame = self.input(param)
+        if not isinstance(frame, gpd.GeoDataFrame):
+            msg = f"layer {self.spec.name!r}: params.{param} names a table, not a geometry file"
+            raise CatalogError(msg)
+        return frame
+
 
 class Derivation(Protocol):
     """A derivation: the layer's geometry source (EPSG:4490) or ``None``, the context and the spec's params."""

@@ -447,7 +447,7 @@ def derive_jiuwang_areas(
     river = None
     river_precision = "schematic"
     if "river" in params:
-        river_src = ctx.input("river").to_crs(pcrs.METRIC_CRS)
+        river_src = ctx.geometry_input("river").to_crs(pcrs.METRIC_CRS)
         river = shapely.line_merge(shapely.union_all(river_src.geometry.to_numpy()))
         river_precision = coarsest_precision(river_src.get("precision", pd.Series(["schematic"])).astype(str))
     frame = _AreaFrame(lines=lines, boundary=boundary, river=river, river_source=params.get("river"))
