@@ -330,6 +330,11 @@ CASES: dict[str, tuple[Callable[[Path], Path], Callable[[Path], None], list[str]
         _edit("layers/areas.toml", "[fields.kind]", "[fields.'ki\"nd']"),
         [r"layers/areas\.toml: field name should match .*got 'ki\"nd'"],
     ),
+    "layer name the store reserves": (
+        mini_tree,
+        _edit("layers/indicators.toml", 'name = "indicators"', 'name = "planatlas_metadata"'),
+        [r"layers/indicators\.toml: layer name 'planatlas_metadata' starts with a prefix the atlas stores reserve"],
+    ),
     "upper-case layer name": (
         mini_tree,
         _edit("layers/indicators.toml", 'name = "indicators"', 'name = "Indicators"'),

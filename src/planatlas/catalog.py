@@ -37,6 +37,9 @@ PROVENANCE_FIELDS = ("precision", "source_file", "source_lines")
 #: What a layer, key, field or join-key name may be: it becomes a table or column name in
 #: GeoPackage and PostGIS, so lower-case ASCII, and at most 63 characters (PostgreSQL's limit).
 IDENTIFIER = re.compile(r"[a-z][a-z0-9_]{0,62}")
+#: Layer-name prefixes the stores keep for themselves: the atlas metadata table (planatlas_metadata),
+#: GeoPackage's and SQLite's system tables and spatial indexes, PostgreSQL's catalogues.
+RESERVED_LAYER_PREFIXES = ("planatlas_", "gpkg_", "rtree_", "sqlite_", "pg_")
 CORE_LAYERS = (
     "districts",
     "streets",
@@ -220,6 +223,9 @@ def parse_layer_spec(data: Mapping[str, Any], *, where: str = "<layer spec>") ->
     file paths must stay inside the geodata directory.
     """
     name = _require_identifier(_require_text(data, "name", where), "layer name", where)
+    if name.startswith(RESERVED_LAYER_PREFIXES):
+        msg = f"{where}: layer name {name!r} starts with a prefix the atlas stores reserve {RESERVED_LAYER_PREFIXES}"
+        raise CatalogError(msg)
     geometry_type = _require_text(data, "geometry_type", where)
     if geometry_type not in GEOMETRY_TYPES:
         msg = f"{where}: geometry_type should be one of {GEOMETRY_TYPES}, got {geometry_type!r}"
