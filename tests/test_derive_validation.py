@@ -325,6 +325,26 @@ CASES: dict[str, tuple[Callable[[Path], Path], Callable[[Path], None], list[str]
         _edit("layers/areas.toml", '"attributes/areas.csv"', '"../../attributes/areas.csv"'),
         [r"layers/areas\.toml: \[\[joins\]\] table should be a path inside the geodata directory"],
     ),
+    "unknown geometry setting": (
+        mini_tree,
+        _edit("layers/areas.toml", 'crs = "EPSG:4490"', 'crs = "EPSG:4490"\nlon_column = "x"'),
+        [r"layers/areas\.toml: \[geometry\] 'lon_column' is not a geometry setting; known: source, crs, derive"],
+    ),
+    "params is not a table": (
+        mini_tree,
+        _edit("layers/sites.toml", 'params = { street_layer = "areas", street_field = "area_id" }', 'params = "areas"'),
+        [r"layers/sites\.toml: \[geometry\] params should be a table, got 'areas'"],
+    ),
+    "depends is text": (
+        mini_tree,
+        _edit("layers/sites.toml", 'depends = ["areas"]', 'depends = "areas"'),
+        [r"layers/sites\.toml: depends should be a list of layer names, got 'areas'"],
+    ),
+    "placed street layer not in depends": (
+        mini_tree,
+        _edit("layers/sites.toml", 'street_layer = "areas"', 'street_layer = "indicators"'),
+        [r"file layers/sites\.toml, layer sites, field params\.street_layer: names layer 'indicators', which is not in"],
+    ),
     "layer name with a quote": (
         mini_tree,
         _edit("layers/indicators.toml", 'name = "indicators"', "name = 'indi\"cators'"),

@@ -216,6 +216,51 @@ def _require_path(value: object, what: str, where: str) -> str:
     return _refuse_unless(value, relative_path_problem(value), what, where)
 
 
+#: ``[geometry]`` keys passed to the reader (:class:`planatlas.io.SourceOptions`), with their types.
+_SOURCE_OPTIONS: Mapping[str, type] = {
+    "lon": str,
+    "lat": str,
+    "encoding": str,
+    "layer": str,
+    "max_bytes": int,
+    "max_archive_bytes": int,
+}
+
+
+def _geometry_spec(data: object, where: str) -> GeometrySpec:
+    """The ``[geometry]`` table, each key checked: a confined source path, a params table, reader options."""
+    if not isinstance(data, Mapping):
+        msg = f"{where}: [geometry] should be a table, got {data!r}"
+        raise CatalogError(msg)
+    gdata = dict(data)
+    source, crs, derive = gdata.pop("source", None), gdata.pop("crs", None), gdata.pop("derive", None)
+    params = gdata.pop("params", {})
+    if source is not None:
+        _require_path(source, "[geometry] source", where)
+    for what, value in (("crs", crs), ("derive", derive)):
+        if value is not None and not isinstance(value, str):
+            msg = f"{where}: [geometry] {what} should be text, got {value!r}"
+            raise CatalogError(msg)
+    if not isinstance(params, Mapping):
+        msg = f"{where}: [geometry] params should be a table, got {params!r}"
+        raise CatalogError(msg)
+    for key, value in gdata.items():
+        kind = _SOURCE_OPTIONS.get(key)
+        if kind is None:
+            known = ", ".join(["source", "crs", "derive", "params", *_SOURCE_OPTIONS])
+            msg = f"{where}: [geometry] {key!r} is not a geometry setting; known: {known}"
+            raise CatalogError(msg)
+        if kind is str:
+            fits = isinstance(value, str)
+        else:
+            fits = isinstance(value, int) and not isinstance(value, bool) and value > 0
+        if not fits:
+            what = "a positive whole number" if kind is int else "text"
+            msg = f"{where}: [geometry] {key} should be {what}, got {value!r}"
+            raise CatalogError(msg)
+    return GeometrySpec(source=source, crs=crs, derive=derive, params=params, options=gdata)
+
+
 def parse_layer_spec(data: Mapping[str, Any], *, where: str = "<layer spec>") -> LayerSpec:
     """Build a :class:`LayerSpec` from a parsed TOML mapping, checking its shape.
 
@@ -252,16 +297,7 @@ def parse_layer_spec(data: Mapping[str, Any], *, where: str = "<layer spec>") ->
         )
     if key not in fields:
         fields[key] = FieldSpec(name=key, type="str", required=True)
-    gdata = dict(data.get("geometry") or {})
-    geometry = GeometrySpec(
-        source=gdata.pop("source", None),
-        crs=gdata.pop("crs", None),
-        derive=gdata.pop("derive", None),
-        params=gdata.pop("params", {}),
-        options=gdata,
-    )
-    if geometry.source is not None:
-        _require_path(geometry.source, "[geometry] source", where)
+    geometry = _geometry_spec(data.get("geometry") or {}, where)
     if geometry.source and not geometry.crs and geometry_type != "None":
         msg = f"{where}: [geometry] source {geometry.source!r} must declare its crs"
         raise CatalogError(msg)
@@ -276,6 +312,10 @@ def parse_layer_spec(data: Mapping[str, Any], *, where: str = "<layer spec>") ->
         )
         for j in data.get("joins", [])
     )
+    depends = data.get("depends", [])
+    if not isinstance(depends, list) or not all(isinstance(d, str) for d in depends):
+        msg = f"{where}: depends should be a list of layer names, got {depends!r}"
+        raise CatalogError(msg)
     return LayerSpec(
         name=name,
         title=title,
@@ -284,7 +324,7 @@ def parse_layer_spec(data: Mapping[str, Any], *, where: str = "<layer spec>") ->
         fields=fields,
         geometry=geometry,
         joins=joins,
-        depends=tuple(data.get("depends", ())),
+        depends=tuple(depends),
         description=data.get("description", {}),
         source=data.get("source", ""),
         licence=data.get("licence", ""),

@@ -227,11 +227,10 @@ def check_params(spec: LayerSpec, declared: DerivationSpec) -> list[Problem]:
 
     Each problem names the layer's ``.toml`` as file, the layer, and the dotted param path as field.
     """
-    params = dict(spec.geometry.params)
     where = spec.path
     problems = [
         Problem(message, file=where, layer=spec.name, field=at)
-        for at, message in declared.params.check(params, "params", spec)
+        for at, message in declared.params.check(spec.geometry.params, "params", spec)
     ]
     if declared.source is None and spec.geometry.source:
         msg = f"derivation {spec.geometry.derive!r} takes no geometry source, got {spec.geometry.source!r}"
