@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+import geopandas as gpd
+
 from planatlas.errors import CatalogError
 
 if TYPE_CHECKING:
-    import geopandas as gpd
     import pandas as pd
 
     from planatlas.catalog import LayerSpec
@@ -44,8 +45,6 @@ class DeriveContext:
 
     def geometry_input(self, param: str) -> gpd.GeoDataFrame:
         """The side-input geometry file the param ``param`` names, in EPSG:4490."""
-        import geopandas as gpd  # noqa: PLC0415 - only for the check; the module stays light to import
-
         frame = self.input(param)
         if not isinstance(frame, gpd.GeoDataFrame):
             msg = f"layer {self.spec.name!r}: params.{param} names a table, not a geometry file"
