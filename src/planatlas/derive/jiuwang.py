@@ -10,7 +10,6 @@ one of its termini is an error naming both, never a silently shortened line.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,8 +23,19 @@ from shapely.ops import substring
 from planatlas import crs as pcrs
 from planatlas.catalog import PRECISION_ORDER
 from planatlas.derive.context import DeriveContext
+from planatlas.derive.schema import (
+    DerivationSpec,
+    GeometryFile,
+    LayerName,
+    ListOf,
+    MapOf,
+    Number,
+    Table,
+    TableFile,
+    Tagged,
+    Text,
+)
 from planatlas.errors import Problem, ValidationError
-from planatlas.io import read_table
 
 #: Project classes drawn as a junction marker instead of a segment.
 DEFAULT_JUNCTION_CLASSES = ("互通立交",)
@@ -287,20 +297,16 @@ def spread_points(area: shapely.Geometry, n: int, *, inset_m: float = 150.0) -> 
 # --------------------------------------------------------------------------------------------
 
 
-def _read_plan_table(ctx: DeriveContext, path: str) -> pd.DataFrame:
-    return read_table(ctx.geodata_dir / path)
-
-
-def _extra_sources(ctx: DeriveContext, paths: Iterable[str]) -> list[dict[str, str]]:
-    """Provenance records for files a derivation read that the build would not otherwise record."""
-    joined = {j.table for j in ctx.spec.joins} | {ctx.spec.geometry.source}
-    out = []
-    for path in paths:
-        if path in joined:
-            continue
-        digest = hashlib.sha256((ctx.geodata_dir / path).read_bytes()).hexdigest()
-        out.append({"path": path, "sha256": digest})
-    return out
+def _plan_table(ctx: DeriveContext, params: Mapping[str, Any], need: Iterable[str]) -> tuple[str, pd.DataFrame]:
+    """The ``projects`` side input (read by the build) and its path, with the columns ``need`` present."""
+    path = str(params["projects"])
+    table = ctx.input("projects")
+    absent = [c for c in need if c not in table.columns]
+    if absent:
+        raise ValidationError(
+            [Problem(f"column {c!r} is missing", file=path, layer=ctx.spec.name, field=c) for c in absent]
+        )
+    return path, table
 
 
 def _metric_axes(ctx: DeriveContext, params: Mapping[str, Any]) -> gpd.GeoDataFrame:
@@ -313,20 +319,11 @@ def solve_jiuwang_roads(
     """Jiuwang road projects as the part of each road between its two termini.
 
     Params: ``axes_layer`` (default ``road_axes``; name column ``name``), ``projects`` (the plan
-    table with ``road``/``from_road``/``to_road``/``class``, default the layer's first join table),
-    ``junction_classes`` and ``interchange_radius_m``.
+    table with ``road``/``from_road``/``to_road``/``class``), ``junction_classes`` and
+    ``interchange_radius_m``.
     """
     spec = ctx.spec
-    table_path = params.get("projects") or (spec.joins[0].table if spec.joins else None)
-    if not table_path:
-        raise ValidationError([Problem("solve_jiuwang_roads needs a 'projects' table", layer=spec.name)])
-    projects = _read_plan_table(ctx, table_path)
-    need = [spec.key, "road", "from_road", "to_road", "class"]
-    absent = [c for c in need if c not in projects.columns]
-    if absent:
-        raise ValidationError(
-            [Problem(f"column {c!r} is missing", file=table_path, layer=spec.name, field=c) for c in absent]
-        )
+    table_path, projects = _plan_table(ctx, params, [spec.key, "road", "from_road", "to_road", "class"])
     solved = solve_road_projects(
         _metric_axes(ctx, params),
         projects,
@@ -337,9 +334,7 @@ def solve_jiuwang_roads(
         layer=spec.name,
         file=table_path,
     )
-    out = solved.to_crs(pcrs.STORAGE_CRS)
-    out.attrs["sources"] = _extra_sources(ctx, [table_path])
-    return out
+    return solved.to_crs(pcrs.STORAGE_CRS)
 
 
 def _band(line: shapely.Geometry, half_width_m: float, clip: shapely.Geometry) -> shapely.Geometry:
@@ -451,12 +446,10 @@ def derive_jiuwang_areas(
     base_precision = coarsest_precision(precision[n] for n in bounding)
     river = None
     river_precision = "schematic"
-    extra: list[str] = []
     if "river" in params:
-        river_src = ctx.read(params["river"], crs=params.get("river_crs", pcrs.STORAGE_CRS)).to_crs(pcrs.METRIC_CRS)
+        river_src = ctx.geometry_input("river").to_crs(pcrs.METRIC_CRS)
         river = shapely.line_merge(shapely.union_all(river_src.geometry.to_numpy()))
         river_precision = coarsest_precision(river_src.get("precision", pd.Series(["schematic"])).astype(str))
-        extra.append(params["river"])
     frame = _AreaFrame(lines=lines, boundary=boundary, river=river, river_source=params.get("river"))
     rows: list[dict[str, Any]] = []
     for key in sorted(rules):
@@ -488,9 +481,7 @@ def derive_jiuwang_areas(
         )
     if problems:
         raise ValidationError(problems)
-    out = gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=pcrs.METRIC_CRS).to_crs(pcrs.STORAGE_CRS)
-    out.attrs["sources"] = _extra_sources(ctx, extra)
-    return out
+    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=pcrs.METRIC_CRS).to_crs(pcrs.STORAGE_CRS)
 
 
 def place_jiuwang_projects(
@@ -499,15 +490,12 @@ def place_jiuwang_projects(
     """Mark projects whose site the plan does not give inside the area they belong to.
 
     Params: ``areas_layer`` (default ``jiuwang_areas``), ``projects`` (table with the key and
-    ``placed_in``, an area key; default the first join table) and ``inset_m``. Each area's projects,
+    ``placed_in``, an area key) and ``inset_m``. Each area's projects,
     sorted by key, are spread along the area's middle row (:func:`spread_points`), so markers are
     deterministic and never coincide; ``geom_note`` says the site is not public.
     """
     spec = ctx.spec
-    table_path = params.get("projects") or (spec.joins[0].table if spec.joins else None)
-    if not table_path:
-        raise ValidationError([Problem("place_jiuwang_projects needs a 'projects' table", layer=spec.name)])
-    table = _read_plan_table(ctx, table_path)
+    table_path, table = _plan_table(ctx, params, [spec.key, "placed_in"])
     areas_layer = params.get("areas_layer", "jiuwang_areas")
     areas = ctx.layer(areas_layer)
     area_key = params.get("areas_key", "area_id")
@@ -555,10 +543,65 @@ def place_jiuwang_projects(
     if problems:
         raise ValidationError(problems)
     frame = pd.DataFrame(rows, columns=[spec.key, "geometry", "precision", "geom_note"])
-    out = gpd.GeoDataFrame(frame, geometry="geometry", crs=pcrs.METRIC_CRS).to_crs(pcrs.STORAGE_CRS)
-    out.attrs["sources"] = _extra_sources(ctx, [table_path])
-    return out
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=pcrs.METRIC_CRS).to_crs(pcrs.STORAGE_CRS)
 
+
+# --------------------------------------------------------------------------------------------
+# Declarations: params each derivation takes, checked before it runs
+# --------------------------------------------------------------------------------------------
+
+_NOTE = {"note": Text()}
+
+SOLVE_JIUWANG_ROADS = DerivationSpec(
+    solve_jiuwang_roads,
+    params=Table(
+        required={"projects": TableFile()},
+        optional={
+            "axes_layer": LayerName(),
+            "axes_name_field": Text(),
+            "junction_classes": ListOf(Text()),
+            "interchange_radius_m": Number(),
+        },
+    ),
+)
+DERIVE_JIUWANG_AREAS = DerivationSpec(
+    derive_jiuwang_areas,
+    params=Table(
+        required={
+            "bounding_roads": ListOf(Text(), min_len=2),
+            "features": MapOf(
+                Tagged(
+                    "rule",
+                    {
+                        "boundary": Table(optional=_NOTE),
+                        "disc": Table({"roads": ListOf(Text(), min_len=2, max_len=2), "radius_m": Number()}, _NOTE),
+                        "road_band": Table({"road": Text(), "half_width_m": Number()}, _NOTE),
+                        "river_band": Table({"half_width_m": Number()}, _NOTE),
+                        "split": Table({"road": Text()}, {"side": Text(choices=("north", "south")), **_NOTE}),
+                    },
+                ),
+                min_len=1,
+            ),
+        },
+        optional={
+            "axes_layer": LayerName(),
+            "axes_name_field": Text(),
+            "river": GeometryFile(("LineString", "MultiLineString"), crs_param="river_crs"),
+            "river_crs": Text(),
+        },
+    ),
+)
+PLACE_JIUWANG_PROJECTS = DerivationSpec(
+    place_jiuwang_projects,
+    params=Table(
+        required={"projects": TableFile()},
+        optional={
+            "areas_layer": LayerName(),
+            "areas_key": Text(),
+            "inset_m": Number(inclusive=True),
+        },
+    ),
+)
 
 __all__ = [
     "coarsest_precision",
