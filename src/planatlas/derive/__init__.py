@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from planatlas.derive import common, jiuwang, xihu
+from planatlas.derive import common, jiuwang, jiuwang_areas, xihu
 from planatlas.derive.context import Derivation, DeriveContext
 from planatlas.derive.schema import DerivationSpec
 from planatlas.errors import CatalogError
@@ -28,8 +28,8 @@ DERIVATIONS: Mapping[str, DerivationSpec] = {
     "zones_from_streets": xihu.ZONES_FROM_STREETS,
     "metro_lines_from_stations": xihu.METRO_LINES_FROM_STATIONS,
     "solve_jiuwang_roads": jiuwang.SOLVE_JIUWANG_ROADS,
-    "derive_jiuwang_areas": jiuwang.DERIVE_JIUWANG_AREAS,
-    "place_jiuwang_projects": jiuwang.PLACE_JIUWANG_PROJECTS,
+    "derive_jiuwang_areas": jiuwang_areas.DERIVE_JIUWANG_AREAS,
+    "place_jiuwang_projects": jiuwang_areas.PLACE_JIUWANG_PROJECTS,
 }
 
 
