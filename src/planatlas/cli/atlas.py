@@ -12,6 +12,7 @@ import click
 
 from planatlas.catalog import load_catalog
 from planatlas.cli.options import (
+    FILE,
     db_option,
     handle_errors,
     open_store_from,
@@ -33,13 +34,7 @@ def _progress(message: str) -> None:
 @click.command()
 @source_option
 @report_option
-@click.option(
-    "--atlas",
-    "atlas",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="GeoPackage to write (default: PLANATLAS_ATLAS_PATH).",
-)
+@click.option("--atlas", type=FILE, help="GeoPackage to write (default: PLANATLAS_ATLAS_PATH).")
 @db_option
 @handle_errors
 def build(source: Path | None, report: Path | None, atlas: Path | None, db_url: str | None) -> None:
@@ -170,7 +165,7 @@ def validate(path: Path, crs: str | None, report: Path | None, within: str | Non
     default=None,
     help="Output format (default: from the extension).",
 )
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("-o", "--output", type=FILE, required=True)
 @db_option
 @handle_errors
 def dump(layer: str, fmt: str | None, output: Path, db_url: str | None) -> None:

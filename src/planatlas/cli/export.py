@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from planatlas.cli.options import db_option, handle_errors, option_group, settings_from
+from planatlas.cli.options import FILE, db_option, handle_errors, option_group, settings_from
 from planatlas.errors import ExportError
 from planatlas.maps.presets import get_preset
 from planatlas.maps.style import Scalar
@@ -144,7 +144,7 @@ def _check_font(font: Path | None) -> None:
     help="Output format [default: from the -o extension].",
 )
 @_page_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("-o", "--output", type=FILE, required=True)
 @db_option
 @handle_errors
 def export(preset: str, fmt: str | None, choices: PageChoices, output: Path, db_url: str | None) -> None:
@@ -174,13 +174,7 @@ def export(preset: str, fmt: str | None, choices: PageChoices, output: Path, db_
     help="One page per street or per zone.",
 )
 @_page_options
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="PDF file to write (one page per unit).",
-)
+@click.option("-o", "--output", type=FILE, required=True, help="PDF file to write (one page per unit).")
 @db_option
 @handle_errors
 def export_series(preset: str, by: str, choices: PageChoices, output: Path, db_url: str | None) -> None:

@@ -60,6 +60,10 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+#: Option types of paths: a file to write or read, a folder to read.
+FILE = click.Path(dir_okay=False, path_type=Path)
+FOLDER = click.Path(file_okay=False, path_type=Path)
+
 db_option = click.option(
     "--db",
     "db_url",
@@ -69,22 +73,8 @@ db_option = click.option(
 )
 
 
-source_option = click.option(
-    "--source",
-    "source",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Geodata directory (default: the bundled geodata/).",
-)
-
-
-report_option = click.option(
-    "--report",
-    "report",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write the validation report as JSON here.",
-)
+source_option = click.option("--source", type=FOLDER, help="Geodata directory (default: the bundled geodata/).")
+report_option = click.option("--report", type=FILE, help="Write the validation report as JSON here.")
 
 
 Command = Callable[..., None]

@@ -16,7 +16,7 @@ from typing import Any
 import click
 import pandas as pd
 
-from planatlas.cli.options import db_option, handle_errors, open_store_from, option_group, print_table
+from planatlas.cli.options import FILE, db_option, handle_errors, open_store_from, option_group, print_table
 from planatlas.io.writers import format_from_path, write_frame
 from planatlas.query import QueryRequest, QueryResult, parse_distance, run_query
 from planatlas.store.base import LayerStore
@@ -90,7 +90,7 @@ _QUESTION_OPTIONS = (
         "-o",
         "--output",
         "output",
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=FILE,
         default=None,
         help="Also write the full result (.geojson, .csv or .gpkg).",
     ),
