@@ -147,6 +147,48 @@ def test_ensure_atlas_leaves_an_imported_atlas_alone(bundled_build, tmp_path):
     assert _digest(store.path) == before
 
 
+def test_an_atlas_of_an_older_planatlas_follows_the_directory_it_names(mini_geodata, tmp_path):
+    """Atlases built before the ``source`` record name their directory and the files each layer read."""
+    store = GeoPackageStore(tmp_path / "a.gpkg")
+    result = build_atlas(mini_geodata, store)
+    legacy = {k: v for k, v in result.metadata.items() if k != "source"}
+    store.write(result.layers, legacy)
+    before = _digest(store.path)
+    settings = Settings(atlas_path=store.path)
+    assert ensure_atlas(settings).layers() == MINI_LAYERS
+    assert _digest(store.path) == before
+
+    path = mini_geodata / "attributes" / "areas.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("北片", "北区"), encoding="utf-8")
+    store = ensure_atlas(settings)
+    assert "北区" in store.read("areas")["name"].tolist()
+    assert store.metadata()["source"]["geodata_dir"] == str(mini_geodata.resolve())
+
+    # A relative directory cannot be found again: kept, and said so.
+    store.write(result.layers, {**legacy, "geodata_dir": "geodata"})
+    before = _digest(store.path)
+    said: list[str] = []
+    assert ensure_atlas(settings, notify=said.append).layers() == MINI_LAYERS
+    assert _digest(store.path) == before
+    assert len(said) == 1 and "built from geodata, a relative path" in said[0] and "kept as it is" in said[0]
+
+
+def test_a_configured_geodata_dir_does_not_replace_an_atlas_built_elsewhere(mini_geodata, tmp_path):
+    """``PLANATLAS_GEODATA_DIR`` builds a missing atlas; an existing one keeps its own directory, with a notice."""
+    other = tmp_path / "other"
+    shutil.copytree(mini_geodata, other)
+    (other / "layers" / "indicators.toml").unlink()
+    store = GeoPackageStore(tmp_path / "a.gpkg")
+    build_atlas(mini_geodata, store)
+    before = _digest(store.path)
+    said: list[str] = []
+    kept = ensure_atlas(Settings(atlas_path=store.path, geodata_dir=other), notify=said.append)
+    assert kept.layers() == MINI_LAYERS
+    assert _digest(store.path) == before
+    assert len(said) == 1
+    assert str(mini_geodata.resolve()) in said[0] and f"planatlas build --source {other}" in said[0]
+
+
 def test_ensure_atlas_does_not_replace_an_unreadable_atlas(tmp_path):
     atlas = tmp_path / "a.gpkg"
     atlas.write_bytes(b"not a geopackage, but maybe a bureau's only copy")

@@ -237,10 +237,11 @@ def ensure_atlas(settings: Settings, *, notify: Progress | None = None) -> Layer
     source = recorded_source(metadata)
     if source is None:
         return store
-    if not source.directory.is_absolute() or not source.directory.is_dir():
+    missing = _why_unavailable(source.directory)
+    if missing:
         tell(
-            f"the atlas {store!r} was built from {source.directory}, which no longer exists; the atlas is "
-            "kept as it is (run 'planatlas build --source DIR' to rebuild it from elsewhere)"
+            f"the atlas {store!r} was built from {source.directory}, {missing}; the atlas is kept as it is "
+            "(run 'planatlas build --source DIR' to rebuild it from a directory)"
         )
         return store
     configured = Path(settings.geodata_dir)
@@ -258,7 +259,16 @@ def ensure_atlas(settings: Settings, *, notify: Progress | None = None) -> Layer
 def atlas_is_stale(store: LayerStore) -> bool:
     """Whether the directory the atlas was built from has changed since (``False`` if it has none or is gone)."""
     source = recorded_source(store.metadata())
-    return bool(source and source.directory.is_dir() and source_changes(source))
+    return bool(source and not _why_unavailable(source.directory) and source_changes(source))
+
+
+def _why_unavailable(directory: Path) -> str | None:
+    """Why an atlas cannot be rebuilt from the directory it records, or ``None`` if it can."""
+    if not directory.is_absolute():
+        return "a relative path recorded by an older planatlas (relative to a folder nobody knows now)"
+    if not directory.is_dir():
+        return "which no longer exists"
+    return None
 
 
 def _to_stderr(message: str) -> None:
