@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import GEODATA
+from conftest import GEODATA, REPO
 from planatlas.build import build_atlas, ensure_atlas
 from planatlas.cli.main import cli
 from planatlas.errors import AtlasUnreadableError
@@ -79,7 +79,7 @@ def test_a_copy_of_the_bundled_tree_names_only_its_own_layers_as_not_bundled(bur
     assert source["not_bundled_layers"] == [BUREAU_LAYER]
 
 
-def test_export_and_layers_keep_a_bureau_atlas(bureau_geodata, gpkg_env, tmp_path):
+def test_export_the_app_and_layers_keep_a_bureau_atlas(bureau_geodata, gpkg_env, tmp_path):
     runner = CliRunner()
     built = runner.invoke(cli, ["build", "--source", str(bureau_geodata)])
     assert built.exit_code == 0, built.output
@@ -94,6 +94,17 @@ def test_export_and_layers_keep_a_bureau_atlas(bureau_geodata, gpkg_env, tmp_pat
     listed = runner.invoke(cli, ["layers"])
     assert listed.exit_code == 0, listed.output
     assert BUREAU_LAYER in _layer_names(listed.output)
+
+    # The app's start-up (app.py), with the settings it reads from the environment.
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_resource.clear()  # settings and atlas are cached per process: start as a fresh server would
+    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    app.run()
+    assert not app.exception, app.exception
+    assert _digest(gpkg_env) == before
+    assert BUREAU_LAYER in GeoPackageStore(gpkg_env).layers()
 
 
 def test_ensure_atlas_rebuilds_only_from_the_recorded_source(mini_geodata, tmp_path, capsys):

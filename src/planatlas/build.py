@@ -153,28 +153,34 @@ def build_atlas(
         store.write(result.layers, result.metadata)
         return result
     store.path.parent.mkdir(parents=True, exist_ok=True)
-    with _atlas_folder_lock(store.path.parent, wait=True):
+    with _atlas_folder_lock(store.path.parent, wait=True) as locked:
         try:
             store.write(result.layers, result.metadata)
         finally:
-            _remove_leftovers(store.path, progress)  # a write that failed cleanly may leave SQLite's journal
+            if locked:  # a write that failed cleanly may still leave SQLite's journal
+                _remove_leftovers(store.path, progress)
     return result
 
 
 @contextlib.contextmanager
 def _atlas_folder_lock(folder: Path, *, wait: bool) -> Iterator[bool]:
-    """Hold an exclusive lock on the atlas folder; yield whether it was taken (``wait=False`` may fail).
+    """Hold an exclusive lock on the atlas folder; yield whether it was taken.
 
     Every build writes its atlas holding it, so a temporary file found while holding it belongs to
-    a build that was killed: the lock dies with its process. Without ``flock`` (Windows) the lock
-    is always "taken".
+    a build that was killed: the lock dies with its process. ``wait=False`` yields ``False`` at once
+    while another build holds it; a folder we cannot read yields ``False`` (its files cannot be
+    listed either). Without ``flock`` (Windows) the lock is always "taken".
     """
     if sys.platform == "win32" or not folder.is_dir():
         yield True
         return
     import fcntl  # noqa: PLC0415 - POSIX only
 
-    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except PermissionError:  # a folder we may write in but not read (or list): nothing to lock or clean up
+        yield False
+        return
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
