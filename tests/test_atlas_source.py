@@ -94,6 +94,10 @@ def test_export_the_app_and_layers_keep_a_bureau_atlas(bureau_geodata, gpkg_env,
     listed = runner.invoke(cli, ["layers"])
     assert listed.exit_code == 0, listed.output
     assert BUREAU_LAYER in _layer_names(listed.output)
+    own = runner.invoke(cli, ["info", BUREAU_LAYER])
+    assert f"built from: {bureau_geodata.resolve()} (own geodata; this layer is not in the bundled" in own.output
+    same = runner.invoke(cli, ["info", "plan_indicators"])
+    assert "(own geodata; this layer is as in the bundled geodata)" in same.output
 
     # The app's start-up (app.py), with the settings it reads from the environment.
     import streamlit as st
