@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import signal
 import stat
@@ -87,7 +88,8 @@ build_atlas({str(mini_geodata)!r}, GeoPackageStore({str(folder / "atlas.gpkg")!r
     with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=env) as proc:
         try:
             assert proc.stdout is not None
-            assert proc.stdout.readline().strip() == "written"  # blocks until the first layer is on disk
+            ready, _, _ = select.select([proc.stdout], [], [], 120)  # until the first layer is on disk
+            assert ready and proc.stdout.readline().strip() == "written"
         finally:
             proc.send_signal(signal.SIGKILL)
     assert proc.returncode == -signal.SIGKILL

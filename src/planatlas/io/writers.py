@@ -1,4 +1,8 @@
-"""The one place layers, query results and reports are written to files: GeoJSON, GeoPackage, CSV, JSON (atomic)."""
+"""The one place layers, query results and reports are written to files (GeoJSON, GeoPackage, CSV, JSON), atomically.
+
+Also the temporary files every atomic write in planatlas starts from (here, the atlas store, the map writer):
+created beside the target with a plain file's mode, and found again when a killed write left them.
+"""
 
 from __future__ import annotations
 
