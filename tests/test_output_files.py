@@ -22,7 +22,7 @@ from planatlas.io.writers import write_frame, write_json
 from planatlas.render.write import atomic_write
 from planatlas.store.gpkg import GeoPackageStore
 
-posix_only = pytest.mark.skipif(sys.platform == "win32", reason="flock and umask are POSIX")
+posix_only = pytest.mark.skipif(sys.platform == "win32", reason="flock, umask and SIGKILL are POSIX")
 
 #: Names an interrupted write of ``atlas.gpkg`` leaves: the temporary GeoPackage and SQLite's side files
 #: (the random part as ``tempfile`` made it in earlier versions, and as planatlas makes it now).
@@ -69,6 +69,7 @@ def test_leftovers_of_interrupted_builds_are_removed_at_the_start_of_the_next(mi
     assert "removed 5 temporary file(s) of an interrupted build (0.0 MB)" in messages
 
 
+@posix_only
 def test_a_killed_build_leaves_files_that_the_next_build_removes(mini_geodata, tmp_path):
     """SIGKILL a real build half-way through writing; the next build finds and removes what it left."""
     folder = tmp_path / "atlas"
