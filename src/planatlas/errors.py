@@ -78,6 +78,10 @@ class AtlasNotBuiltError(PlanAtlasError, FileNotFoundError):
     """The atlas has not been built yet at the configured location."""
 
 
+class AtlasUnreadableError(PlanAtlasError, OSError):
+    """An atlas exists where the settings point, but its metadata cannot be read; it is left untouched."""
+
+
 class ArchiveTooLargeError(SourceError):
     """An archive expands beyond the configured size cap."""
 

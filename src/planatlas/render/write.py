@@ -14,7 +14,6 @@ import io
 import mimetypes
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ import folium
 
 from planatlas import __version__
 from planatlas.errors import ExportError
+from planatlas.io.writers import new_temp_file_beside
 
 if TYPE_CHECKING:
     from planatlas.render.page import RenderedPage
@@ -46,14 +46,12 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
     """Call ``write(fh)`` on a temporary file next to ``path`` and move it into place."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    tmp = Path(tmp_name)
+    fd, tmp = new_temp_file_beside(target, ".part")  # the mode of a plain file here (umask applied)
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
-        tmp.chmod(0o644)
         tmp.replace(target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

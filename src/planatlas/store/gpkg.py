@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import pyogrio
 
 from planatlas.catalog import LayerSpec
 from planatlas.errors import AtlasNotBuiltError
+from planatlas.io.writers import file_mode, new_temp_file_beside
 from planatlas.store.base import (
     BBox,
     Columns,
@@ -28,6 +28,8 @@ from planatlas.store.base import (
 )
 
 METADATA_TABLE = "planatlas_metadata"
+#: Suffix of the temporary GeoPackage a write builds beside the atlas (``.<atlas name>.<random>.tmp.gpkg``).
+TEMP_SUFFIX = ".tmp.gpkg"
 
 
 class GeoPackageStore(LayerStore):
@@ -102,9 +104,9 @@ class GeoPackageStore(LayerStore):
     def write(self, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], metadata: Mapping[str, Any]) -> None:
         """Write every layer into a temporary GeoPackage beside the target, then rename it over."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp.gpkg")
+        fd, tmp = new_temp_file_beside(self.path, TEMP_SUFFIX)
+        mode = file_mode(fd)  # a plain file's mode here; SQLite would create the GeoPackage 0644
         os.close(fd)
-        tmp = Path(tmp_name)
         tmp.unlink()
         try:
             for i, (name, frame) in enumerate(layers.items()):
@@ -128,6 +130,7 @@ class GeoPackageStore(LayerStore):
             pyogrio.write_dataframe(meta, tmp, layer=METADATA_TABLE, driver="GPKG", **meta_opts)
             with tmp.open("rb+") as fh:
                 os.fsync(fh.fileno())
+            tmp.chmod(mode)
             tmp.replace(self.path)
         finally:
             if tmp.exists():
