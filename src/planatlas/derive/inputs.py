@@ -8,12 +8,12 @@ source. Every problem is collected and raised once, located by file, layer, feat
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from planatlas.atlas_source import file_sha256
 from planatlas.catalog import confine_path
 from planatlas.checks import check_input_geometry
 from planatlas.derive.schema import DerivationSpec, GeometryFile, TableFile, check_params
@@ -61,7 +61,7 @@ def prepare_inputs(
             continue
         inputs[param] = frame
         if relative not in joined:  # a join table is recorded where it is joined
-            digest = hashlib.sha256((root / relative).read_bytes()).hexdigest()
+            digest = file_sha256(root / relative)
             sources.append({"path": str(relative), "sha256": digest})
     if problems:
         raise ValidationError(problems)
