@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from types import MappingProxyType
 
 from planatlas.catalog import LANGS
 from planatlas.datafiles import LazyMapping, fail, read_toml, text_table
@@ -35,7 +36,7 @@ def load_texts() -> Mapping[str, Mapping[str, str]]:
             if SECTIONS[section] + key in table:
                 fail(TEXTS_FILE, f"{section}.{key}", f"key {SECTIONS[section] + key!r} is given twice")
             table[SECTIONS[section] + key] = entry
-    return table
+    return MappingProxyType(table)
 
 
 #: Every text by key (``query_title``), each ``{"zh": …, "en": …}`` (read on first use).

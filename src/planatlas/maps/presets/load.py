@@ -12,7 +12,8 @@ through :mod:`importlib.resources` and cache the result; nothing is read at impo
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from planatlas.datafiles import Special, build, convert, fail, read_toml
@@ -56,7 +57,8 @@ def _categories(data: Mapping[str, Any], where: str) -> dict[str, tuple[Category
     tables = _table(data, "categories", where)
     return {
         name: tuple(
-            build(Category, c, where, f"categories.{name}[{i}]") for i, c in enumerate(_list(rows, where, name))
+            build(Category, c, where, f"categories.{name}[{i}]")
+            for i, c in enumerate(_list(rows, where, f"categories.{name}"))
         )
         for name, rows in tables.items()
     }
@@ -79,22 +81,32 @@ def _layer(
     templates: Mapping[str, Any],
     categories: Mapping[str, tuple[Category, ...]],
     where: str,
+    index: int,
 ) -> PresetLayer:
-    """A preset layer: its template (``use``) filled in, its named category table looked up."""
+    """Layer ``index`` of a preset: its template (``use``) filled in, its named category table looked up."""
     if not isinstance(raw, dict):
-        fail(where, "", f"should be a table, got {raw!r}")
+        fail(f"{where}, layer #{index + 1}", "", f"should be a table, got {raw!r}")
     if "use" in raw:
         use = raw["use"]
         if not isinstance(use, str) or use not in templates:
-            fail(where, "use", f"should be one of {', '.join(map(repr, templates))}, got {use!r}")
+            fail(
+                f"{where}, layer {_name(raw, 'id', index)}",
+                "use",
+                f"should be one of {_quoted(templates)}, got {use!r}",
+            )
         raw = {**templates[use], **{k: v for k, v in raw.items() if k != "use"}}
+    where = f"{where}, layer {_name(raw, 'id', index)}"
     style = raw.get("style")
     if isinstance(style, dict) and isinstance(style.get("categories"), str):
         name = style["categories"]
         if name not in categories:
-            fail(where, "style.categories", f"should be one of {', '.join(map(repr, categories))}, got {name!r}")
+            fail(where, "style.categories", f"should be one of {_quoted(categories)}, got {name!r}")
         raw = {**raw, "style": {**style, "categories": categories[name]}}
     return build(PresetLayer, raw, where, special=_SPECIAL)
+
+
+def _quoted(names: Iterable[str]) -> str:
+    return ", ".join(map(repr, names))
 
 
 def parse_plan(name: str, data: Mapping[str, Any], categories: Mapping[str, tuple[Category, ...]]) -> list[Preset]:
@@ -107,7 +119,7 @@ def parse_plan(name: str, data: Mapping[str, Any], categories: Mapping[str, tupl
         if not isinstance(raw, dict):
             fail(where, "", f"should be a table, got {raw!r}")
         layers = tuple(
-            _layer(layer, templates, categories, f"{where}, layer {_name(_use(layer, templates), 'id', j)}")
+            _layer(layer, templates, categories, where, j)
             for j, layer in enumerate(_list(raw.get("layers", []), where, "layers"))
         )
         parameters = tuple(
@@ -116,14 +128,6 @@ def parse_plan(name: str, data: Mapping[str, Any], categories: Mapping[str, tupl
         )
         presets.append(build(Preset, {**defaults, **raw, "layers": layers, "parameters": parameters}, where))
     return presets
-
-
-def _use(raw: object, templates: Mapping[str, Any]) -> object:
-    """A layer table with the id of its template when it gives none (for naming it in errors)."""
-    use = raw.get("use") if isinstance(raw, dict) else None
-    if isinstance(raw, dict) and "id" not in raw and isinstance(use, str) and isinstance(templates.get(use), dict):
-        return {"id": templates[use].get("id"), **raw}
-    return raw
 
 
 def _menu() -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -143,7 +147,7 @@ def load_categories() -> Mapping[str, tuple[Category, ...]]:
             if table in tables:
                 fail(file, f"categories.{table}", "is declared by another plan file too")
             tables[table] = categories
-    return tables
+    return MappingProxyType(tables)
 
 
 @functools.cache
@@ -158,5 +162,5 @@ def load_presets() -> Mapping[str, Preset]:
                 fail(file, "", f"preset {preset.name!r} is declared twice")
             found[preset.name] = preset
     if sorted(order) != sorted(found):
-        fail(MENU, "order", f"should list each of {', '.join(map(repr, found))} once, got {list(order)!r}")
-    return {name: found[name] for name in order}
+        fail(MENU, "order", f"should list each of {_quoted(found)} once, got {list(order)!r}")
+    return MappingProxyType({name: found[name] for name in order})
