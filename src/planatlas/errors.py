@@ -70,6 +70,10 @@ class CatalogError(PlanAtlasError, ValueError):
     """A layer specification is malformed."""
 
 
+class DataFileError(PlanAtlasError, ValueError):
+    """A packaged data file (map presets, label tables, UI texts) is malformed; the message says where."""
+
+
 class LayerNotFoundError(PlanAtlasError, LookupError):
     """A layer name is not in the catalogue or the store."""
 
