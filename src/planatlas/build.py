@@ -200,7 +200,7 @@ def _read_or_derive(root: Path, spec: LayerSpec, built: Mapping[str, Frame], sou
     if gspec.source:
         src_path = root / gspec.source
         if spec.has_geometry:
-            frame = read_source(src_path, crs=gspec.crs, allow_empty_geometry=True, **gspec.options)
+            frame = read_source(src_path, crs=gspec.crs, allow_empty_geometry=True, key=spec.key, **gspec.options)
         else:
             frame = read_table(src_path)
         sources.append({"path": gspec.source, "sha256": _sha256(src_path)})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 import shutil
 import tempfile
@@ -9,18 +10,21 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TypedDict
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from planatlas import crs as pcrs
 from planatlas.errors import ArchiveTooLargeError, Problem, SourceError
+from planatlas.io.geojson import check_members
+from planatlas.io.geometry import nonfinite_problems
+from planatlas.io.shapefile import dbf_record_count, shapefile_encoding
+from planatlas.io.vector import read_vector
 
 #: Default cap on a single source file, and on what a zip may expand to.
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
@@ -51,6 +55,7 @@ def read_source(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_archive_bytes: int = DEFAULT_MAX_ARCHIVE_BYTES,
     allow_empty_geometry: bool = False,
+    key: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a geometry source and return it in EPSG:4490.
 
@@ -72,6 +77,14 @@ def read_source(
         Caps on the file size and on the bytes a zip archive actually expands to.
     allow_empty_geometry
         Keep rows without geometry (sources of derivations that place them later).
+    key
+        The layer's key column, used only to name features in problems (else ``#n``, the feature's
+        order in the file).
+
+    Raises
+    ------
+    SourceError
+        Every problem found, located by file and, where it concerns one feature, by feature and field.
     """
     path = Path(path)
     name = path.name
@@ -88,9 +101,9 @@ def read_source(
     suffix = path.suffix.lower()
     if suffix == ".zip":
         with _extracted(path, max_archive_bytes=max_archive_bytes) as inner:
-            gdf = _read_vector(inner, crs=crs, lon=lon, lat=lat, encoding=encoding, layer=layer)
+            gdf = _read_vector(inner, crs=crs, lon=lon, lat=lat, encoding=encoding, layer=layer, key=key)
     elif suffix in _VECTOR_SUFFIXES:
-        gdf = _read_vector(path, crs=crs, lon=lon, lat=lat, encoding=encoding, layer=layer)
+        gdf = _read_vector(path, crs=crs, lon=lon, lat=lat, encoding=encoding, layer=layer, key=key)
     else:
         msg = f"unsupported file type {suffix!r}; expected one of .geojson .gpkg .shp .zip .csv .kml"
         raise SourceError(msg, file=name)
@@ -104,32 +117,45 @@ def read_source(
 
 
 def _read_vector(
-    path: Path, *, crs: str | None, lon: str, lat: str, encoding: str | None, layer: str | None
+    path: Path, *, crs: str | None, lon: str, lat: str, encoding: str | None, layer: str | None, key: str | None
 ) -> gpd.GeoDataFrame:
     name = path.name
     suffix = path.suffix.lower()
     if suffix == ".csv":
         gdf = _read_csv_points(path, lon=lon, lat=lat)
+        labels: list[str] | None = [f"row {i + 2}" for i in range(len(gdf))]
         file_crs = None
     else:
-        kwargs: dict[str, Any] = {}
+        if suffix in {".geojson", ".json"}:
+            check_members(path, key=key)
+        rows = None
         if suffix == ".shp":
-            kwargs["encoding"] = encoding or _shapefile_encoding(path)
-        if layer is not None:
-            kwargs["layer"] = layer
-        try:
-            gdf = pyogrio.read_dataframe(path, **kwargs)
-        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-            msg = f"cannot be read as a vector file: {exc}"
-            raise SourceError(msg, file=name) from exc
-        except UnicodeDecodeError as exc:
-            msg = f"attribute text is not in encoding {kwargs.get('encoding')}: {exc}"
-            raise SourceError(msg, file=name) from exc
+            rows = dbf_record_count(path)
+            encoding = _known_encoding(encoding or shapefile_encoding(path), file=name)
+        gdf = read_vector(path, encoding=encoding if suffix == ".shp" else None, layer=layer, key=key)
+        if rows is not None and rows != len(gdf):
+            msg = f"the .dbf holds {rows} attribute rows but the .shp {len(gdf)} shapes; they must pair one to one"
+            raise SourceError(msg, file=name)
+        labels = gdf[key].tolist() if key is not None and key in gdf.columns else None
         file_crs = gdf.crs
     if len(gdf) == 0:
         msg = "the file holds no features"
         raise SourceError(msg, file=name)
+    problems = nonfinite_problems(gdf.geometry.to_numpy(), file=name, keys=labels)
+    if problems:
+        raise SourceError(problems)
     return to_canonical(gdf, declared=crs, file_crs=file_crs, file=name)
+
+
+def _known_encoding(encoding: str, *, file: str) -> str:
+    try:
+        codecs.lookup(encoding)
+    except LookupError as exc:
+        msg = (
+            f"encoding {encoding!r} (from the .cpg or the layer's [geometry] encoding) is not an encoding Python knows"
+        )
+        raise SourceError(msg, file=file) from exc
+    return encoding
 
 
 def to_canonical(
@@ -271,26 +297,6 @@ def read_table(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> pd.Da
         raise SourceError(msg, file=path.name) from exc
     table.columns = [c.strip() for c in table.columns]
     return table
-
-
-def _shapefile_encoding(shp: Path) -> str:
-    """The shapefile's declared (.cpg) encoding, else UTF-8 if its text decodes, else GB18030."""
-    for cpg in (shp.with_suffix(".cpg"), shp.with_suffix(".CPG")):
-        if cpg.is_file():
-            declared = cpg.read_text(encoding="ascii", errors="replace").strip()
-            if declared:
-                return {"936": "GBK", "65001": "UTF-8"}.get(declared, declared)
-    dbf = next((p for p in (shp.with_suffix(".dbf"), shp.with_suffix(".DBF")) if p.is_file()), None)
-    if dbf is None:
-        return "UTF-8"
-    data = dbf.read_bytes()
-    header_len = int.from_bytes(data[8:10], "little") if len(data) >= 10 else 0
-    body = data[header_len:]
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return "GB18030"
-    return "UTF-8"
 
 
 @contextmanager

@@ -15,6 +15,7 @@ import pyogrio
 
 from planatlas.catalog import LayerSpec
 from planatlas.errors import AtlasNotBuiltError
+from planatlas.io.writers import WRITE_ERRORS, write_failure
 from planatlas.store.base import BBox, LayerStore, ParsedSpecs, cast_to_spec, check_columns, filter_equal
 
 METADATA_TABLE = "planatlas_metadata"
@@ -124,6 +125,8 @@ class GeoPackageStore(LayerStore):
             with tmp.open("rb+") as fh:
                 os.fsync(fh.fileno())
             tmp.replace(self.path)
+        except WRITE_ERRORS as exc:  # a full disk, no permission: name the atlas, keep the previous one
+            raise write_failure(self.path, exc) from exc
         finally:
             if tmp.exists():
                 tmp.unlink()
