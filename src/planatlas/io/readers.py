@@ -23,7 +23,7 @@ from planatlas import crs as pcrs
 from planatlas.errors import ArchiveTooLargeError, Problem, SourceError
 from planatlas.io.geojson import check_members
 from planatlas.io.geometry import nonfinite_problems
-from planatlas.io.shapefile import dbf_record_count, shapefile_encoding
+from planatlas.io.shapefile import check_parts, shapefile_encoding
 from planatlas.io.vector import read_vector
 
 #: Default cap on a single source file, and on what a zip may expand to.
@@ -128,14 +128,10 @@ def _read_vector(
     else:
         if suffix in {".geojson", ".json"}:
             check_members(path, key=key)
-        rows = None
         if suffix == ".shp":
-            rows = dbf_record_count(path)
+            check_parts(path)
             encoding = _known_encoding(encoding or shapefile_encoding(path), file=name)
         gdf = read_vector(path, encoding=encoding if suffix == ".shp" else None, layer=layer, key=key)
-        if rows is not None and rows != len(gdf):
-            msg = f"the .dbf holds {rows} attribute rows but the .shp {len(gdf)} shapes; they must pair one to one"
-            raise SourceError(msg, file=name)
         labels = gdf[key].tolist() if key is not None and key in gdf.columns else None
         file_crs = gdf.crs
     if len(gdf) == 0:

@@ -8,6 +8,8 @@ from planatlas.errors import SourceError
 
 #: A dBASE header is 32 bytes, then 32 bytes per field, then a 0x0D terminator.
 _DBF_HEADER = 32
+#: A .shx is a 100-byte header, then 8 bytes (offset, length) per shape.
+_SHX_HEADER, _SHX_RECORD = 100, 8
 #: Code page names a .cpg may hold, as Python spells them.
 _CPG_NAMES = {"936": "GBK", "65001": "UTF-8"}
 
@@ -16,11 +18,30 @@ def _side_file(shp: Path, suffix: str) -> Path | None:
     return next((p for p in (shp.with_suffix(suffix), shp.with_suffix(suffix.upper())) if p.is_file()), None)
 
 
-def dbf_record_count(shp: Path) -> int:
-    """The number of attribute rows the shapefile's .dbf holds, after checking it is there and whole.
+def check_parts(shp: Path) -> None:
+    """Refuse a shapefile whose .dbf is missing, empty, cut short, or holds another number of rows than shapes.
 
-    GDAL reads a shapefile whose .dbf is missing, empty or cut short as geometries without any
-    attributes (keys, names, everything), so the loss would be silent; this refuses it instead.
+    GDAL reads a shapefile whose .dbf is missing or empty as geometries without any attributes
+    (keys, names, everything), and one whose .dbf has fewer rows than the .shp has shapes as only
+    that many features: either loss would be silent.
+
+    Raises
+    ------
+    SourceError
+        Naming the .shp and what is wrong with its side files.
+    """
+    rows = _dbf_record_count(shp)
+    shx = _side_file(shp, ".shx")
+    if shx is None:
+        return  # GDAL refuses to open it and says so
+    shapes = max(0, (shx.stat().st_size - _SHX_HEADER) // _SHX_RECORD)
+    if rows != shapes:
+        msg = f"the .dbf holds {rows} attribute rows but the .shp {shapes} shapes; they must pair one to one"
+        raise SourceError(msg, file=shp.name)
+
+
+def _dbf_record_count(shp: Path) -> int:
+    """The number of attribute rows the shapefile's .dbf holds, after checking it is there and whole.
 
     Raises
     ------
