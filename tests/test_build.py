@@ -203,7 +203,7 @@ def test_interrupted_write_leaves_atlas_untouched(mini_geodata, tmp_path, monkey
         return real(*args, **kwargs)
 
     monkeypatch.setattr(pyogrio, "write_dataframe", failing)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OSError, match=r"atlas.gpkg was not written: the disk is full; nothing there was changed"):
         build_atlas(mini_geodata, store)
     assert store.path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.glob("*atlas.gpkg*")) == ["atlas.gpkg"]

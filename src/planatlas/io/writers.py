@@ -120,7 +120,7 @@ def write_failure(path: Path, exc: BaseException) -> OutputWriteError:
         s in text for s in ("No space left", "disk is full", "disk full")
     )
     if full or (free is not None and free < _NEARLY_FULL):
-        reason = "the disk is full" + (f" ({free} bytes free)" if free is not None else "")
+        reason = "the disk is full" + (f" ({free} bytes free)" if free is not None and free < _NEARLY_FULL else "")
     else:
         reason = text
     msg = f"{path} was not written: {reason}; nothing there was changed (a previous file at that path is intact)"
