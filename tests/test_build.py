@@ -123,7 +123,7 @@ BAD_INPUTS = {
     "coordinates outside China": (
         "sources/sites.csv",
         lambda t: t.replace("115.885,28.690", "2.35,48.85"),
-        r"file sources/sites.csv, layer sites: coordinate \(2.35000, 48.85000\) lies outside China",
+        r"file sources/sites.csv, layer sites, feature s1, field geometry: coordinate \(2.35000, 48.85000\) lies outside China",
     ),
     "lat/lon swapped": (
         "sources/sites.csv",

@@ -9,9 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from planatlas.errors import Problem, SourceError
-
-#: Problems listed in one message at most; the rest are counted (a generated file can repeat a member everywhere).
-MAX_LISTED = 20
+from planatlas.io.geometry import MAX_LISTED
 
 
 class _Members(dict[str, Any]):

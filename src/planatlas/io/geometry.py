@@ -11,6 +11,8 @@ from numpy.typing import NDArray
 
 from planatlas.errors import Problem
 
+#: Problems listed in one message at most; the rest are counted (a generated file can repeat one fault everywhere).
+MAX_LISTED = 20
 #: GEOS's reasons for refusing to build a geometry, and what they mean for the person fixing the file.
 _GEOS_HINTS = (
     ("point array must contain 0 or >1 elements", "a line has a single vertex (a LineString needs at least 2)"),

@@ -7,7 +7,7 @@ import io
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypedDict
@@ -22,7 +22,7 @@ from pyproj.exceptions import CRSError
 from planatlas import crs as pcrs
 from planatlas.errors import ArchiveTooLargeError, Problem, SourceError
 from planatlas.io.geojson import check_members
-from planatlas.io.geometry import nonfinite_problems
+from planatlas.io.geometry import MAX_LISTED, feature_label, nonfinite_problems
 from planatlas.io.shapefile import check_parts, shapefile_encoding
 from planatlas.io.vector import read_vector
 
@@ -123,7 +123,8 @@ def _read_vector(
     suffix = path.suffix.lower()
     if suffix == ".csv":
         gdf = _read_csv_points(path, lon=lon, lat=lat)
-        labels: list[str] | None = [f"row {i + 2}" for i in range(len(gdf))]
+        given = gdf[key].tolist() if key is not None and key in gdf.columns else [""] * len(gdf)
+        labels: list[str] | None = [str(k).strip() or f"row {i + 2}" for i, k in enumerate(given)]
         file_crs = None
     else:
         if suffix in {".geojson", ".json"}:
@@ -140,7 +141,7 @@ def _read_vector(
     problems = nonfinite_problems(gdf.geometry.to_numpy(), file=name, keys=labels)
     if problems:
         raise SourceError(problems)
-    return to_canonical(gdf, declared=crs, file_crs=file_crs, file=name)
+    return to_canonical(gdf, declared=crs, file_crs=file_crs, file=name, keys=labels)
 
 
 def _known_encoding(encoding: str, *, file: str) -> str:
@@ -155,9 +156,17 @@ def _known_encoding(encoding: str, *, file: str) -> str:
 
 
 def to_canonical(
-    gdf: gpd.GeoDataFrame, *, declared: str | None, file_crs: CRS | str | None = None, file: str | None = None
+    gdf: gpd.GeoDataFrame,
+    *,
+    declared: str | None,
+    file_crs: CRS | str | None = None,
+    file: str | None = None,
+    keys: Sequence[object] | None = None,
 ) -> gpd.GeoDataFrame:
-    """Convert ``gdf`` from its declared CRS to EPSG:4490, checking that the coordinates fit it."""
+    """Convert ``gdf`` from its declared CRS to EPSG:4490, checking that the coordinates fit it.
+
+    ``keys`` name the features (in row order) in problems; without them a feature is ``#n``.
+    """
     if declared is None:
         if file_crs is None:
             msg = "the file records no CRS and none was declared; declare one (e.g. EPSG:4490)"
@@ -166,7 +175,7 @@ def to_canonical(
     declared = pcrs.normalize_crs_name(declared)
     gdf = gdf.copy()
     if pcrs.is_offset_system(declared):
-        _check_geographic_range(gdf, declared, file)
+        _check_geographic_range(gdf, declared, file, keys)
         if file_crs is not None and not CRS.from_user_input(file_crs).is_geographic:
             msg = f"declared {declared} (lon/lat) but the file records projected CRS {file_crs}"
             raise SourceError(msg, file=file)
@@ -189,15 +198,18 @@ def to_canonical(
             )
             raise SourceError(msg, file=file)
     if target.is_geographic:
-        _check_geographic_range(gdf, declared, file)
+        _check_geographic_range(gdf, declared, file, keys)
     gdf = gdf.set_crs(target, allow_override=True).to_crs(pcrs.STORAGE_CRS)
-    _check_geographic_range(gdf, f"{declared} (after conversion)", file)
+    _check_geographic_range(gdf, f"{declared} (after conversion)", file, keys)
     return gdf
 
 
-def _check_geographic_range(gdf: gpd.GeoDataFrame, declared: str, file: str | None) -> None:
+def _check_geographic_range(
+    gdf: gpd.GeoDataFrame, declared: str, file: str | None, keys: Sequence[object] | None
+) -> None:
     geoms = gdf.geometry.to_numpy()
-    coords = shapely.get_coordinates(geoms[~pd.isna(geoms)])
+    present = np.flatnonzero(~pd.isna(geoms))
+    coords, index = shapely.get_coordinates(geoms[present], return_index=True)
     if len(coords) == 0:
         return
     x, y = coords[:, 0], coords[:, 1]
@@ -210,12 +222,23 @@ def _check_geographic_range(gdf: gpd.GeoDataFrame, declared: str, file: str | No
             f"but {declared} is a geographic (degrees) CRS"
         )
         raise SourceError(msg, file=file)
-    inside = pcrs.in_china(x, y)
-    if inside.all():
+    outside = np.flatnonzero(~pcrs.in_china(x, y))
+    if len(outside) == 0:
         return
-    bad = np.flatnonzero(~inside)[0]
-    msg = f"coordinate ({x[bad]:.5f}, {y[bad]:.5f}) lies outside China for declared CRS {declared}"
-    raise SourceError(msg, file=file)
+    # the first coordinate outside China of each feature that has one
+    rows, first = np.unique(index[outside], return_index=True)
+    problems = [
+        Problem(
+            f"coordinate ({x[i]:.5f}, {y[i]:.5f}) lies outside China for declared CRS {declared}",
+            file=file,
+            feature=feature_label(keys, int(present[row])),
+            field="geometry",
+        )
+        for row, i in zip(rows[:MAX_LISTED], outside[first][:MAX_LISTED], strict=True)
+    ]
+    if len(rows) > MAX_LISTED:
+        problems.append(Problem(f"… and {len(rows) - MAX_LISTED} more features outside China", file=file))
+    raise SourceError(problems)
 
 
 def suspect_gcj02(
