@@ -148,7 +148,7 @@ def test_gcj02_points_are_caught():
     found = _check(_layer(*pcrs.wgs84_to_gcj02(TRUE_LON, TRUE_LAT)))
     assert [(p.layer, p.field) for p in found] == [("places", "geometry")]
     assert "look like GCJ-02 declared as EPSG:4490" in found[0].message
-    assert "12 pair(s)" in found[0].message
+    assert "from 12 same-named place(s)" in found[0].message
 
 
 def test_bd09_points_are_caught():

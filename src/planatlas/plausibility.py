@@ -120,29 +120,35 @@ def _test_system(
 ) -> Problem | None:
     """The problem if reading the layer's points as ``system`` fits the references clearly better."""
     keys = sorted({p.feature for p in pairs})
-    as_declared = dict(zip(keys, _metric([geo[k] for k in keys]), strict=True))
-    as_offset = dict(zip(keys, _metric(pcrs.offset_to_canonical([geo[k] for k in keys], system)), strict=True))
-    d_declared = np.array([shapely.distance(as_declared[p.feature], p.reference) for p in pairs])
-    d_offset = np.array([shapely.distance(as_offset[p.feature], p.reference) for p in pairs])
+    row = {k: i for i, k in enumerate(keys)}
+    which = np.array([row[p.feature] for p in pairs])
+    references = np.array([p.reference for p in pairs], dtype=object)
+    as_declared = _metric([geo[k] for k in keys])[which]
+    as_offset = _metric(pcrs.offset_to_canonical([geo[k] for k in keys], system))[which]
+    d_declared = shapely.distance(as_declared, references)
+    d_offset = shapely.distance(as_offset, references)
     same_place = np.minimum(d_declared, d_offset) <= MAX_PAIR_M
     if not same_place.any():
         return None
-    kept = [p for p, keep in zip(pairs, same_place, strict=True) if keep]
     med_declared = float(np.median(d_declared[same_place]))
     med_offset = float(np.median(d_offset[same_place]))
     if med_offset >= MAX_RATIO * med_declared:
         return None
-    shifts = np.array([_shift(as_declared[p.feature], p.reference) for p in kept])
-    east, north = np.median(shifts, axis=0)
+    kept = np.flatnonzero(same_place)
+    east, north = np.median(_shifts(as_declared[kept], references[kept]), axis=0)
+    # the pairs the offset reading explains best
+    best = kept[np.argsort(d_offset[kept] - d_declared[kept], kind="stable")[:EXAMPLES]]
     examples = "; ".join(
-        f"{p.feature} is {d:.0f} m from {p.name} ({p.reference_layer}), {o:.0f} m read as {system}"
-        for p, d, o in list(zip(kept, d_declared[same_place], d_offset[same_place], strict=True))[:EXAMPLES]
+        f"{pairs[i].feature}: {d_declared[i]:.0f} m from {pairs[i].name} in {pairs[i].reference_layer}, "
+        f"{d_offset[i]:.0f} m read as {system}"
+        for i in best
     )
     message = (
-        f"these points look like {system} declared as {declared}: {len(kept)} pair(s) with same-named places the "
-        f"atlas already holds sit a median {med_declared:.0f} m from them (median shift {np.hypot(east, north):.0f} m "
-        f"toward the {_direction(east, north)}), but {med_offset:.0f} m when read as {system} ({examples}); "
-        f'declare crs = "{system}" in the layer\'s [geometry] if the coordinates come from a Chinese web map'
+        f"these points look like {system} declared as {declared}: as declared they sit a median "
+        f"{med_declared:.0f} m from {len(kept)} same-named place(s) the atlas already holds (median shift "
+        f"{np.hypot(east, north):.0f} m toward the {_direction(east, north)}), read as {system} {med_offset:.0f} m "
+        f'({examples}); declare crs = "{system}" in the layer\'s [geometry] if the coordinates come from a '
+        "Chinese web map"
     )
     return Problem(message, file=spec.geometry.source, layer=spec.name, field="geometry")
 
@@ -194,10 +200,11 @@ def _metric(geoms: Sequence[shapely.Geometry] | NDArray[np.object_]) -> NDArray[
     return pcrs.metric_geometries(gpd.GeoSeries(list(geoms), crs=pcrs.STORAGE_CRS))
 
 
-def _shift(point: shapely.Geometry, reference: shapely.Geometry) -> tuple[float, float]:
-    """East and north metres from the nearest point of ``reference`` to ``point``."""
-    start, end = shapely.get_coordinates(shapely.shortest_line(reference, point))
-    return float(end[0] - start[0]), float(end[1] - start[1])
+def _shifts(points: NDArray[np.object_], references: NDArray[np.object_]) -> NDArray[np.float64]:
+    """East and north metres from the nearest point of each reference to its point."""
+    lines = shapely.shortest_line(references, points)
+    ends = shapely.get_coordinates(lines).reshape(-1, 2, 2)
+    return np.asarray(ends[:, 1] - ends[:, 0], dtype="float64")
 
 
 def _direction(east: float, north: float) -> str:
