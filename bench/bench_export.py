@@ -41,8 +41,9 @@ def build_atlas(tmp: Path):  # type: ignore[no-untyped-def]
 
 
 def bench_page(store, out: Path, repeat: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    from planatlas import export as exporter
     from planatlas.maps.load import load_preset
-    from planatlas.render import export as writer
+    from planatlas.render import write as writer
     from planatlas.render.fonts import find_cjk_font
     from planatlas.render.page import PageSpec
     from planatlas.render.static import render_map
@@ -56,7 +57,7 @@ def bench_page(store, out: Path, repeat: int) -> dict[str, float]:  # type: igno
     t_svg, _ = timed(lambda: writer.write_figure(fig, out / "page.svg"), repeat)
 
     def end_to_end() -> None:
-        writer.export_preset(store, "one-belt-four-zones", out / "e2e.png", page=page)
+        exporter.export_preset(store, "one-belt-four-zones", out / "e2e.png", page=page)
 
     t_total, _ = timed(end_to_end, repeat)
     return {
@@ -70,14 +71,14 @@ def bench_page(store, out: Path, repeat: int) -> dict[str, float]:  # type: igno
 
 
 def bench_series(store, out: Path, repeat: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    from planatlas.render import export as writer
+    from planatlas import export as exporter
     from planatlas.render.page import PageSpec
 
     page = PageSpec(paper="A4", orientation="landscape", dpi=300, lang="zh")
     pages: list[int] = []
 
     def run() -> None:
-        pages.append(writer.export_series(store, "one-belt-four-zones", out / "streets.pdf", by="streets", page=page))
+        pages.append(exporter.export_series(store, "one-belt-four-zones", out / "streets.pdf", by="streets", page=page))
 
     t, _ = timed(run, max(1, repeat - 1))
     assert pages[-1] == 10, pages

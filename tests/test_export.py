@@ -97,7 +97,7 @@ def _render(name: str, frames, **page):
 def _png(fig) -> np.ndarray:
     from PIL import Image
 
-    from planatlas.render.export import figure_bytes
+    from planatlas.render.write import figure_bytes
 
     return np.asarray(Image.open(io.BytesIO(figure_bytes(fig, "png"))).convert("RGB"))
 
@@ -167,7 +167,7 @@ def test_png_is_not_blank_and_shows_the_zone_colours(frames):
 
 
 def test_pdf_has_one_page_a_searchable_title_and_the_page_furniture(frames):
-    from planatlas.render.export import figure_bytes
+    from planatlas.render.write import figure_bytes
 
     preset = get_preset("one-belt-four-zones")
     reader = _pdf_reader(figure_bytes(_render("one-belt-four-zones", frames), "pdf"))
@@ -192,7 +192,7 @@ def test_pdf_has_one_page_a_searchable_title_and_the_page_furniture(frames):
 
 
 def test_english_page_has_english_furniture(frames):
-    from planatlas.render.export import figure_bytes
+    from planatlas.render.write import figure_bytes
 
     preset = get_preset("one-belt-four-zones")
     fig = _render("one-belt-four-zones", frames, lang="en", orientation="landscape")
@@ -202,7 +202,7 @@ def test_english_page_has_english_furniture(frames):
 
 
 def test_pdf_embeds_the_cjk_font_as_a_truetype_subset(frames):
-    from planatlas.render.export import figure_bytes
+    from planatlas.render.write import figure_bytes
 
     font = find_cjk_font()
     if font.outlines != "truetype":
@@ -224,7 +224,7 @@ def test_pdf_embeds_the_cjk_font_as_a_truetype_subset(frames):
 
 
 def test_svg_parses_with_the_paper_size(frames):
-    from planatlas.render.export import figure_bytes
+    from planatlas.render.write import figure_bytes
 
     data = figure_bytes(_render("one-belt-four-zones", frames, paper="A3", orientation="landscape"), "svg")
     root = ET.fromstring(data)  # noqa: S314 - our own renderer's output
@@ -237,7 +237,7 @@ def test_svg_parses_with_the_paper_size(frames):
 @pytest.mark.parametrize("name", sorted(PRESETS))
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_every_preset_renders_in_both_languages(frames, name, lang):
-    from planatlas.render.export import figure_bytes
+    from planatlas.render.write import figure_bytes
 
     preset = get_preset(name)
     fig = _render(name, frames, lang=lang, dpi=40)
@@ -414,28 +414,28 @@ def test_no_cjk_font_installed_is_a_clear_error(monkeypatch):
 
 
 def test_write_figure_is_atomic_and_checks_the_format(frames, tmp_path, monkeypatch):
-    from planatlas.render import export
+    from planatlas.render import write
 
     fig = _render("one-belt-four-zones", frames, dpi=30)
     target = tmp_path / "map.png"
-    export.write_figure(fig, target)
+    write.write_figure(fig, target)
     good = target.read_bytes()
     assert good[:8] == b"\x89PNG\r\n\x1a\n"
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(export, "save_figure", broken)
+    monkeypatch.setattr(write, "save_figure", broken)
     with pytest.raises(RuntimeError, match="disk full"):
-        export.write_figure(fig, target)
+        write.write_figure(fig, target)
     assert target.read_bytes() == good
     assert [p.name for p in tmp_path.iterdir()] == ["map.png"]
-    with pytest.raises(export.ExportError, match="format should be one of png, pdf, svg"):
-        export.write_figure(fig, tmp_path / "map.jpg")
+    with pytest.raises(write.ExportError, match="format should be one of png, pdf, svg"):
+        write.write_figure(fig, tmp_path / "map.jpg")
 
 
 def test_series_pdf_has_one_page_per_street(frames, tmp_path):
-    from planatlas.render.export import write_pdf_pages
+    from planatlas.render.write import write_pdf_pages
 
     units = series_units(frames["streets"], key="street_id", lang="zh", text_fields=["approach"])
     assert [u.key for u in units] == sorted(frames["streets"]["street_id"])
@@ -455,7 +455,7 @@ def test_series_pdf_has_one_page_per_street(frames, tmp_path):
 
 
 def test_inline_assets_replaces_cdn_and_local_references(tmp_path):
-    from planatlas.render.export import inline_assets
+    from planatlas.render.write import inline_assets
 
     assets = tmp_path / "static"
     (assets / "vendor" / "leaflet" / "images").mkdir(parents=True)
@@ -474,7 +474,7 @@ def test_inline_assets_replaces_cdn_and_local_references(tmp_path):
 
 def test_inline_assets_refuses_assets_it_cannot_inline(tmp_path):
     from planatlas.errors import ExportError
-    from planatlas.render.export import inline_assets
+    from planatlas.render.write import inline_assets
 
     html = '<script src="https://example.com/plugin.js"></script>'
     with pytest.raises(ExportError, match=r"plugin\.js"):

@@ -473,7 +473,8 @@ def test_cli_reports_bad_input(bundled_atlas, monkeypatch):
 
 
 def test_query_map_escapes_attributes_and_draws_the_ring(threshold_case, tmp_path):
-    from planatlas.ui.query import query_map, result_bytes
+    from planatlas.render.query_map import query_map
+    from planatlas.ui.query import result_bytes
 
     target, station = threshold_case
     target = target.assign(name=["<img src=x onerror=alert(1)>"] * len(target))

@@ -14,9 +14,10 @@ import pandas as pd
 
 from planatlas import __version__
 from planatlas import crs as pcrs
-from planatlas.catalog import PROVENANCE_FIELDS, Catalog, JoinSpec, LayerSpec, load_catalog
-from planatlas.checks import apply_schema, check_geometry, check_keys
+from planatlas.catalog import PROVENANCE_FIELDS, Catalog, JoinSpec, LayerSpec, confine_path, load_catalog
+from planatlas.checks import apply_schema, check_columns, check_geometry, check_keys
 from planatlas.derive import DeriveContext, get_derivation
+from planatlas.derive.inputs import prepare_inputs
 from planatlas.errors import Problem, SourceError, ValidationError
 from planatlas.io import read_source, read_table
 from planatlas.io.writers import write_json
@@ -187,6 +188,8 @@ def _build_layer(
         problems += check_keys(frame[spec.key], file=gspec.source, layer=spec.name, key=spec.key)
     for join in spec.joins:
         frame = _join_table(root, spec, join, frame, origin=origin, sources=sources, problems=problems)
+    if not problems:
+        problems += check_columns(list(frame.columns), origin, spec=spec)
     if problems:
         return _LayerOutcome(problems, [], None, sources)
     frame, found = apply_schema(frame, spec, origin)
@@ -217,7 +220,9 @@ def _read_or_derive(
     gspec = spec.geometry
     frame: Frame | None = None
     if gspec.source:
-        src_path = root / gspec.source
+        src_path, outside = confine_path(root, gspec.source)
+        if outside is not None:
+            raise ValidationError([Problem(outside, file=spec.path, layer=spec.name, field="source")])
         if spec.has_geometry:
             frame = read_source(src_path, crs=gspec.crs, allow_empty_geometry=True, key=spec.key, **gspec.options)
         else:
@@ -225,9 +230,12 @@ def _read_or_derive(
         sources.append({"path": gspec.source, "sha256": _sha256(src_path)})
         located[spec.name] = source_located_keys(frame, spec.key)
     if gspec.derive:
-        func = get_derivation(gspec.derive)
-        ctx = DeriveContext(geodata_dir=root, spec=spec, built=built)
-        frame = func(frame, ctx=ctx, params=dict(gspec.params))
+        declared = get_derivation(gspec.derive)
+        # params, the geometry source and side-input files pass the layer rules before the derivation runs
+        inputs, read = prepare_inputs(root, spec, declared, frame if isinstance(frame, gpd.GeoDataFrame) else None)
+        sources.extend(read)
+        ctx = DeriveContext(geodata_dir=root, spec=spec, built=built, inputs=inputs)
+        frame = declared.func(frame, ctx=ctx, params=dict(gspec.params))
         sources.extend(getattr(frame, "attrs", {}).get("sources", []))
     return pd.DataFrame() if frame is None else frame
 
@@ -246,8 +254,12 @@ def _join_table(
 
     The table's problems are added to ``problems``, the file to ``sources`` and its columns to ``origin``.
     """
+    path, outside = confine_path(root, join.table)
+    if outside is not None:
+        problems.append(Problem(outside, file=spec.path, layer=spec.name, field="joins.table"))
+        return frame
     try:
-        table = read_table(root / join.table)
+        table = read_table(path)
     except SourceError as exc:
         problems += [_locate(p, spec, join.table) for p in exc.problems]
         return frame

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
@@ -84,6 +85,34 @@ report_option = click.option(
     default=None,
     help="Write the validation report as JSON here.",
 )
+
+
+Command = Callable[..., None]
+
+
+def option_group(
+    name: str, group: type[object], options: Sequence[Callable[[Command], Command]]
+) -> Callable[[Command], Command]:
+    """A decorator adding ``options`` to a command and handing their values to it as one ``group``.
+
+    ``group`` is a dataclass whose fields are named like the options' parameters; the command
+    receives ``name=group(**values)`` instead of one argument per option (shared option sets stay
+    declared once, and the commands that share them take one typed object).
+    """
+    fields = [f.name for f in dataclasses.fields(group)]  # type: ignore[arg-type]  # a dataclass type by contract
+
+    def decorator(func: Command) -> Command:
+        @functools.wraps(func)
+        def command(*args: object, **kwargs: object) -> None:
+            values = {field: kwargs.pop(field) for field in fields}
+            func(*args, **{name: group(**values)}, **kwargs)
+
+        decorated: Command = command
+        for option in reversed(options):
+            decorated = option(decorated)
+        return decorated
+
+    return decorator
 
 
 def settings_from(db_url: str | None = None) -> Settings:

@@ -7,7 +7,7 @@ the spatial queries itself (PostGIS), which :func:`planatlas.query.run_query` ha
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 import geopandas as gpd
 import pandas as pd
@@ -16,6 +16,12 @@ from planatlas.catalog import PROVENANCE_FIELDS, LayerSpec, parse_layer_spec
 from planatlas.errors import LayerNotFoundError, PlanAtlasError
 
 BBox = tuple[float, float, float, float]
+#: Equality filters: column → value, or → a list/tuple/set of values meaning "any of".
+Where: TypeAlias = Mapping[str, Any]
+#: Columns to read (identifiers from the catalogue only).
+Columns: TypeAlias = Sequence[str]
+#: A layer as read: a GeoDataFrame in EPSG:4490, or a DataFrame for attribute-only layers.
+LayerFrame: TypeAlias = gpd.GeoDataFrame | pd.DataFrame
 
 
 @runtime_checkable
@@ -47,13 +53,8 @@ class LayerStore(Protocol):
         """The catalogue entry the layer was built from."""
 
     def read(
-        self,
-        name: str,
-        *,
-        bbox: BBox | None = None,
-        where: Mapping[str, Any] | None = None,
-        columns: Sequence[str] | None = None,
-    ) -> gpd.GeoDataFrame | pd.DataFrame:
+        self, name: str, *, bbox: BBox | None = None, where: Where | None = None, columns: Columns | None = None
+    ) -> LayerFrame:
         """Read a layer (EPSG:4490), optionally clipped to a lon/lat bbox and filtered by equality."""
 
     def write(self, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], metadata: Mapping[str, Any]) -> None:

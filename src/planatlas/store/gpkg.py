@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,17 @@ import pyogrio
 from planatlas.catalog import LayerSpec
 from planatlas.errors import AtlasNotBuiltError
 from planatlas.io.writers import WRITE_ERRORS, write_failure
-from planatlas.store.base import BBox, LayerStore, ParsedSpecs, cast_to_spec, check_columns, filter_equal
+from planatlas.store.base import (
+    BBox,
+    Columns,
+    LayerFrame,
+    LayerStore,
+    ParsedSpecs,
+    Where,
+    cast_to_spec,
+    check_columns,
+    filter_equal,
+)
 
 METADATA_TABLE = "planatlas_metadata"
 
@@ -64,13 +74,8 @@ class GeoPackageStore(LayerStore):
         return self._specs.get(self.cache_key(), self.metadata(), name)
 
     def read(
-        self,
-        name: str,
-        *,
-        bbox: BBox | None = None,
-        where: Mapping[str, Any] | None = None,
-        columns: Sequence[str] | None = None,
-    ) -> gpd.GeoDataFrame | pd.DataFrame:
+        self, name: str, *, bbox: BBox | None = None, where: Where | None = None, columns: Columns | None = None
+    ) -> LayerFrame:
         spec = self.spec(name)  # also rejects names not in the catalogue
         if columns is not None:
             check_columns(spec, columns, "columns")

@@ -32,7 +32,7 @@ from sqlalchemy.engine import make_url
 from planatlas.catalog import LayerSpec
 from planatlas.crs import STORAGE_CRS
 from planatlas.errors import AtlasNotBuiltError, LayerNotFoundError, PlanAtlasError, PostGISError
-from planatlas.store.base import BBox, LayerStore, ParsedSpecs, cast_to_spec, check_columns
+from planatlas.store.base import BBox, Columns, LayerFrame, LayerStore, ParsedSpecs, Where, cast_to_spec, check_columns
 from planatlas.store.postgis.load import replace_atlas
 from planatlas.store.postgis.sql import (
     GEOM,
@@ -268,13 +268,8 @@ class PostGISTables(LayerStore):
     # -- reading ------------------------------------------------------------------------------------
     @one_snapshot
     def read(
-        self,
-        name: str,
-        *,
-        bbox: BBox | None = None,
-        where: Mapping[str, Any] | None = None,
-        columns: Sequence[str] | None = None,
-    ) -> gpd.GeoDataFrame | pd.DataFrame:
+        self, name: str, *, bbox: BBox | None = None, where: Where | None = None, columns: Columns | None = None
+    ) -> LayerFrame:
         """Read a layer (EPSG:4490), optionally within a lon/lat bbox and filtered by equality."""
         spec, all_columns, has_geom = self._columns(name)
         if columns is not None:
