@@ -118,13 +118,13 @@ def test_repeated_member_in_a_geometry_and_at_the_top(tmp_path):
 
 KML = """<?xml version="1.0" encoding="UTF-8"?>
 <kml xmlns="http://www.opengis.net/kml/2.2"><Document>
-<Placemark><name>m0</name><Point><coordinates>115.865,28.665</coordinates></Point></Placemark>
+<Placemark><name>m0</name><ExtendedData><Data name="mark_id"><value>m0</value></Data></ExtendedData><Point><coordinates>115.865,28.665</coordinates></Point></Placemark>
 <Folder><name>现状</name>
-<Placemark><name>m1</name><Point><coordinates>115.87,28.69</coordinates></Point></Placemark>
+<Placemark><name>m1</name><ExtendedData><Data name="mark_id"><value>m1</value></Data></ExtendedData><Point><coordinates>115.87,28.69</coordinates></Point></Placemark>
 </Folder>
 <Folder><name>规划</name>
-<Placemark><name>m2</name><Point><coordinates>115.88,28.67</coordinates></Point></Placemark>
-<Placemark><name>m3</name><Point><coordinates>115.89,28.69</coordinates></Point></Placemark>
+<Placemark><name>m2</name><ExtendedData><Data name="mark_id"><value>m2</value></Data></ExtendedData><Point><coordinates>115.88,28.67</coordinates></Point></Placemark>
+<Placemark><name>m3</name><ExtendedData><Data name="mark_id"><value>m3</value></Data></ExtendedData><Point><coordinates>115.89,28.69</coordinates></Point></Placemark>
 </Folder>
 </Document></kml>
 """
@@ -142,19 +142,19 @@ def test_kml_reads_every_folder(tmp_path):
 def test_kml_folders_all_reach_the_atlas(mini_geodata):
     (mini_geodata / "sources/marks.kml").write_text(KML, encoding="utf-8")
     (mini_geodata / "attributes/marks.csv").write_text(
-        "Name,precision,source_file,source_lines\n"
+        "mark_id,precision,source_file,source_lines\n"
         + "".join(f"m{i},approximate,000_test.txt,{30 + i}\n" for i in range(4)),
         encoding="utf-8",
     )
     (mini_geodata / "layers/marks.toml").write_text(
-        'name = "marks"\ntitle = { zh = "标记", en = "Marks" }\ngeometry_type = "Point"\nkey = "Name"\n'
+        'name = "marks"\ntitle = { zh = "标记", en = "Marks" }\ngeometry_type = "Point"\nkey = "mark_id"\n'
         '[geometry]\nsource = "sources/marks.kml"\ncrs = "EPSG:4326"\n'
-        '[[joins]]\ntable = "attributes/marks.csv"\non = "Name"\n[fields.Name]\ntype = "str"\nrequired = true\n',
+        '[[joins]]\ntable = "attributes/marks.csv"\non = "mark_id"\n[fields.mark_id]\ntype = "str"\nrequired = true\n',
         encoding="utf-8",
     )
     result = validate_geodata(mini_geodata)
     assert result.ok, [str(p) for p in result.problems]
-    assert sorted(result.layers["marks"]["Name"]) == ["m0", "m1", "m2", "m3"]
+    assert sorted(result.layers["marks"]["mark_id"]) == ["m0", "m1", "m2", "m3"]
 
 
 def test_geopackage_with_several_layers_must_name_one(tmp_path):
