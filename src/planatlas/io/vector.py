@@ -44,9 +44,7 @@ def read_vector(path: Path, *, encoding: str | None, layer: str | None, key: str
     if len(layers) <= 1:
         return _read_layer(path, layer=layers[0] if layers else None, encoding=encoding, key=key)
     if path.suffix.lower() not in _FOLDER_FORMATS:
-        msg = (
-            f'holds {len(layers)} layers ({listing}); name the one to read with layer = "…" in the layer\'s [geometry]'
-        )
+        msg = f'holds {len(layers)} layers ({listing}); name the one to read (layer = "…" in the layer\'s [geometry]; validate --layer)'
         raise SourceError(msg, file=name)
     frames = [_read_layer(path, layer=folder, encoding=encoding, key=key, prefix=f"{folder} ") for folder in layers]
     kept = [f for f in frames if len(f)]
