@@ -229,3 +229,22 @@ def test_unknown_cpg_encoding_is_named(tmp_path):
     (tmp_path / "s.cpg").write_text("NOT-A-CODEC", encoding="ascii")
     with pytest.raises(SourceError, match=r"s.shp: encoding 'NOT-A-CODEC' .* is not an encoding Python knows"):
         read_source(tmp_path / "s.shp", crs="EPSG:4490")
+
+
+def test_validate_names_the_layers_and_takes_one(tmp_path):
+    from click.testing import CliRunner
+
+    from planatlas.cli.main import cli
+
+    frame = gpd.GeoDataFrame({"k": ["a"]}, geometry=[shapely.Point(115.89, 28.68)], crs=4490)
+    frame.to_file(tmp_path / "two.gpkg", layer="现状")
+    frame.to_file(tmp_path / "two.gpkg", layer="规划")
+    runner = CliRunner()
+    refused = runner.invoke(cli, ["validate", str(tmp_path / "two.gpkg"), "--crs", "EPSG:4490"], catch_exceptions=False)
+    assert refused.exit_code == 3
+    assert "file two.gpkg: holds 2 layers ('现状', '规划')" in refused.output
+    taken = runner.invoke(
+        cli, ["validate", str(tmp_path / "two.gpkg"), "--crs", "EPSG:4490", "--layer", "规划"], catch_exceptions=False
+    )
+    assert taken.exit_code == 0, taken.output
+    assert "ok: 1 features (Point), converted to EPSG:4490; bounds [115.89, 28.68, 115.89, 28.68]" in taken.output
