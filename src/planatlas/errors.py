@@ -90,6 +90,14 @@ class ArchiveTooLargeError(SourceError):
     """An archive expands beyond the configured size cap."""
 
 
+class OutputNameError(PlanAtlasError, ValueError):
+    """An output path the file writer (GDAL) cannot hold, such as a name with ``;`` or a control character."""
+
+
+class OutputWriteError(PlanAtlasError, OSError):
+    """An output file or the atlas could not be written (disk full, no permission …); the previous file is intact."""
+
+
 class ExportError(PlanAtlasError, ValueError):
     """An export cannot be produced as asked (unknown format, unresolvable asset, …)."""
 
