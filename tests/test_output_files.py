@@ -17,7 +17,7 @@ import shapely
 
 from conftest import REPO
 from planatlas.build import build_atlas
-from planatlas.errors import ValidationError
+from planatlas.errors import OutputWriteError, ValidationError
 from planatlas.io.writers import write_frame, write_json
 from planatlas.render.write import atomic_write
 from planatlas.store.gpkg import GeoPackageStore
@@ -155,7 +155,7 @@ def test_a_failing_build_leaves_no_temporary_file(mini_geodata, tmp_path, monkey
         return real(frame, path, **kwargs)
 
     monkeypatch.setattr(pyogrio, "write_dataframe", journal_then_full)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(OutputWriteError, match=r"atlas\.gpkg was not written: the disk is full"):
         build_atlas(mini_geodata, store)
     assert _names(folder) == ["report.json"]
 
