@@ -17,7 +17,7 @@ from planatlas import crs as pcrs
 from planatlas.catalog import PROVENANCE_FIELDS, Catalog, JoinSpec, LayerSpec, load_catalog
 from planatlas.checks import apply_schema, check_geometry, check_keys
 from planatlas.derive import DeriveContext, get_derivation
-from planatlas.errors import Problem, SourceError, ValidationError
+from planatlas.errors import AtlasDamagedError, Problem, SourceError, ValidationError
 from planatlas.io import read_source, read_table
 from planatlas.io.writers import write_json
 from planatlas.store import LayerStore, open_store
@@ -125,6 +125,12 @@ def ensure_atlas(settings: Settings) -> LayerStore:
 
     Stale means the geodata's layer set or any source file's checksum differs from what the atlas
     records, so a ``git pull`` of new plan data shows up on the next start of the app.
+
+    Raises
+    ------
+    AtlasDamagedError
+        When an atlas file is there but cannot be read: it is reported, not replaced, since what it
+        was built from (perhaps a bureau's own geodata) cannot be told.
     """
     store = open_store(settings)
     if not store.exists() or atlas_is_stale(store, settings.geodata_dir):
@@ -137,6 +143,8 @@ def atlas_is_stale(store: LayerStore, geodata_dir: str | Path) -> bool:
     root = Path(geodata_dir)
     try:
         layers = store.metadata()["layers"]
+    except AtlasDamagedError:
+        raise  # reported, never replaced unasked: what it was built from cannot be read
     except Exception:  # noqa: BLE001 - whatever a backend raises, an unreadable atlas is as good as none
         return True
     if {p.stem for p in (root / "layers").glob("*.toml")} != set(layers):

@@ -78,6 +78,19 @@ class AtlasNotBuiltError(PlanAtlasError, FileNotFoundError):
     """The atlas has not been built yet at the configured location."""
 
 
+class AtlasDamagedError(PlanAtlasError, OSError):
+    """The atlas file exists but is not a readable atlas (truncated, empty, not SQLite, no metadata).
+
+    The message names the file and says to rebuild it; the app shows its own text instead, so no
+    server path reaches a browser.
+    """
+
+
+#: What a store raises when there is no readable atlas (not built, deleted, damaged); the app shows
+#: its own message for these, never theirs (they name server paths).
+ATLAS_UNAVAILABLE: tuple[type[PlanAtlasError], ...] = (AtlasNotBuiltError, AtlasDamagedError)
+
+
 class ArchiveTooLargeError(SourceError):
     """An archive expands beyond the configured size cap."""
 

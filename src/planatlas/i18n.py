@@ -81,6 +81,29 @@ _APP: Mapping[str, Mapping[str, str]] = {
     "reconcile_missing": {"zh": "核对模块不可用：{err}", "en": "Reconciliation unavailable: {err}"},
     "description": {"zh": "说明", "en": "Description"},
     "notes": {"zh": "备注", "en": "Notes"},
+    "atlas_missing": {
+        "zh": "图集不存在（可能已被删除），需要重新构建。",
+        "en": "The atlas is missing (it may have been deleted) and needs to be rebuilt.",
+    },
+    "atlas_damaged": {
+        "zh": "图集已损坏或不是 planatlas 图集，无法读取，需要重新构建。",
+        "en": "The atlas is damaged or is not a planatlas atlas, so it cannot be read; it needs to be rebuilt.",
+    },
+    "atlas_rebuild_bundled": {"zh": "用内置规划数据重新构建图集", "en": "Rebuild the atlas from the bundled plan data"},
+    "atlas_rebuild_dir": {
+        "zh": "用数据目录“{dir}”（PLANATLAS_GEODATA_DIR）重新构建图集",
+        "en": "Rebuild the atlas from the geodata directory “{dir}” (PLANATLAS_GEODATA_DIR)",
+    },
+    "atlas_rebuild_hint": {
+        "zh": "若该图集是用 `planatlas build --source 目录` 从其他数据目录构建的，请在服务器上从那个目录重新构建，不要用此按钮。",
+        "en": "If this atlas was built from another geodata directory with `planatlas build --source DIR`, "
+        "rebuild it from that directory on the server instead of using this button.",
+    },
+    "atlas_rebuilding": {"zh": "正在重新构建图集……", "en": "Rebuilding the atlas…"},
+    "atlas_rebuild_failed": {
+        "zh": "重新构建失败，原图集未改动。请在服务器上运行 `planatlas validate` 查看原因。",
+        "en": "The rebuild failed and nothing was changed. Run `planatlas validate` on the server to see why.",
+    },
 }
 
 #: The Query page.

@@ -42,6 +42,7 @@ def reconcile() -> None:
 @handle_errors
 def jiuwang(fmt: str, db_url: str | None) -> None:
     """Jiuwang road programme: plan count/km/investment per start year vs mapped count and km."""
+    from planatlas.io.writers import csv_text  # noqa: PLC0415 - loads geopandas; keeps --help fast
     from planatlas.reconcile import COLUMN_LABELS, reconcile_jiuwang_from_store
 
     headers = {c: COLUMN_LABELS[c]["en"] for c in COLUMN_LABELS}
@@ -50,7 +51,7 @@ def jiuwang(fmt: str, db_url: str | None) -> None:
     result = reconcile_jiuwang_from_store(open_store_from(db_url))
     table = result.table
     if fmt == "csv":
-        click.echo(table.to_csv(index=False), nl=False)
+        click.echo(csv_text(table), nl=False)
         return
     if fmt == "json":
         records = json.loads(table.to_json(orient="records", force_ascii=False))

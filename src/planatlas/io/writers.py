@@ -12,6 +12,34 @@ import pandas as pd
 import pyogrio
 
 FORMATS = {"geojson": ".geojson", "gpkg": ".gpkg", "csv": ".csv"}
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """``value`` as a CSV cell a spreadsheet will not run.
+
+    Text starting with ``= + - @``, a tab or a carriage return gets a leading single quote, so
+    Excel or LibreOffice show ``=HYPERLINK(…)`` as text instead of evaluating it; numbers and
+    every other value are left as they are.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """``frame`` as CSV text (no index), every text cell and header passed through :func:`csv_cell`.
+
+    The one way planatlas turns a table into CSV: files, downloads and printed output.
+    """
+    table = pd.DataFrame(frame).copy()
+    for column in table.columns:
+        if pd.api.types.is_object_dtype(table[column]) or pd.api.types.is_string_dtype(table[column]):
+            table[column] = table[column].map(csv_cell)
+    table.columns = [csv_cell(c) for c in table.columns]
+    text: str = table.to_csv(index=False)
+    return text
 
 
 def format_from_path(path: str | Path) -> str:
@@ -51,7 +79,7 @@ def write_frame(
                     table["lon"] = geoms.x.round(7)
                     table["lat"] = geoms.y.round(7)
                 table["geometry"] = geoms.to_wkt(rounding_precision=7)
-            table.to_csv(tmp, index=False, encoding="utf-8-sig")
+            tmp.write_text(csv_text(table), encoding="utf-8-sig", newline="")
         else:
             tmp.unlink()
             driver = "GeoJSON" if fmt == "geojson" else "GPKG"

@@ -14,10 +14,12 @@ import pandas as pd
 import pyogrio
 
 from planatlas.catalog import LayerSpec
-from planatlas.errors import AtlasNotBuiltError, PlanAtlasError
+from planatlas.errors import AtlasDamagedError, AtlasNotBuiltError, PlanAtlasError
 from planatlas.store.base import BBox, cast_to_spec, check_columns, filter_equal, spec_from_metadata
 
 METADATA_TABLE = "planatlas_metadata"
+#: What GDAL raises on a file that is not a readable GeoPackage (every pyogrio error derives from one).
+_UNREADABLE = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError)
 
 
 class GeoPackageStore:
@@ -50,13 +52,24 @@ class GeoPackageStore:
             msg = f"no atlas at {self.path}; run 'planatlas build' first"
             raise AtlasNotBuiltError(msg)
 
+    def _damaged(self, what: str) -> AtlasDamagedError:
+        msg = (
+            f"the atlas {self.path} is damaged or not a planatlas GeoPackage ({what}); "
+            "rebuild it with 'planatlas build' (add --source DIR for an atlas built from your own geodata)"
+        )
+        return AtlasDamagedError(msg)
+
     def metadata(self) -> dict[str, Any]:
         self._require()
         mtime = self.path.stat().st_mtime
         if self._meta_cache and self._meta_cache[0] == mtime:
             return self._meta_cache[1]
-        table = pyogrio.read_dataframe(self.path, layer=METADATA_TABLE, read_geometry=False)
-        meta = json.loads(table.loc[table["key"] == "atlas", "value"].iloc[0])
+        try:
+            table = pyogrio.read_dataframe(self.path, layer=METADATA_TABLE, read_geometry=False)
+            meta = json.loads(table.loc[table["key"] == "atlas", "value"].iloc[0])
+        except (*_UNREADABLE, KeyError, IndexError, ValueError) as exc:  # ValueError: JSON
+            what = f"no readable {METADATA_TABLE} table"
+            raise self._damaged(what) from exc
         self._meta_cache = (mtime, meta)
         return meta
 
@@ -84,12 +97,13 @@ class GeoPackageStore:
             wanted = list(dict.fromkeys([*columns, *(where or {})]))
             wanted = [c for c in wanted if c != "geometry"]
         kwargs: dict[str, Any] = {"layer": name, "columns": wanted}
-        if spec.has_geometry:
-            if bbox is not None:
-                kwargs["bbox"] = tuple(float(v) for v in bbox)
-            frame = pyogrio.read_dataframe(self.path, **kwargs)
-        else:
-            frame = pyogrio.read_dataframe(self.path, read_geometry=False, **kwargs)
+        if spec.has_geometry and bbox is not None:
+            kwargs["bbox"] = tuple(float(v) for v in bbox)
+        try:
+            frame = pyogrio.read_dataframe(self.path, read_geometry=spec.has_geometry, **kwargs)
+        except _UNREADABLE as exc:
+            what = f"layer {name!r} cannot be read"
+            raise self._damaged(what) from exc
         frame = cast_to_spec(frame, spec)
         if where:
             frame = filter_equal(frame, where)

@@ -14,11 +14,13 @@ import pandas as pd
 import streamlit as st
 
 from planatlas.i18n import t
+from planatlas.io.writers import csv_text
 from planatlas.maps.presets import PRECISION_LABELS
 from planatlas.maps.style import text_in
 from planatlas.settings import Settings
 from planatlas.store.base import LayerStore
 from planatlas.ui.reconciliation import reconciliation_section
+from planatlas.ui.widgets import plain_markdown
 
 
 def catalogue_table(metadata: Mapping[str, Any], lang: str) -> pd.DataFrame:
@@ -88,7 +90,8 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
     meta = store.metadata()
     key = store.cache_key()
     st.header(t("catalogue", lang))
-    st.caption(f"{t('built_at', lang)}: {meta.get('built_at', '')} · planatlas {meta.get('planatlas_version', '')}")
+    built = f"{meta.get('built_at', '')} · planatlas {meta.get('planatlas_version', '')}"
+    st.caption(f"{t('built_at', lang)}: {plain_markdown(built)}")
     st.dataframe(catalogue_table(meta, lang), hide_index=True, width="stretch")
 
     with st.expander(t("validation", lang), expanded=False):
@@ -113,7 +116,7 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
     spec_meta = meta["layers"][name].get("spec", {})
     desc = text_in(spec_meta.get("description"), lang)
     if desc:
-        st.caption(desc)
+        st.caption(plain_markdown(desc))  # catalogue text: shown as written, never as Markdown
     frame = _read(store, key, name)
     query = st.text_input(t("search", lang), key=f"pa_data_search_{name}")
     shown = search_rows(frame, query)
@@ -122,7 +125,7 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
     c1, c2, c3 = st.columns(3)
     c1.download_button(
         t("download_csv", lang),
-        attribute_frame(shown).to_csv(index=False).encode("utf-8-sig"),
+        csv_text(attribute_frame(shown)).encode("utf-8-sig"),
         file_name=f"{name}.csv",
         mime="text/csv",
         key=f"pa_dl_csv_{name}",

@@ -84,6 +84,7 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
 
     from planatlas.errors import PlanAtlasError
     from planatlas.maps import PRESETS
+    from planatlas.ui.widgets import error_text  # noqa: PLC0415 - imports streamlit, like this page
 
     page_bytes = _cached(_page_bytes)
     series_bytes = _cached(_series_bytes)
@@ -143,7 +144,7 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
                     None if fmt == "html" else page_bytes(store, version, preset, "png", preview_args, param_items)
                 )
         except PlanAtlasError as exc:
-            st.error(t("export_error", lang) + str(exc))
+            st.error(t("export_error", lang) + error_text(exc))
             return
         name = file_name(preset, paper=paper, orientation=orientation, lang=page_lang, fmt=fmt)
         st.download_button(
@@ -174,7 +175,7 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
             with st.spinner("…"):
                 data, count = series_bytes(store, version, preset, by, series_args, param_items)
         except PlanAtlasError as exc:
-            st.error(t("export_error", lang) + str(exc))
+            st.error(t("export_error", lang) + error_text(exc))
             return
         st.download_button(
             f"{t('export_download', lang)} {preset}_{by}_{page_lang}.pdf ({count} {t('export_pages', lang)})",

@@ -161,6 +161,8 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
     import streamlit as st
     from streamlit_folium import st_folium
 
+    from planatlas.ui.widgets import error_text  # noqa: PLC0415 - imports streamlit, like this page
+
     st.header(t("query_title", lang))
     st.caption(t("query_intro", lang))
     layers = _geometry_layers(store)
@@ -221,14 +223,14 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
         try:
             parse_distance(distance)
         except ValueError as exc:
-            st.error(t("query_bad_distance", lang) + str(exc))
+            st.error(t("query_bad_distance", lang) + error_text(exc))
             return
     where = {field: chosen} if chosen else {}
     try:
         rq = QueryRequest(kind=kind, layer=layer, of=of, where=where, distance=distance, by=by, value=value)
         result = run_query(store, rq, cache=_index_cache())
     except Exception as exc:  # show the message; the page stays usable
-        st.error(t("query_error", lang) + str(exc))
+        st.error(t("query_error", lang) + error_text(exc))
         return
 
     frame = result.frame
