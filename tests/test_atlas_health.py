@@ -137,9 +137,13 @@ def test_cli_on_a_deleted_atlas_says_build_it(run, tmp_path, mini_atlas_bytes, c
     assert "Traceback" not in result.output
 
 
-def test_the_app_command_refuses_a_damaged_atlas_before_serving(run, damaged_atlas):
+def test_the_app_command_refuses_a_damaged_atlas_before_serving(run, damaged_atlas, monkeypatch):
+    served: list[object] = []
+    # never start a server here, even when the check regresses
+    monkeypatch.setattr("planatlas.cli.serve.subprocess.call", lambda *a, **k: served.append(a) or 0)
     before = _sha256(damaged_atlas)
     result = run("app", "--port", "1")
+    assert served == []
     assert result.exit_code == EXIT_NOT_FOUND and "Traceback" not in result.output
     assert "is damaged" in result.output and _sha256(damaged_atlas) == before
 
