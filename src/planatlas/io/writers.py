@@ -31,14 +31,15 @@ def csv_cell(value: object) -> object:
 def csv_text(frame: pd.DataFrame) -> str:
     """``frame`` as CSV text (no index), every text cell and header passed through :func:`csv_cell`.
 
-    The one way planatlas turns a table into CSV: files, downloads and printed output.
+    The one way planatlas turns a table into CSV: files, downloads and printed output. Lines end
+    in CRLF (RFC 4180), so a carriage return inside a cell is quoted rather than splitting the row.
     """
     table = pd.DataFrame(frame).copy()
     for column in table.columns:
         if pd.api.types.is_object_dtype(table[column]) or pd.api.types.is_string_dtype(table[column]):
             table[column] = table[column].map(csv_cell)
     table.columns = [csv_cell(c) for c in table.columns]
-    text: str = table.to_csv(index=False)
+    text: str = table.to_csv(index=False, lineterminator="\r\n")
     return text
 
 

@@ -63,6 +63,11 @@ def attribute_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(frame.drop(columns=["geometry"], errors="ignore"))
 
 
+def layer_csv(frame: pd.DataFrame) -> bytes:
+    """CSV bytes of a layer's attributes (UTF-8 with BOM for Excel), formula-like cells neutralised."""
+    return csv_text(attribute_frame(frame)).encode("utf-8-sig")
+
+
 def layer_geojson(frame: gpd.GeoDataFrame) -> bytes:
     """GeoJSON bytes of a layer (EPSG:4490 coordinates, RFC 7946 axis order lon/lat)."""
     text: str = frame.to_json(drop_id=True, ensure_ascii=False)
@@ -125,7 +130,7 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
     c1, c2, c3 = st.columns(3)
     c1.download_button(
         t("download_csv", lang),
-        csv_text(attribute_frame(shown)).encode("utf-8-sig"),
+        layer_csv(shown),
         file_name=f"{name}.csv",
         mime="text/csv",
         key=f"pa_dl_csv_{name}",
