@@ -6,9 +6,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from planatlas.cli.main import cli
 from planatlas.cli.options import EXIT_NOT_FOUND
 from planatlas.errors import AtlasDamagedError, AtlasNotBuiltError, PlanAtlasError
 from planatlas.store.gpkg import GeoPackageStore
@@ -80,19 +78,6 @@ def test_a_layer_table_unreadable_behind_good_metadata_is_damaged(tmp_path, mini
     assert "sites" in store.layers()
     with pytest.raises(AtlasDamagedError, match="layer 'sites' cannot be read"):
         store.read("sites")
-
-
-@pytest.fixture
-def run(tmp_path, monkeypatch):
-    """Invoke the CLI on ``tmp_path/atlas.gpkg``; exceptions not turned into a message propagate."""
-    monkeypatch.setenv("PLANATLAS_ATLAS_PATH", str(tmp_path / "atlas.gpkg"))
-    monkeypatch.delenv("PLANATLAS_DATABASE_URL", raising=False)
-    runner = CliRunner()
-
-    def invoke(*args: str):
-        return runner.invoke(cli, list(args), catch_exceptions=False)
-
-    return invoke
 
 
 def _reading_commands(tmp_path: Path) -> dict[str, list[str]]:
