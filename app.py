@@ -1,7 +1,8 @@
 """planatlas Streamlit app: a thin shell choosing a page and calling its ``render_page``.
 
 Run with ``streamlit run app.py``. Settings come from ``PLANATLAS_*`` environment variables, read
-once and passed in; the bundled atlas is built on first start (``planatlas.build.ensure_atlas``).
+once and passed in; an atlas is built on first start from ``geodata_dir`` (the bundled data by default),
+and afterwards follows only the directory it was built from (``planatlas.build.ensure_atlas``).
 A missing or damaged atlas shows one message with a rebuild button (:mod:`planatlas.ui.health`).
 The pages are registered in ``planatlas.ui.PAGES``.
 """
@@ -28,7 +29,7 @@ def _read_settings() -> Settings:
 
 @st.cache_resource(show_spinner=False)
 def _atlas(_settings: Settings, location: str) -> LayerStore:
-    """The atlas the settings point at, built or rebuilt when absent or stale; cached per ``location``."""
+    """The atlas the settings point at, built when absent, rebuilt when its own source changed; cached per ``location``."""
     return ensure_atlas(_settings)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from planatlas.cli.options import EXIT_NOT_FOUND
-from planatlas.errors import AtlasDamagedError, AtlasNotBuiltError, PlanAtlasError
+from planatlas.errors import AtlasNotBuiltError, AtlasUnreadableError, PlanAtlasError
 from planatlas.store.gpkg import GeoPackageStore
 
 #: The small valid geodata tree (read only here: builds never write into their source).
@@ -57,7 +57,7 @@ def damaged_atlas(request: pytest.FixtureRequest, tmp_path: Path, mini_atlas_byt
 def test_the_store_raises_a_located_atlas_damaged_error(damaged_atlas):
     store = GeoPackageStore(damaged_atlas)
     for call in (store.metadata, store.layers, lambda: store.read("sites")):
-        with pytest.raises(AtlasDamagedError) as info:
+        with pytest.raises(AtlasUnreadableError) as info:
             call()
         assert isinstance(info.value, PlanAtlasError) and isinstance(info.value, OSError)
         assert str(damaged_atlas) in str(info.value) and "planatlas build" in str(info.value)
@@ -76,7 +76,7 @@ def test_a_layer_table_unreadable_behind_good_metadata_is_damaged(tmp_path, mini
         con.execute("DROP TABLE sites")
     store = GeoPackageStore(path)
     assert "sites" in store.layers()
-    with pytest.raises(AtlasDamagedError, match="layer 'sites' cannot be read"):
+    with pytest.raises(AtlasUnreadableError, match="layer 'sites' is unreadable"):
         store.read("sites")
 
 
@@ -103,8 +103,8 @@ def test_cli_on_a_damaged_atlas_says_rebuild_and_leaves_it_alone(run, damaged_at
     before = _sha256(damaged_atlas)
     result = run(*_reading_commands(tmp_path)[command])
     assert result.exit_code == EXIT_NOT_FOUND, result.output
-    assert "is damaged or not a planatlas GeoPackage" in result.output
-    assert str(damaged_atlas) in result.output and "rebuild it with 'planatlas build'" in result.output
+    assert "cannot be read" in result.output and "damaged or not a planatlas GeoPackage" in result.output
+    assert str(damaged_atlas) in result.output and "Rebuild it with 'planatlas build'" in result.output
     assert "Traceback" not in result.output
     assert _sha256(damaged_atlas) == before  # export and app never replace what they cannot read
     assert not (tmp_path / "out").exists()
@@ -130,7 +130,7 @@ def test_the_app_command_refuses_a_damaged_atlas_before_serving(run, damaged_atl
     result = run("app", "--port", "1")
     assert served == []
     assert result.exit_code == EXIT_NOT_FOUND and "Traceback" not in result.output
-    assert "is damaged" in result.output and _sha256(damaged_atlas) == before
+    assert "damaged or not a planatlas GeoPackage" in result.output and _sha256(damaged_atlas) == before
 
 
 def test_build_replaces_a_damaged_atlas(run, damaged_atlas):

@@ -215,10 +215,10 @@ def test_ensure_atlas_builds_then_rebuilds_when_geodata_changes(mini_geodata, tm
 
     settings = Settings(atlas_path=tmp_path / "a.gpkg", geodata_dir=mini_geodata)
     store = ensure_atlas(settings)
-    assert store.exists() and not atlas_is_stale(store, mini_geodata)
+    assert store.exists() and not atlas_is_stale(store)
     path = mini_geodata / "attributes/areas.csv"
     path.write_text(path.read_text(encoding="utf-8").replace("北片", "北区"), encoding="utf-8")
-    assert atlas_is_stale(store, mini_geodata)
+    assert atlas_is_stale(store)
     store = ensure_atlas(settings)
     assert "北区" in store.read("areas")["name"].tolist()
 

@@ -78,8 +78,9 @@ class AtlasNotBuiltError(PlanAtlasError, FileNotFoundError):
     """The atlas has not been built yet at the configured location."""
 
 
-class AtlasDamagedError(PlanAtlasError, OSError):
-    """The atlas file exists but is not a readable atlas (truncated, empty, not SQLite, no metadata).
+class AtlasUnreadableError(PlanAtlasError, OSError):
+    """An atlas exists where the settings point but cannot be read (truncated, empty, not SQLite, no
+    metadata, a layer table gone); it is left untouched.
 
     The message names the file and says to rebuild it; the app shows its own text instead, so no
     server path reaches a browser.
@@ -88,7 +89,7 @@ class AtlasDamagedError(PlanAtlasError, OSError):
 
 #: What a store raises when there is no readable atlas (not built, deleted, damaged); the app shows
 #: its own message for these, never theirs (they name server paths).
-ATLAS_UNAVAILABLE: tuple[type[PlanAtlasError], ...] = (AtlasNotBuiltError, AtlasDamagedError)
+ATLAS_UNAVAILABLE: tuple[type[PlanAtlasError], ...] = (AtlasNotBuiltError, AtlasUnreadableError)
 
 
 class ArchiveTooLargeError(SourceError):

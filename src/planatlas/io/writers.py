@@ -1,10 +1,16 @@
-"""The one place layers, query results and reports are written to files: GeoJSON, GeoPackage, CSV, JSON (atomic)."""
+"""The one place layers, query results and reports are written to files (GeoJSON, GeoPackage, CSV, JSON), atomically.
+
+Also the temporary files every atomic write in planatlas starts from (here, the atlas store, the map writer):
+created beside the target with a plain file's mode, and found again when a killed write left them.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
+import re
+import secrets
+import stat
 from pathlib import Path
 
 import geopandas as gpd
@@ -43,6 +49,53 @@ def csv_text(frame: pd.DataFrame) -> str:
     return text
 
 
+#: Files a writer creates are opened with these permissions less the umask, as ``open(path, "w")`` does.
+_PLAIN_FILE_PERMISSIONS = 0o666
+
+
+def new_temp_file_beside(target: Path, suffix: str) -> tuple[int, Path]:
+    """Create an empty temporary file next to ``target``, named ``.<target name>.<random><suffix>``.
+
+    Unlike ``tempfile.mkstemp`` (mode 0600, right for a shared ``/tmp``), the file gets the mode a
+    plainly created file gets here (0666 less the umask), so renaming it over ``target`` leaves an
+    output as readable as any other the user creates.
+
+    Returns
+    -------
+    tuple of int and Path
+        An open write descriptor (the caller closes it) and the file's path.
+    """
+    for _ in range(100):
+        tmp = target.parent / f".{target.name}.{secrets.token_hex(4)}{suffix}"
+        try:
+            fd = os.open(
+                tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), _PLAIN_FILE_PERMISSIONS
+            )
+        except FileExistsError:
+            continue
+        return fd, tmp
+    msg = f"could not create a temporary file next to {target} (100 names taken)"
+    raise FileExistsError(msg)
+
+
+def temp_files_beside(target: Path, suffix: str, *, side_suffixes: tuple[str, ...] = ()) -> list[Path]:
+    """The temporary files :func:`new_temp_file_beside` names for ``target`` that exist now.
+
+    ``side_suffixes`` also matches files that a library writes beside such a file (SQLite's
+    ``-journal``); both are what an interrupted write leaves behind.
+    """
+    sides = "|".join(re.escape(s) for s in side_suffixes)
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.[a-z0-9_]+{re.escape(suffix)}(?:{sides})?")
+    if not target.parent.is_dir():
+        return []
+    return sorted(p for p in target.parent.iterdir() if pattern.fullmatch(p.name) and p.is_file())
+
+
+def file_mode(fd: int) -> int:
+    """The permission bits of a file created by :func:`new_temp_file_beside` (what the umask left)."""
+    return stat.S_IMODE(os.fstat(fd).st_mode)
+
+
 def format_from_path(path: str | Path) -> str:
     suffix = Path(path).suffix.lower()
     for fmt, ext in FORMATS.items():
@@ -68,9 +121,9 @@ def write_frame(
         msg = f"format should be one of {sorted(FORMATS)}, got {fmt!r}"
         raise ValueError(msg)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=FORMATS[fmt])
+    fd, tmp = new_temp_file_beside(path, FORMATS[fmt])
+    mode = file_mode(fd)
     os.close(fd)
-    tmp = Path(tmp_name)
     try:
         if fmt == "csv":
             table = pd.DataFrame(frame).copy()
@@ -86,6 +139,8 @@ def write_frame(
             driver = "GeoJSON" if fmt == "geojson" else "GPKG"
             kwargs = {"layer": layer} if fmt == "gpkg" else {}
             pyogrio.write_dataframe(frame, tmp, driver=driver, **kwargs)
+            # GDAL (and SQLite for GPKG) create files with their own default mode; make it the plain one
+            tmp.chmod(mode)
         tmp.replace(path)
     finally:
         if tmp.exists():
@@ -97,7 +152,11 @@ def write_json(path: str | Path, data: object) -> Path:
     """Write ``data`` as indented UTF-8 JSON to ``path`` atomically (temp file in the same folder, then rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False, indent=2)
-    return Path(tmp).replace(path)
+    fd, tmp = new_temp_file_beside(path, ".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, indent=2)
+        return tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

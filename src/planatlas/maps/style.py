@@ -215,3 +215,9 @@ class LegendEntry:
     def label_in(self, lang: str) -> str:
         """The legend label in ``lang`` (the value itself when there is none)."""
         return text_in(self.label, lang, default=str(self.value))
+
+
+# ---- the query map ------------------------------------------------------------------------------
+#: Colours of the query map (:func:`planatlas.render.query_map.query_map`): the matched features,
+#: the reference features they were matched against, and the distance ring drawn around those.
+QUERY_COLORS: Mapping[str, str] = {"match": "#1f77b4", "reference": "#d62728", "ring": "#d62728"}

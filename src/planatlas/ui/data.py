@@ -54,8 +54,10 @@ def search_rows(frame: pd.DataFrame, text: str) -> pd.DataFrame:
     if not text:
         return frame
     attrs = frame.drop(columns=["geometry"], errors="ignore").astype(str)
-    mask = attrs.apply(lambda col: col.str.contains(text, case=False, regex=False)).any(axis=1)
-    return frame[mask.to_numpy()]
+    mask = pd.Series(data=False, index=frame.index)
+    for column in attrs.columns:
+        mask |= attrs[column].str.contains(text, case=False, regex=False)
+    return frame.loc[mask]
 
 
 def attribute_frame(frame: pd.DataFrame) -> pd.DataFrame:

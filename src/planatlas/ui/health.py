@@ -35,7 +35,7 @@ def check_atlas(store: LayerStore) -> None:
     ------
     AtlasNotBuiltError
         The atlas is not there (never built, or deleted).
-    AtlasDamagedError
+    AtlasUnreadableError
         The atlas is there but is not a readable atlas.
     """
     store.metadata()

@@ -48,7 +48,7 @@ def error_text(error: BaseException) -> str:
 
     Raises
     ------
-    AtlasNotBuiltError, AtlasDamagedError
+    AtlasNotBuiltError, AtlasUnreadableError
         ``error`` itself, when it is one of these.
     """
     if isinstance(error, ATLAS_UNAVAILABLE):
