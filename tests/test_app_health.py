@@ -135,11 +135,11 @@ def test_a_layer_unreadable_behind_good_metadata_shows_the_message_not_a_traceba
 
 
 def test_the_bundled_atlas_offers_a_rebuild_from_the_bundled_data(app_env, good_atlas, monkeypatch):
+    from planatlas.atlas_source import is_bundled
     from planatlas.settings import get_settings
-    from planatlas.ui.health import is_bundled_geodata
 
     monkeypatch.delenv("PLANATLAS_GEODATA_DIR")
-    assert is_bundled_geodata(get_settings())
+    assert is_bundled(get_settings().geodata_dir)
     app_env.write_bytes(b"")
     app = _app("export").run()
     _assert_unavailable(app, app_env.parent, missing=False)

@@ -137,6 +137,20 @@ def test_every_csv_the_product_writes_neutralises_formulas(hostile_atlas, tmp_pa
     assert _rows(outputs["query page"])[1][:2] == ["'" + FORMULAS[0], "-5"]  # numbers stay numbers
 
 
+def test_no_csv_is_written_around_csv_text():
+    """Every CSV goes through ``csv_text``: no other ``to_csv`` or ``csv.writer`` in the product."""
+    src = Path(__file__).resolve().parents[1] / "src" / "planatlas"
+    writers = src / "io" / "writers.py"
+    found = [
+        f"{path.relative_to(src.parents[1])}:{n}"
+        for path in [*src.rglob("*.py"), src.parents[1] / "app.py"]
+        if path != writers
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if ".to_csv(" in line or "csv.writer" in line or "csv.DictWriter" in line
+    ]
+    assert found == []
+
+
 def _number(cell: str) -> bool:
     try:
         float(cell)

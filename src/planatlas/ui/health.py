@@ -14,13 +14,14 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from planatlas.atlas_source import is_bundled
 from planatlas.errors import ATLAS_UNAVAILABLE, AtlasNotBuiltError, PlanAtlasError
 from planatlas.i18n import t
 from planatlas.settings import Settings
 from planatlas.store.base import LayerStore
 from planatlas.ui.widgets import plain_markdown
 
-__all__ = ["ATLAS_UNAVAILABLE", "check_atlas", "is_bundled_geodata", "render_unavailable"]
+__all__ = ["ATLAS_UNAVAILABLE", "check_atlas", "render_unavailable"]
 
 
 def check_atlas(store: LayerStore) -> None:
@@ -39,12 +40,6 @@ def check_atlas(store: LayerStore) -> None:
         The atlas is there but is not a readable atlas.
     """
     store.metadata()
-
-
-def is_bundled_geodata(settings: Settings) -> bool:
-    """Whether the settings build from the geodata bundled with planatlas (the default)."""
-    bundled = Settings.model_fields["geodata_dir"].default
-    return bool(settings.geodata_dir.resolve() == bundled.resolve())
 
 
 def render_unavailable(
@@ -73,7 +68,7 @@ def render_unavailable(
     """
     missing = isinstance(error, AtlasNotBuiltError)
     st.error(t("atlas_missing" if missing else "atlas_damaged", lang))
-    if is_bundled_geodata(settings):
+    if is_bundled(settings.geodata_dir):
         label = t("atlas_rebuild_bundled", lang)
     else:
         # the directory's name only: its full path is the server's business
