@@ -32,6 +32,7 @@ from planatlas.derive.inputs import prepare_inputs
 from planatlas.errors import AtlasUnreadableError, Problem, SourceError, ValidationError
 from planatlas.io import read_source, read_table
 from planatlas.io.writers import temp_files_beside, write_json
+from planatlas.plausibility import offset_problems, source_located_keys
 from planatlas.store import LayerStore, open_store
 from planatlas.store.gpkg import TEMP_SUFFIX as GPKG_TEMP_SUFFIX
 from planatlas.store.gpkg import GeoPackageStore
@@ -86,6 +87,7 @@ def validate_geodata(
     problems: list[Problem] = []
     warnings: list[Problem] = []
     layer_meta: dict[str, Any] = {}
+    located: dict[str, frozenset[str]] = {}
     for i, name in enumerate(catalog, start=1):
         spec = catalog[name]
         if progress:
@@ -94,13 +96,18 @@ def validate_geodata(
         if failed_deps:
             problems.append(Problem(f"not built because layer(s) {failed_deps} failed", layer=name))
             continue
-        outcome = _build_layer(root, spec, built)
+        outcome = _build_layer(root, spec, built, located=located)
         warnings.extend(outcome.warnings)
         if outcome.problems or outcome.frame is None:
             problems.extend(outcome.problems)
             continue
         built[name] = outcome.frame
         layer_meta[name] = _layer_metadata(spec, outcome.frame, outcome.sources)
+    # Coordinates that fit the places the atlas already holds only when read as GCJ-02/BD-09.
+    for problem in offset_problems({n: catalog[n] for n in built}, built, located):
+        problems.append(problem)
+        built.pop(str(problem.layer), None)
+        layer_meta.pop(str(problem.layer), None)
     metadata = {
         "planatlas_version": __version__,
         "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -292,11 +299,13 @@ class _LayerOutcome(NamedTuple):
     sources: list[dict[str, str]]
 
 
-def _build_layer(root: Path, spec: LayerSpec, built: Mapping[str, Frame]) -> _LayerOutcome:
+def _build_layer(
+    root: Path, spec: LayerSpec, built: Mapping[str, Frame], *, located: dict[str, frozenset[str]]
+) -> _LayerOutcome:
     sources: list[dict[str, str]] = []
     gspec = spec.geometry
     try:
-        frame = _read_or_derive(root, spec, built, sources)
+        frame = _read_or_derive(root, spec, built, sources, located=located)
     except SourceError as exc:
         return _LayerOutcome([_locate(p, spec) for p in exc.problems], [], None, sources)
     origin = {c: gspec.source or f"derive:{gspec.derive}" for c in frame.columns if c != "geometry"}
@@ -325,8 +334,18 @@ def _build_layer(root: Path, spec: LayerSpec, built: Mapping[str, Frame]) -> _La
     return _LayerOutcome(problems, warnings, None if problems else frame, sources)
 
 
-def _read_or_derive(root: Path, spec: LayerSpec, built: Mapping[str, Frame], sources: list[dict[str, str]]) -> Frame:
-    """The layer's own frame: its source file read and/or its derivation run; files read go to ``sources``."""
+def _read_or_derive(
+    root: Path,
+    spec: LayerSpec,
+    built: Mapping[str, Frame],
+    sources: list[dict[str, str]],
+    *,
+    located: dict[str, frozenset[str]],
+) -> Frame:
+    """The layer's own frame: its source file read and/or its derivation run.
+
+    Files read go to ``sources``; the keys of features the source file places go to ``located``.
+    """
     gspec = spec.geometry
     frame: Frame | None = None
     if gspec.source:
@@ -334,10 +353,11 @@ def _read_or_derive(root: Path, spec: LayerSpec, built: Mapping[str, Frame], sou
         if outside is not None:
             raise ValidationError([Problem(outside, file=spec.path, layer=spec.name, field="source")])
         if spec.has_geometry:
-            frame = read_source(src_path, crs=gspec.crs, allow_empty_geometry=True, **gspec.options)
+            frame = read_source(src_path, crs=gspec.crs, allow_empty_geometry=True, key=spec.key, **gspec.options)
         else:
             frame = read_table(src_path)
         sources.append({"path": gspec.source, "sha256": file_sha256(src_path)})
+        located[spec.name] = source_located_keys(frame, spec.key)
     if gspec.derive:
         declared = get_derivation(gspec.derive)
         # params, the geometry source and side-input files pass the layer rules before the derivation runs

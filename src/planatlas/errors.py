@@ -70,6 +70,10 @@ class CatalogError(PlanAtlasError, ValueError):
     """A layer specification is malformed."""
 
 
+class DataFileError(PlanAtlasError, ValueError):
+    """A packaged data file (map presets, label tables, UI texts) is malformed; the message says where."""
+
+
 class LayerNotFoundError(PlanAtlasError, LookupError):
     """A layer name is not in the catalogue or the store."""
 
@@ -94,6 +98,14 @@ ATLAS_UNAVAILABLE: tuple[type[PlanAtlasError], ...] = (AtlasNotBuiltError, Atlas
 
 class ArchiveTooLargeError(SourceError):
     """An archive expands beyond the configured size cap."""
+
+
+class OutputNameError(PlanAtlasError, ValueError):
+    """An output path the file writer (GDAL) cannot hold, such as a name with ``;`` or a control character."""
+
+
+class OutputWriteError(PlanAtlasError, OSError):
+    """An output file or the atlas could not be written (disk full, no permission …); the previous file is intact."""
 
 
 class ExportError(PlanAtlasError, ValueError):

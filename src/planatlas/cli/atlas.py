@@ -136,6 +136,7 @@ def _validate_directory(path: Path, report: Path | None) -> None:
 @click.command()
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--crs", default=None, help="Declared CRS of a single file: EPSG:nnnn, GCJ-02 or BD-09.")
+@click.option("--layer", "layer", default=None, help="Layer of a multi-layer single file (GeoPackage; a KML folder).")
 @report_option
 @click.option(
     "--within",
@@ -144,7 +145,7 @@ def _validate_directory(path: Path, report: Path | None) -> None:
     help="Atlas layer the file's features should fall in; detects GCJ-02 data declared as WGS84/CGCS2000.",
 )
 @handle_errors
-def validate(path: Path, crs: str | None, report: Path | None, within: str | None) -> None:
+def validate(path: Path, crs: str | None, layer: str | None, report: Path | None, within: str | None) -> None:
     """Validate a geodata directory, or read-check one source file, writing nothing else."""
     if path.is_dir():
         _validate_directory(path, report)
@@ -152,7 +153,7 @@ def validate(path: Path, crs: str | None, report: Path | None, within: str | Non
     from planatlas.io import read_source  # noqa: PLC0415 - loads geopandas; keeps --help fast
     from planatlas.io.readers import suspect_gcj02  # noqa: PLC0415 - loads geopandas; keeps --help fast
 
-    frame = read_source(path, crs=crs)
+    frame = read_source(path, crs=crs, layer=layer)
     if within:
         reference = open_store_from(None).read(within)
         if (
@@ -167,7 +168,7 @@ def validate(path: Path, crs: str | None, report: Path | None, within: str | Non
             raise SourceError(msg, file=path.name)
     types = ", ".join(sorted(set(frame.geom_type.dropna())))
     click.echo(
-        f"ok: {len(frame)} features ({types}), converted to EPSG:4490; bounds {[round(v, 5) for v in frame.total_bounds]}"
+        f"ok: {len(frame)} features ({types}), converted to EPSG:4490; bounds {[round(float(v), 5) for v in frame.total_bounds]}"
     )
 
 

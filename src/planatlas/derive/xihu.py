@@ -230,6 +230,11 @@ def _as_list(value: str | Iterable[object] | None) -> list[str]:
     return [str(v) for v in value]
 
 
+def _params_problem(spec: LayerSpec, message: str, zone: str) -> Problem:
+    """A problem with the layer's ``params``, located at the zone it concerns."""
+    return Problem(message, file=spec.path, layer=spec.name, feature=zone, field="params")
+
+
 def zones_from_streets(
     source: gpd.GeoDataFrame | None, *, ctx: DeriveContext, params: Mapping[str, Any]
 ) -> gpd.GeoDataFrame:
@@ -252,15 +257,7 @@ def zones_from_streets(
 
     def street(sid: str, zone: str) -> shapely.Geometry:
         if sid not in polygons:
-            problems.append(
-                Problem(
-                    f"street {sid!r} is not in layer {street_layer!r}",
-                    file=spec.path,
-                    layer=spec.name,
-                    feature=zone,
-                    field="params",
-                )
-            )
+            problems.append(_params_problem(spec, f"street {sid!r} is not in layer {street_layer!r}", zone))
             return shapely.Polygon()
         return polygons[sid]
 
@@ -279,15 +276,8 @@ def zones_from_streets(
         for sid in _as_list(belt_params.get("streets")):
             width = widths.get(sid)
             if not isinstance(width, int | float) or width <= 0:
-                problems.append(
-                    Problem(
-                        f"half_width_m for {sid!r} should be positive metres, got {width!r}",
-                        file=spec.path,
-                        layer=spec.name,
-                        feature=belt_id,
-                        field="params",
-                    )
-                )
+                msg = f"half_width_m for {sid!r} should be positive metres, got {width!r}"
+                problems.append(_params_problem(spec, msg, belt_id))
                 continue
             band = centreline.buffer(float(width), quad_segs=16)
             belt_by_street[sid] = _polygonal(shapely.intersection(street(sid, belt_id), band))

@@ -6,18 +6,30 @@ created beside the target with a plain file's mode, and found again when a kille
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
 import secrets
+import shutil
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from planatlas.errors import OutputNameError, OutputWriteError
+
 FORMATS = {"geojson": ".geojson", "gpkg": ".gpkg", "csv": ".csv"}
+#: Formats GDAL writes; it cuts a file name at ';' and drops control characters, so the file lands elsewhere.
+_GDAL_FORMATS = {"geojson", "gpkg"}
+#: Below this many free bytes a failed write is put down to a full disk.
+_NEARLY_FULL = 1024 * 1024
+#: What a failed write raises: the OS, or GDAL through pyogrio (a full disk is a "Cannot write feature").
+WRITE_ERRORS = (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError)
 #: First characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -120,11 +132,9 @@ def write_frame(
     if fmt not in FORMATS:
         msg = f"format should be one of {sorted(FORMATS)}, got {fmt!r}"
         raise ValueError(msg)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = new_temp_file_beside(path, FORMATS[fmt])
-    mode = file_mode(fd)
-    os.close(fd)
-    try:
+    if fmt in _GDAL_FORMATS:
+        _check_gdal_path(path, fmt)
+    with replacing(path, suffix=FORMATS[fmt]) as tmp:
         if fmt == "csv":
             table = pd.DataFrame(frame).copy()
             if isinstance(frame, gpd.GeoDataFrame):
@@ -139,24 +149,76 @@ def write_frame(
             driver = "GeoJSON" if fmt == "geojson" else "GPKG"
             kwargs = {"layer": layer} if fmt == "gpkg" else {}
             pyogrio.write_dataframe(frame, tmp, driver=driver, **kwargs)
-            # GDAL (and SQLite for GPKG) create files with their own default mode; make it the plain one
-            tmp.chmod(mode)
-        tmp.replace(path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 
 def write_json(path: str | Path, data: object) -> Path:
     """Write ``data`` as indented UTF-8 JSON to ``path`` atomically (temp file in the same folder, then rename)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = new_temp_file_beside(path, ".tmp")
+    with replacing(path, suffix=".tmp") as tmp, tmp.open("w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False, indent=2)
+    return path
+
+
+@contextmanager
+def replacing(path: Path, *, suffix: str) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write; renamed over ``path`` if the block succeeds, removed if not.
+
+    Whatever fails (a full disk, no permission, GDAL) leaves any previous file at ``path``
+    untouched and no temporary file behind, and is raised as :class:`OutputWriteError` naming ``path``.
+    """
+    tmp: Path | None = None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False, indent=2)
-        return tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = new_temp_file_beside(path, suffix)
+        mode = file_mode(fd)
+        os.close(fd)
+        yield tmp
+        if tmp.exists():
+            # GDAL (and SQLite for GPKG) create files with their own default mode; make it the plain one
+            tmp.chmod(mode)
+        _move_into_place(tmp, path)
+    except OutputWriteError:
         raise
+    except WRITE_ERRORS as exc:
+        raise write_failure(path, exc) from exc
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+
+
+def _move_into_place(tmp: Path, path: Path) -> None:
+    if not tmp.exists():
+        msg = f"{path} was not written: the writer put the file somewhere else"
+        raise OutputWriteError(msg)
+    tmp.replace(path)
+
+
+def write_failure(path: Path, exc: BaseException) -> OutputWriteError:
+    """The error to raise when writing ``path`` failed with ``exc``: it names the path and, if so, the full disk."""
+    try:
+        free: int | None = shutil.disk_usage(path.parent).free
+    except OSError:
+        free = None
+    text = str(exc)
+    full = (isinstance(exc, OSError) and exc.errno in {errno.ENOSPC, errno.EDQUOT}) or any(
+        s in text for s in ("No space left", "disk is full", "disk full")
+    )
+    if full or (free is not None and free < _NEARLY_FULL):
+        reason = "the disk is full" + (f" ({free} bytes free)" if free is not None and free < _NEARLY_FULL else "")
+    else:
+        reason = text
+    msg = f"{path} was not written: {reason}; nothing there was changed (a previous file at that path is intact)"
+    return OutputWriteError(msg)
+
+
+def _check_gdal_path(path: Path, fmt: str) -> None:
+    text = str(path)
+    bad = sorted({ch for ch in text if ch == ";" or ord(ch) < 32 or ord(ch) == 127})
+    if bad or text.startswith("/vsi"):
+        shown = ", ".join(repr(ch) for ch in bad) or "a GDAL virtual path /vsi…"
+        msg = (
+            f"output path {text!r} cannot be written as {fmt}: it holds {shown}, which GDAL does not keep in a "
+            "file name (it would write the file somewhere else); choose a name without it"
+        )
+        raise OutputNameError(msg)

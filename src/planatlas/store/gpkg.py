@@ -14,7 +14,7 @@ import pyogrio
 
 from planatlas.catalog import LayerSpec
 from planatlas.errors import AtlasNotBuiltError, AtlasUnreadableError
-from planatlas.io.writers import file_mode, new_temp_file_beside
+from planatlas.io.writers import WRITE_ERRORS, file_mode, new_temp_file_beside, write_failure
 from planatlas.store.base import (
     BBox,
     Columns,
@@ -147,6 +147,8 @@ class GeoPackageStore(LayerStore):
                 os.fsync(fh.fileno())
             tmp.chmod(mode)
             tmp.replace(self.path)
+        except WRITE_ERRORS as exc:  # a full disk, no permission: name the atlas, keep the previous one
+            raise write_failure(self.path, exc) from exc
         finally:
             if tmp.exists():
                 tmp.unlink()
