@@ -241,6 +241,8 @@ def ensure_atlas(settings: Settings, *, notify: Progress | None = None) -> Layer
         return store
     try:
         metadata = store.metadata()
+    except AtlasUnreadableError:
+        raise  # the store's own message already names the file and what is wrong with it
     except Exception as exc:  # whatever a backend raises: an atlas we cannot read may be someone's only copy
         msg = (
             f"the atlas {store!r} cannot be read ({exc}); it was left as it is. "

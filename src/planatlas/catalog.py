@@ -55,6 +55,39 @@ CORE_LAYERS = (
     "jiuwang_areas",
 )
 
+#: The one colour notation of styles (catalogue ``[style]`` and map presets): ``#rrggbb``.
+HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+#: Keys of a catalogue ``[style]`` table that hold one colour, and those holding several.
+_STYLE_COLOR_KEYS = ("color", "stroke_color")
+_STYLE_COLOR_TABLES = ("colors", "palette")
+
+
+def is_hex_color(value: object) -> bool:
+    """Whether ``value`` is a ``#rrggbb`` colour (the only notation styles accept)."""
+    return isinstance(value, str) and HEX_COLOR.fullmatch(value) is not None
+
+
+def _check_style_colors(style: object, where: str) -> None:
+    """Refuse a ``[style]`` table whose colours are not ``#rrggbb``, naming every bad entry at once."""
+    if not isinstance(style, Mapping):
+        msg = f"{where} [style] should be a table, got {style!r}"
+        raise CatalogError(msg)
+    bad = [f"{key} = {style[key]!r}" for key in _STYLE_COLOR_KEYS if key in style and not is_hex_color(style[key])]
+    for key in _STYLE_COLOR_TABLES:
+        colors = style.get(key)
+        if colors is None:
+            continue
+        items = (
+            colors.items() if isinstance(colors, Mapping) else enumerate(colors) if isinstance(colors, list) else None
+        )
+        if items is None:
+            bad.append(f"{key} = {colors!r} (a table or list of colours)")
+            continue
+        bad += [f"{key}.{name} = {value!r}" for name, value in items if not is_hex_color(value)]
+    if bad:
+        msg = f"{where} [style] colours should be '#rrggbb': {'; '.join(bad)}"
+        raise CatalogError(msg)
+
 
 @dataclass(frozen=True)
 class FieldSpec:
@@ -304,6 +337,8 @@ def parse_layer_spec(data: Mapping[str, Any], *, where: str = "<layer spec>") ->
     if geometry_type != "None" and not (geometry.source or geometry.derive):
         msg = f"{where}: [geometry] needs a source or a derive"
         raise CatalogError(msg)
+    style = data.get("style", {})
+    _check_style_colors(style, f"{where}: layer {name!r}")
     joins = tuple(
         JoinSpec(
             table=_require_path(_require_text(j, "table", where), "[[joins]] table", where),
@@ -330,7 +365,7 @@ def parse_layer_spec(data: Mapping[str, Any], *, where: str = "<layer spec>") ->
         licence=data.get("licence", ""),
         limits=data.get("limits", ""),
         notes=data.get("notes", ""),
-        style=data.get("style", {}),
+        style=style,
         path=where,
     )
 

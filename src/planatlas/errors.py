@@ -83,7 +83,17 @@ class AtlasNotBuiltError(PlanAtlasError, FileNotFoundError):
 
 
 class AtlasUnreadableError(PlanAtlasError, OSError):
-    """An atlas exists where the settings point, but its metadata cannot be read; it is left untouched."""
+    """An atlas exists where the settings point but cannot be read (truncated, empty, not SQLite, no
+    metadata, a layer table gone); it is left untouched.
+
+    The message names the file and says to rebuild it; the app shows its own text instead, so no
+    server path reaches a browser.
+    """
+
+
+#: What a store raises when there is no readable atlas (not built, deleted, damaged); the app shows
+#: its own message for these, never theirs (they name server paths).
+ATLAS_UNAVAILABLE: tuple[type[PlanAtlasError], ...] = (AtlasNotBuiltError, AtlasUnreadableError)
 
 
 class ArchiveTooLargeError(SourceError):

@@ -13,6 +13,7 @@ import click
 
 from planatlas.errors import (
     AtlasNotBuiltError,
+    AtlasUnreadableError,
     CatalogError,
     LayerNotFoundError,
     PlanAtlasError,
@@ -27,7 +28,8 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 R = TypeVar("R")
 
-#: Exit codes: 0 ok; 1 other planatlas error; 2 usage (click); 3 invalid data; 4 not found.
+#: Exit codes: 0 ok; 1 other planatlas error; 2 usage (click); 3 invalid data; 4 not found (a layer, or the
+#: atlas itself: not built yet, deleted, or damaged and needing a rebuild).
 EXIT_ERROR, EXIT_INVALID, EXIT_NOT_FOUND = 1, 3, 4
 
 
@@ -50,7 +52,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             lines = [str(p) for p in exc.problems]
             head = f"{len(lines)} problem(s) found:" if len(lines) > 1 else "problem found:"
             raise PlanAtlasClickError("\n  ".join([head, *lines]), EXIT_INVALID) from exc
-        except (AtlasNotBuiltError, LayerNotFoundError) as exc:
+        except (AtlasNotBuiltError, AtlasUnreadableError, LayerNotFoundError) as exc:
             raise PlanAtlasClickError(str(exc), EXIT_NOT_FOUND) from exc
         except CatalogError as exc:
             raise PlanAtlasClickError(str(exc), EXIT_INVALID) from exc

@@ -11,6 +11,7 @@ import math
 import click
 
 from planatlas.cli.options import db_option, handle_errors, open_store_from, print_table
+from planatlas.io.writers import csv_text
 from planatlas.reconcile import COLUMN_LABELS, reconcile_jiuwang_from_store
 from planatlas.store.base import LayerStore
 
@@ -53,7 +54,7 @@ def jiuwang(fmt: str, db_url: str | None) -> None:
         store.dispose()
     table = result.table
     if fmt == "csv":
-        click.echo(table.to_csv(index=False), nl=False)
+        click.echo(csv_text(table), nl=False)
         return
     if fmt == "json":
         records = json.loads(table.to_json(orient="records", force_ascii=False))

@@ -30,6 +30,35 @@ _GDAL_FORMATS = {"geojson", "gpkg"}
 _NEARLY_FULL = 1024 * 1024
 #: What a failed write raises: the OS, or GDAL through pyogrio (a full disk is a "Cannot write feature").
 WRITE_ERRORS = (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError)
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """``value`` as a CSV cell a spreadsheet will not run.
+
+    Text starting with ``= + - @``, a tab or a carriage return gets a leading single quote, so
+    Excel or LibreOffice show ``=HYPERLINK(…)`` as text instead of evaluating it; numbers and
+    every other value are left as they are.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """``frame`` as CSV text (no index), every text cell and header passed through :func:`csv_cell`.
+
+    The one way planatlas turns a table into CSV: files, downloads and printed output. Lines end
+    in CRLF (RFC 4180), so a carriage return inside a cell is quoted rather than splitting the row.
+    """
+    table = pd.DataFrame(frame).copy()
+    for column in table.columns:
+        if pd.api.types.is_object_dtype(table[column]) or pd.api.types.is_string_dtype(table[column]):
+            table[column] = table[column].map(csv_cell)
+    table.columns = [csv_cell(c) for c in table.columns]
+    text: str = table.to_csv(index=False, lineterminator="\r\n")
+    return text
 
 
 #: Files a writer creates are opened with these permissions less the umask, as ``open(path, "w")`` does.
@@ -114,7 +143,7 @@ def write_frame(
                     table["lon"] = geoms.x.round(7)
                     table["lat"] = geoms.y.round(7)
                 table["geometry"] = geoms.to_wkt(rounding_precision=7)
-            table.to_csv(tmp, index=False, encoding="utf-8-sig")
+            tmp.write_text(csv_text(table), encoding="utf-8-sig", newline="")
         else:
             tmp.unlink()
             driver = "GeoJSON" if fmt == "geojson" else "GPKG"

@@ -13,7 +13,7 @@ import pandas as pd
 import pyogrio
 
 from planatlas.catalog import LayerSpec
-from planatlas.errors import AtlasNotBuiltError
+from planatlas.errors import AtlasNotBuiltError, AtlasUnreadableError
 from planatlas.io.writers import WRITE_ERRORS, file_mode, new_temp_file_beside, write_failure
 from planatlas.store.base import (
     BBox,
@@ -30,6 +30,8 @@ from planatlas.store.base import (
 METADATA_TABLE = "planatlas_metadata"
 #: Suffix of the temporary GeoPackage a write builds beside the atlas (``.<atlas name>.<random>.tmp.gpkg``).
 TEMP_SUFFIX = ".tmp.gpkg"
+#: What GDAL raises on a file that is not a readable GeoPackage (every pyogrio error derives from one).
+_UNREADABLE = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError)
 
 
 class GeoPackageStore(LayerStore):
@@ -58,13 +60,25 @@ class GeoPackageStore(LayerStore):
             msg = f"no atlas at {self.path}; run 'planatlas build' first"
             raise AtlasNotBuiltError(msg)
 
+    def _unreadable(self, what: str) -> AtlasUnreadableError:
+        msg = (
+            f"the atlas {self.path} cannot be read ({what}): it is damaged or not a planatlas GeoPackage; "
+            "it was left as it is. Rebuild it with 'planatlas build' (add --source DIR for an atlas built "
+            "from your own geodata)"
+        )
+        return AtlasUnreadableError(msg)
+
     def metadata(self) -> dict[str, Any]:
         self._require()
         mtime = self.path.stat().st_mtime
         if self._meta_cache and self._meta_cache[0] == mtime:
             return self._meta_cache[1]
-        table = pyogrio.read_dataframe(self.path, layer=METADATA_TABLE, read_geometry=False)
-        meta: dict[str, Any] = json.loads(table.loc[table["key"] == "atlas", "value"].iloc[0])
+        try:
+            table = pyogrio.read_dataframe(self.path, layer=METADATA_TABLE, read_geometry=False)
+            meta: dict[str, Any] = json.loads(table.loc[table["key"] == "atlas", "value"].iloc[0])
+        except (*_UNREADABLE, KeyError, IndexError, ValueError) as exc:  # ValueError: JSON
+            what = f"no readable {METADATA_TABLE} table"
+            raise self._unreadable(what) from exc
         self._meta_cache = (mtime, meta)
         return meta
 
@@ -87,12 +101,13 @@ class GeoPackageStore(LayerStore):
             wanted = list(dict.fromkeys([*columns, *(where or {})]))
             wanted = [c for c in wanted if c != "geometry"]
         kwargs: dict[str, Any] = {"layer": name, "columns": wanted}
-        if spec.has_geometry:
-            if bbox is not None:
-                kwargs["bbox"] = tuple(float(v) for v in bbox)
-            frame = pyogrio.read_dataframe(self.path, **kwargs)
-        else:
-            frame = pyogrio.read_dataframe(self.path, read_geometry=False, **kwargs)
+        if spec.has_geometry and bbox is not None:
+            kwargs["bbox"] = tuple(float(v) for v in bbox)
+        try:
+            frame = pyogrio.read_dataframe(self.path, read_geometry=spec.has_geometry, **kwargs)
+        except _UNREADABLE as exc:
+            what = f"layer {name!r} is unreadable"
+            raise self._unreadable(what) from exc
         frame = cast_to_spec(frame, spec)
         if where:
             frame = filter_equal(frame, where)

@@ -10,7 +10,6 @@ remount the map (no flicker); only ``last_active_drawing``, ``center`` and ``zoo
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from dataclasses import replace
 from functools import cache
@@ -35,7 +34,7 @@ from planatlas.render.interactive import View, build_map
 from planatlas.settings import Settings
 from planatlas.store.base import LayerStore
 from planatlas.ui.reconciliation import reconciliation_section
-from planatlas.ui.widgets import stable_choice
+from planatlas.ui.widgets import html_text, plain_markdown, stable_choice
 
 MAP_KEY = "pa_map"
 DEFAULT_PRESET = "one-belt-four-zones"
@@ -164,8 +163,8 @@ def _details_panel(store: LayerStore, clicked: Mapping[str, Any] | None, lang: s
     if rows is None:
         st.warning(t("details_missing", lang))
         return
-    st.caption(f"{t('layer', lang)}: {pl.title_in(lang)}")
-    body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+    st.caption(f"{t('layer', lang)}: {plain_markdown(pl.title_in(lang))}")
+    body = "".join(f"<tr><th>{html_text(k)}</th><td>{html_text(v)}</td></tr>" for k, v in rows)
     st.markdown(
         f'<div class="pa-details"><table>{body}</table></div>',
         unsafe_allow_html=True,  # every value above is escaped
@@ -257,7 +256,7 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
                 settings.tianditu_key,
             )
         except ValueError as exc:  # e.g. too many features for one browser map: say why
-            st.error(str(exc))
+            st.error(plain_markdown(exc))
             return
         result = st_folium(
             fmap,

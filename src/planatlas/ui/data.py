@@ -14,11 +14,13 @@ import pandas as pd
 import streamlit as st
 
 from planatlas.i18n import t
+from planatlas.io.writers import csv_text
 from planatlas.maps.presets import PRECISION_LABELS
 from planatlas.maps.style import text_in
 from planatlas.settings import Settings
 from planatlas.store.base import LayerStore
 from planatlas.ui.reconciliation import reconciliation_section
+from planatlas.ui.widgets import plain_markdown
 
 
 def catalogue_table(metadata: Mapping[str, Any], lang: str) -> pd.DataFrame:
@@ -63,6 +65,11 @@ def attribute_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(frame.drop(columns=["geometry"], errors="ignore"))
 
 
+def layer_csv(frame: pd.DataFrame) -> bytes:
+    """CSV bytes of a layer's attributes (UTF-8 with BOM for Excel), formula-like cells neutralised."""
+    return csv_text(attribute_frame(frame)).encode("utf-8-sig")
+
+
 def layer_geojson(frame: gpd.GeoDataFrame) -> bytes:
     """GeoJSON bytes of a layer (EPSG:4490 coordinates, RFC 7946 axis order lon/lat)."""
     text: str = frame.to_json(drop_id=True, ensure_ascii=False)
@@ -90,7 +97,8 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
     meta = store.metadata()
     key = store.cache_key()
     st.header(t("catalogue", lang))
-    st.caption(f"{t('built_at', lang)}: {meta.get('built_at', '')} · planatlas {meta.get('planatlas_version', '')}")
+    built = f"{meta.get('built_at', '')} · planatlas {meta.get('planatlas_version', '')}"
+    st.caption(f"{t('built_at', lang)}: {plain_markdown(built)}")
     st.dataframe(catalogue_table(meta, lang), hide_index=True, width="stretch")
 
     with st.expander(t("validation", lang), expanded=False):
@@ -115,7 +123,7 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
     spec_meta = meta["layers"][name].get("spec", {})
     desc = text_in(spec_meta.get("description"), lang)
     if desc:
-        st.caption(desc)
+        st.caption(plain_markdown(desc))  # catalogue text: shown as written, never as Markdown
     frame = _read(store, key, name)
     query = st.text_input(t("search", lang), key=f"pa_data_search_{name}")
     shown = search_rows(frame, query)
@@ -124,7 +132,7 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
     c1, c2, c3 = st.columns(3)
     c1.download_button(
         t("download_csv", lang),
-        attribute_frame(shown).to_csv(index=False).encode("utf-8-sig"),
+        layer_csv(shown),
         file_name=f"{name}.csv",
         mime="text/csv",
         key=f"pa_dl_csv_{name}",

@@ -18,6 +18,7 @@ from planatlas.maps import PRESETS
 from planatlas.maps.presets import PresetParameter
 from planatlas.maps.style import Scalar
 from planatlas.render.page import PageSpec
+from planatlas.ui.widgets import error_text
 
 if TYPE_CHECKING:
     from planatlas.settings import Settings
@@ -133,7 +134,7 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
                     None if fmt == "html" else _page_bytes(store, version, preset, "png", preview_args, param_items)
                 )
         except PlanAtlasError as exc:
-            st.error(t("export_error", lang) + str(exc))
+            st.error(t("export_error", lang) + error_text(exc))
             return
         name = file_name(preset, paper=paper, orientation=orientation, lang=page_lang, fmt=fmt)
         st.download_button(
@@ -164,7 +165,7 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
             with st.spinner("…"):
                 data, count = _series_bytes(store, version, preset, by, series_args, param_items)
         except PlanAtlasError as exc:
-            st.error(t("export_error", lang) + str(exc))
+            st.error(t("export_error", lang) + error_text(exc))
             return
         st.download_button(
             f"{t('export_download', lang)} {preset}_{by}_{page_lang}.pdf ({count} {t('export_pages', lang)})",

@@ -20,6 +20,7 @@ from planatlas.i18n import t
 from planatlas.io.writers import FORMATS, write_frame
 from planatlas.query import QUERY_KINDS, IndexCache, QueryRequest, parse_distance, run_query
 from planatlas.render.query_map import QUERY_FEATURE_CAP, query_map
+from planatlas.ui.widgets import error_text
 
 if TYPE_CHECKING:
     from planatlas.settings import Settings
@@ -117,14 +118,14 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
         try:
             parse_distance(distance)
         except ValueError as exc:
-            st.error(t("query_bad_distance", lang) + str(exc))
+            st.error(t("query_bad_distance", lang) + error_text(exc))
             return
     where = {field: chosen} if chosen else {}
     try:
         rq = QueryRequest(kind=kind, layer=layer, of=of, where=where, distance=distance, by=by, value=value)
         result = run_query(store, rq, cache=_index_cache())
     except (PlanAtlasError, ValueError, LookupError) as exc:  # a refused question: say why; the page stays usable
-        st.error(t("query_error", lang) + str(exc))
+        st.error(t("query_error", lang) + error_text(exc))
         return
 
     frame = result.frame
