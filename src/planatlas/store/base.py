@@ -80,11 +80,11 @@ class SpatialQueries(LayerStore, Protocol):
         reference: str,
         *,
         distance: str | float,
-        where: Mapping[str, Any] | None = None,
+        where: Where | None = None,
         pairs: bool = False,
         distances: bool = True,
-        columns: Sequence[str] | None = None,
-    ) -> gpd.GeoDataFrame | pd.DataFrame:
+        columns: Columns | None = None,
+    ) -> LayerFrame:
         """Features of ``target`` within ``distance`` of the selected ``reference`` features."""
 
     def nearest(
@@ -92,25 +92,23 @@ class SpatialQueries(LayerStore, Protocol):
         target: str,
         reference: str,
         *,
-        where: Mapping[str, Any] | None = None,
+        where: Where | None = None,
         max_distance: str | float | None = None,
-        columns: Sequence[str] | None = None,
-    ) -> gpd.GeoDataFrame | pd.DataFrame:
+        columns: Columns | None = None,
+    ) -> LayerFrame:
         """Each ``target`` feature's nearest selected ``reference`` feature and the distance to it."""
 
     def inside(
-        self, target: str, zones: str, *, where: Mapping[str, Any] | None = None, columns: Sequence[str] | None = None
-    ) -> gpd.GeoDataFrame | pd.DataFrame:
+        self, target: str, zones: str, *, where: Where | None = None, columns: Columns | None = None
+    ) -> LayerFrame:
         """Features of ``target`` covered by (boundary included) at least one selected zone."""
 
     def intersects(
-        self, target: str, zones: str, *, where: Mapping[str, Any] | None = None, columns: Sequence[str] | None = None
-    ) -> gpd.GeoDataFrame | pd.DataFrame:
+        self, target: str, zones: str, *, where: Where | None = None, columns: Columns | None = None
+    ) -> LayerFrame:
         """Features of ``target`` sharing at least one point with a selected zone."""
 
-    def summarize(
-        self, target: str, zones: str, *, value: str | None = None, where: Mapping[str, Any] | None = None
-    ) -> gpd.GeoDataFrame | pd.DataFrame:
+    def summarize(self, target: str, zones: str, *, value: str | None = None, where: Where | None = None) -> LayerFrame:
         """Count (and sum of ``value``) of ``target`` features per zone, one zone per feature."""
 
     def coverage(
@@ -121,8 +119,8 @@ class SpatialQueries(LayerStore, Protocol):
         *,
         distance: str | float,
         weight: str | None = None,
-        where: Mapping[str, Any] | None = None,
-        zone_where: Mapping[str, Any] | None = None,
+        where: Where | None = None,
+        zone_where: Where | None = None,
     ) -> pd.DataFrame:
         """Share of ``target`` within ``distance`` of the selected references, per zone and overall."""
 

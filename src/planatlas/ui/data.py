@@ -129,31 +129,16 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
     shown = search_rows(frame, query)
     st.caption(t("rows_shown", lang, n=len(shown), total=len(frame)))
     st.dataframe(attribute_frame(shown), hide_index=True, width="stretch")
-    c1, c2, c3 = st.columns(3)
-    c1.download_button(
-        t("download_csv", lang),
-        layer_csv(shown),
-        file_name=f"{name}.csv",
-        mime="text/csv",
-        key=f"pa_dl_csv_{name}",
-    )
+    # (label, bytes, file name, MIME type) of each download offered, one column each
+    downloads = [(t("download_csv", lang), layer_csv(shown), f"{name}.csv", "text/csv")]
     if "geometry" in frame.columns:
-        c2.download_button(
-            t("download_geojson", lang),
-            layer_geojson(shown),
-            file_name=f"{name}.geojson",
-            mime="application/geo+json",
-            key=f"pa_dl_geojson_{name}",
-        )
+        downloads.append((t("download_geojson", lang), layer_geojson(shown), f"{name}.geojson", "application/geo+json"))
     atlas_path = settings.atlas_path
     if not settings.database_url and atlas_path.is_file():
-        c3.download_button(
-            t("download_atlas", lang),
-            atlas_path.read_bytes(),
-            file_name=atlas_path.name,
-            mime="application/geopackage+sqlite3",
-            key="pa_dl_atlas",
-        )
+        atlas = (t("download_atlas", lang), atlas_path.read_bytes(), atlas_path.name, "application/geopackage+sqlite3")
+        downloads.append(atlas)
+    for column, (label, data, file_name, mime) in zip(st.columns(3), downloads, strict=False):
+        column.download_button(label, data, file_name=file_name, mime=mime, key=f"pa_dl_{file_name}")
 
     st.header(t("reconcile", lang))
     reconciliation_section(store, lang)

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -24,7 +23,7 @@ from planatlas.catalog import LayerSpec
 from planatlas.errors import LayerNotFoundError
 from planatlas.query.columns import DISTANCE, NEAREST_KEY, OVERALL, REF_KEY, WITHIN_COUNT, ZONE_COUNT, ZONE_KEY
 from planatlas.query.distance import parse_distance
-from planatlas.store.base import SpatialQueries, check_columns
+from planatlas.store.base import Columns, LayerFrame, SpatialQueries, Where, check_columns
 from planatlas.store.postgis.sql import GEOM, GEOM_M, quote
 from planatlas.store.postgis.tables import PostGISTables, frame_from_columns, frame_from_rows, one_snapshot
 
@@ -81,11 +80,11 @@ class PostGISStore(PostGISTables, SpatialQueries):
         reference: str,
         *,
         distance: str | float,
-        where: Mapping[str, Any] | None = None,
+        where: Where | None = None,
         pairs: bool = False,
         distances: bool = True,
-        columns: Sequence[str] | None = None,
-    ) -> gpd.GeoDataFrame | pd.DataFrame:
+        columns: Columns | None = None,
+    ) -> LayerFrame:
         """:func:`planatlas.query.within_distance` pushed down: ``ST_DWithin`` on ``geom_m`` with GiST.
 
         ``where`` selects reference features (equality, as :meth:`read`); ``columns`` limits the target
@@ -126,7 +125,7 @@ class PostGISStore(PostGISTables, SpatialQueries):
         params: dict[str, Any],
         *,
         pairs: bool,
-    ) -> gpd.GeoDataFrame | pd.DataFrame:
+    ) -> LayerFrame:
         """Within with exact distances, all in SQL; rows sorted by distance (ties: fetch order).
 
         The distance is ``geom_m <-> g``: PostGIS's true 2-D distance between geometries (equal to
@@ -164,10 +163,10 @@ class PostGISStore(PostGISTables, SpatialQueries):
         target: str,
         reference: str,
         *,
-        where: Mapping[str, Any] | None = None,
+        where: Where | None = None,
         max_distance: str | float | None = None,
-        columns: Sequence[str] | None = None,
-    ) -> gpd.GeoDataFrame | pd.DataFrame:
+        columns: Columns | None = None,
+    ) -> LayerFrame:
         """:func:`planatlas.query.nearest` in SQL: a lateral KNN join (``<->``, the true distance)."""
         spec, names, select = self._select_target(target, columns)
         ref_sql, params = self._reference(reference, where, prefix="r", skip_empty=True)
@@ -190,7 +189,7 @@ class PostGISStore(PostGISTables, SpatialQueries):
 
     def _zone_matches(
         self, target: str, zones: str, predicate: str, where: Mapping[str, Any] | None, columns: Sequence[str] | None
-    ) -> gpd.GeoDataFrame | pd.DataFrame:
+    ) -> LayerFrame:
         spec, _, select = self._select_target(target, columns)
         zone_sql, params = self._reference(zones, where, prefix="z")
         key = quote(spec.key)
@@ -206,15 +205,15 @@ class PostGISStore(PostGISTables, SpatialQueries):
 
     @one_snapshot
     def inside(
-        self, target: str, zones: str, *, where: Mapping[str, Any] | None = None, columns: Sequence[str] | None = None
-    ) -> gpd.GeoDataFrame | pd.DataFrame:
+        self, target: str, zones: str, *, where: Where | None = None, columns: Columns | None = None
+    ) -> LayerFrame:
         """:func:`planatlas.query.inside` in SQL (``ST_CoveredBy``)."""
         return self._zone_matches(target, zones, "ST_CoveredBy", where, columns)
 
     @one_snapshot
     def intersects(
-        self, target: str, zones: str, *, where: Mapping[str, Any] | None = None, columns: Sequence[str] | None = None
-    ) -> gpd.GeoDataFrame | pd.DataFrame:
+        self, target: str, zones: str, *, where: Where | None = None, columns: Columns | None = None
+    ) -> LayerFrame:
         """:func:`planatlas.query.intersects` in SQL (``ST_Intersects``)."""
         return self._zone_matches(target, zones, "ST_Intersects", where, columns)
 
@@ -243,9 +242,7 @@ class PostGISStore(PostGISTables, SpatialQueries):
         return f"COALESCE(t.{quote(value)}::double precision, 0)"
 
     @one_snapshot
-    def summarize(
-        self, target: str, zones: str, *, value: str | None = None, where: Mapping[str, Any] | None = None
-    ) -> gpd.GeoDataFrame | pd.DataFrame:
+    def summarize(self, target: str, zones: str, *, value: str | None = None, where: Where | None = None) -> LayerFrame:
         """:func:`planatlas.query.summarize` in SQL (one zone per feature via ``ST_PointOnSurface``)."""
         zspec, zcolumns, _ = self._columns(zones)
         assign, params, _ = self._assignment_sql(target, zones, where, self._value_sql(target, value))
@@ -274,8 +271,8 @@ class PostGISStore(PostGISTables, SpatialQueries):
         *,
         distance: str | float,
         weight: str | None = None,
-        where: Mapping[str, Any] | None = None,
-        zone_where: Mapping[str, Any] | None = None,
+        where: Where | None = None,
+        zone_where: Where | None = None,
     ) -> pd.DataFrame:
         """:func:`planatlas.query.coverage` in SQL."""
         metres = parse_distance(distance)
