@@ -147,3 +147,19 @@ def test_really_full_disk_keeps_the_previous_atlas_and_dump(tiny_disk, mini_geod
     with pytest.raises(OutputWriteError, match=r"big.geojson was not written: the disk is full"):
         write_frame(pd.concat([layer] * 3000, ignore_index=True), tiny_disk / "big.geojson")
     assert [p.name for p in tiny_disk.iterdir()] == ["atlas.gpkg"]
+
+
+def test_full_disk_while_exporting_a_page_keeps_the_previous_one(tmp_path, monkeypatch):
+    from planatlas.render import write as writer
+
+    target = tmp_path / "page.html"
+    writer.atomic_write(target, lambda fh: fh.write(b"<p>previous</p>"))
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(writer.os, "fsync", full)
+    with pytest.raises(OutputWriteError, match=r"page\.html was not written: the disk is full"):
+        writer.atomic_write(target, lambda fh: fh.write(b"<p>new</p>"))
+    assert target.read_bytes() == b"<p>previous</p>"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["page.html"]

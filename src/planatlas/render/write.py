@@ -9,7 +9,6 @@ turns them into bytes or files; :mod:`planatlas.export` runs store → load → 
 from __future__ import annotations
 
 import base64
-import contextlib
 import io
 import mimetypes
 import os
@@ -23,7 +22,7 @@ import folium
 
 from planatlas import __version__
 from planatlas.errors import ExportError
-from planatlas.io.writers import new_temp_file_beside
+from planatlas.io.writers import replacing
 
 if TYPE_CHECKING:
     from planatlas.render.page import RenderedPage
@@ -43,20 +42,16 @@ _PNG_KEYS = {"title": "Title", "subject": "Description", "keywords": "Keywords",
 
 
 def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
-    """Call ``write(fh)`` on a temporary file next to ``path`` and move it into place."""
+    """Call ``write(fh)`` on a temporary file next to ``path`` and move it into place.
+
+    A failed write (a full disk, no permission) leaves any previous file at ``path`` as it was and
+    no temporary file behind, and is raised as :class:`~planatlas.errors.OutputWriteError` naming ``path``.
+    """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = new_temp_file_beside(target, ".part")  # the mode of a plain file here (umask applied)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.replace(target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
+    with replacing(target, suffix=".part") as tmp, tmp.open("wb") as fh:
+        write(fh)
+        fh.flush()
+        os.fsync(fh.fileno())
     return target
 
 
