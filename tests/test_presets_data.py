@@ -74,7 +74,10 @@ def test_templates_categories_and_params_are_filled_in():
             ),
         ),
         (lambda s: s.update(weight="thick"), "layer 'stations', field 'style.weight': should be a number, got 'thick'"),
-        (lambda s: s.update(stroke_color="black"), "layer 'stations', field 'style': colour should be '#rrggbb'"),
+        (
+            lambda s: s.update(stroke_color="black"),
+            "layer 'stations', field 'style': style stroke_color should be '#rrggbb', got 'black'",
+        ),
         (lambda s: s.update(categories="nope"), "layer 'stations', field 'style.categories': should be one of 'zones'"),
         (
             lambda s: s["categories"][0].update(value=[1]),
