@@ -1,7 +1,9 @@
 """planatlas Streamlit app: a thin shell choosing a page and calling its ``render_page``.
 
 Run with ``streamlit run app.py``. Settings come from ``PLANATLAS_*`` environment variables, read
-once and passed in; the bundled atlas is built on first start (``planatlas.build.ensure_atlas``).
+once and passed in; an atlas is built on first start from ``geodata_dir`` (the bundled data by default),
+and afterwards follows only the directory it was built from (``planatlas.build.ensure_atlas``).
+A missing or damaged atlas shows one message with a rebuild button (:mod:`planatlas.ui.health`).
 The pages are registered in ``planatlas.ui.PAGES``.
 """
 
@@ -12,11 +14,13 @@ import sys
 
 import streamlit as st
 
-from planatlas.build import ensure_atlas
+from planatlas.build import build_atlas, ensure_atlas
 from planatlas.i18n import LANG_NAMES, LANGS, check_lang, t
 from planatlas.settings import Settings, get_settings
+from planatlas.store import open_store
 from planatlas.store.base import LayerStore
 from planatlas.ui import PAGES, page_renderer
+from planatlas.ui.health import ATLAS_UNAVAILABLE, check_atlas, render_unavailable
 from planatlas.ui.widgets import stable_choice
 
 
@@ -28,8 +32,13 @@ def _read_settings() -> Settings:
 
 @st.cache_resource(show_spinner=False)
 def _atlas(_settings: Settings, location: str) -> LayerStore:
-    """The atlas the settings point at, built or rebuilt when absent or stale; cached per ``location``."""
+    """The atlas the settings point at, built when absent, rebuilt when its own source changed; cached per ``location``."""
     return ensure_atlas(_settings)
+
+
+def _rebuild(settings: Settings) -> None:
+    """Build the atlas from the configured geodata directory into the configured store."""
+    build_atlas(settings.geodata_dir, open_store(settings))
 
 
 @st.cache_resource(show_spinner=False)
@@ -79,12 +88,16 @@ def main(settings: Settings) -> None:
             format_func=lambda p: t(f"page_{p}", lang),
         )
 
-    with st.spinner(t("building_atlas", lang)):
-        store = _atlas(settings, f"{settings.atlas_path}{settings.database_url}")
-
     if page != "atlas":
         st.query_params.from_dict({"page": page, "lang": lang})
-    page_renderer(page)(store, settings, lang)
+    try:
+        with st.spinner(t("building_atlas", lang)):
+            store = _atlas(settings, f"{settings.atlas_path}{settings.database_url}")
+        check_atlas(store)  # every run: a deleted or damaged atlas must not stay cached
+        page_renderer(page)(store, settings, lang)
+    except ATLAS_UNAVAILABLE as exc:
+        _atlas.clear()  # the next run opens the atlas afresh: rebuilt or restored, it is picked up
+        render_unavailable(exc, settings, lang, rebuild=_rebuild)
     _freeze_loaded_heap()
 
 

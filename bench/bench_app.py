@@ -56,15 +56,14 @@ def payload(store, name):  # type: ignore[no-untyped-def]
     import streamlit_folium
 
     from planatlas.maps import load_preset, prepare_preset_data
-    from planatlas.render.interactive import feature_collection, interactive_map
+    from planatlas.render.interactive import build_map, feature_collection
 
     data = load_preset(store, name)
-    preset, frames, keys = data.preset, data.frames, data.keys
     t0 = time.perf_counter()
-    m = interactive_map(preset, frames, keys=keys)
+    m = build_map(data)
     html = m.get_root().render()
     t_build = time.perf_counter() - t0
-    m2 = interactive_map(preset, frames, keys=keys)
+    m2 = build_map(data)
     m2.get_root().render()
     script = streamlit_folium._get_map_string(m2)
     geojson = sum(
@@ -91,10 +90,11 @@ def synthetic(n: int, driver, tmp: Path) -> dict[str, float]:  # type: ignore[no
     import numpy as np
     from shapely.geometry import box
 
+    from planatlas.maps.load import PresetData
     from planatlas.maps.presets import Preset, PresetLayer
     from planatlas.maps.style import Category, Style
     from planatlas.render.assets import map_assets
-    from planatlas.render.interactive import interactive_map
+    from planatlas.render.interactive import build_map
 
     rng = np.random.default_rng(5)
     x = rng.uniform(115.85, 115.93, n)
@@ -128,7 +128,8 @@ def synthetic(n: int, driver, tmp: Path) -> dict[str, float]:  # type: ignore[no
         ),
     )
     ours = tmp / "ours.html"
-    ours.write_text(interactive_map(preset, {"b": gdf}, keys={"b": "bid"}).get_root().render(), encoding="utf-8")
+    data = PresetData(preset=preset, frames={"b": gdf}, keys={"b": "bid"}, field_titles={})
+    ours.write_text(build_map(data).get_root().render(), encoding="utf-8")
     m = folium.Map(location=[28.65, 115.89], zoom_start=13, tiles=None)
     js, css = map_assets()
     m.default_js, m.default_css = js, css

@@ -41,20 +41,23 @@ def build_atlas(tmp: Path):  # type: ignore[no-untyped-def]
 
 
 def bench_page(store, out: Path, repeat: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    from planatlas.render import export as writer
-    from planatlas.render.static import PageSpec, find_cjk_font, render_map
+    from planatlas import export as exporter
+    from planatlas.maps.load import load_preset
+    from planatlas.render import write as writer
+    from planatlas.render.fonts import find_cjk_font
+    from planatlas.render.page import PageSpec
+    from planatlas.render.static import render_map
 
     find_cjk_font()  # font lookup happens once per process; not part of a page
-    preset = writer.get_export_preset("one-belt-four-zones")
     page = PageSpec(paper="A4", orientation="portrait", dpi=300, lang="zh")
-    t_load, frames = timed(lambda: writer.load_preset_frames(store, preset), repeat)
-    t_draw, fig = timed(lambda: render_map(preset, frames, page=page), repeat)
+    t_load, data = timed(lambda: load_preset(store, "one-belt-four-zones"), repeat)
+    t_draw, fig = timed(lambda: render_map(data, page), repeat)
     t_png, _ = timed(lambda: writer.write_figure(fig, out / "page.png"), repeat)
     t_pdf, _ = timed(lambda: writer.write_figure(fig, out / "page.pdf"), repeat)
     t_svg, _ = timed(lambda: writer.write_figure(fig, out / "page.svg"), repeat)
 
     def end_to_end() -> None:
-        writer.export_preset(store, "one-belt-four-zones", out / "e2e.png", page=page)
+        exporter.export_preset(store, "one-belt-four-zones", out / "e2e.png", page=page)
 
     t_total, _ = timed(end_to_end, repeat)
     return {
@@ -68,14 +71,14 @@ def bench_page(store, out: Path, repeat: int) -> dict[str, float]:  # type: igno
 
 
 def bench_series(store, out: Path, repeat: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    from planatlas.render import export as writer
-    from planatlas.render.static import PageSpec
+    from planatlas import export as exporter
+    from planatlas.render.page import PageSpec
 
     page = PageSpec(paper="A4", orientation="landscape", dpi=300, lang="zh")
     pages: list[int] = []
 
     def run() -> None:
-        pages.append(writer.export_series(store, "one-belt-four-zones", out / "streets.pdf", by="streets", page=page))
+        pages.append(exporter.export_series(store, "one-belt-four-zones", out / "streets.pdf", by="streets", page=page))
 
     t, _ = timed(run, max(1, repeat - 1))
     assert pages[-1] == 10, pages
@@ -109,7 +112,8 @@ def bench_fast_path(n: int, out: Path, repeat: int) -> dict[str, float]:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from planatlas.render.static import MapLayer, PageSpec, draw_layer, rgba_array
+    from planatlas.render.layers import MapLayer, draw_layer, rgba_array
+    from planatlas.render.page import PageSpec
 
     gdf = synthetic_footprints(n)
     palette = np.array(["#e69f00", "#56b4e9", "#009e73", "#cc79a7"])

@@ -42,3 +42,20 @@ def mini_geodata(tmp_path: Path) -> Path:
     target = tmp_path / "geodata"
     shutil.copytree(REPO / "tests" / "data" / "mini", target)
     return target
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Invoke the ``planatlas`` CLI on ``tmp_path/atlas.gpkg``; exceptions it does not turn into a message propagate."""
+    from click.testing import CliRunner
+
+    from planatlas.cli.main import cli
+
+    monkeypatch.setenv("PLANATLAS_ATLAS_PATH", str(tmp_path / "atlas.gpkg"))
+    monkeypatch.delenv("PLANATLAS_DATABASE_URL", raising=False)
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(cli, list(args), catch_exceptions=False)
+
+    return invoke

@@ -11,19 +11,6 @@ from click.testing import CliRunner
 from planatlas.cli.main import cli
 from planatlas.cli.options import EXIT_INVALID, EXIT_NOT_FOUND
 
-
-@pytest.fixture
-def run(tmp_path, monkeypatch):
-    monkeypatch.setenv("PLANATLAS_ATLAS_PATH", str(tmp_path / "atlas.gpkg"))
-    monkeypatch.delenv("PLANATLAS_DATABASE_URL", raising=False)
-    runner = CliRunner()
-
-    def invoke(*args: str):
-        return runner.invoke(cli, list(args), catch_exceptions=False)
-
-    return invoke
-
-
 #: Every top-level command, by family: atlas data, queries, export, reconciliation, the app.
 COMMANDS = (
     "build",

@@ -1,4 +1,4 @@
-"""Derivations are registered explicitly: every one a layer spec names resolves, unknown names are refused."""
+"""Derivations are registered explicitly with their declared params: every one a layer spec names resolves, unknown names are refused."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def test_every_derivation_the_bundled_geodata_names_is_registered():
 
 @pytest.mark.parametrize("name", sorted(DERIVATIONS))
 def test_a_registered_derivation_takes_source_ctx_and_params(name):
-    params = inspect.signature(DERIVATIONS[name]).parameters
+    params = inspect.signature(DERIVATIONS[name].func).parameters
     assert list(params)[:1] == ["source"]
     assert params["ctx"].kind is inspect.Parameter.KEYWORD_ONLY
     assert params["params"].kind is inspect.Parameter.KEYWORD_ONLY
@@ -32,3 +32,13 @@ def test_a_registered_derivation_takes_source_ctx_and_params(name):
 def test_an_unknown_derivation_is_refused_naming_the_known_ones():
     with pytest.raises(CatalogError, match=r"unknown derivation 'no_such'.*street_partition"):
         get_derivation("no_such")
+
+
+def test_the_bundled_params_fit_every_declaration():
+    from planatlas.derive.schema import check_params
+
+    catalog = load_catalog(GEODATA)
+    derived = [catalog[name] for name in catalog if catalog[name].geometry.derive]
+    assert derived
+    for spec in derived:
+        assert check_params(spec, DERIVATIONS[spec.geometry.derive]) == [], spec.name

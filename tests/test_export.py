@@ -11,9 +11,18 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point
 
+from planatlas.errors import MissingFontError
 from planatlas.maps import PRESETS, get_preset
-from planatlas.render import static
-from planatlas.render.static import PageSpec
+from planatlas.maps.load import PresetData
+from planatlas.render import fonts
+from planatlas.render.fonts import find_cjk_font
+from planatlas.render.furniture import format_distance, meridian_convergence, nice_scale_length
+from planatlas.render.labels import fit_text, wrap_text
+from planatlas.render.layers import map_layer, polygon_paths, resolve_layers
+from planatlas.render.notes import merge_line_ranges, precision_notes
+from planatlas.render.page import PageSpec
+from planatlas.render.series import render_series, series_units
+from planatlas.render.static import render_map
 
 SEED = "000_f23723ccf6c3a3ea.txt"
 X0, Y0 = 115.87, 28.62
@@ -67,15 +76,28 @@ def frames(bundled_atlas) -> dict[str, pd.DataFrame]:
 # --------------------------------------------------------------------------------------------
 
 
+def _data(name: str, frames) -> PresetData:
+    """What ``load_preset`` returns, from the fixture's frames (which add synthetic metro layers)."""
+    preset = get_preset(name)
+    return PresetData(
+        preset=preset,
+        frames=frames,
+        keys={},
+        field_titles={},
+        params=preset.params_with_defaults(None),
+        districts=frames.get("districts"),
+    )
+
+
 def _render(name: str, frames, **page):
     page.setdefault("dpi", 50)
-    return static.render_map(get_preset(name), frames, page=PageSpec(**page))
+    return render_map(_data(name, frames), PageSpec(**page))
 
 
 def _png(fig) -> np.ndarray:
     from PIL import Image
 
-    from planatlas.render.export import figure_bytes
+    from planatlas.render.write import figure_bytes
 
     return np.asarray(Image.open(io.BytesIO(figure_bytes(fig, "png"))).convert("RGB"))
 
@@ -145,7 +167,7 @@ def test_png_is_not_blank_and_shows_the_zone_colours(frames):
 
 
 def test_pdf_has_one_page_a_searchable_title_and_the_page_furniture(frames):
-    from planatlas.render.export import figure_bytes
+    from planatlas.render.write import figure_bytes
 
     preset = get_preset("one-belt-four-zones")
     reader = _pdf_reader(figure_bytes(_render("one-belt-four-zones", frames), "pdf"))
@@ -170,7 +192,7 @@ def test_pdf_has_one_page_a_searchable_title_and_the_page_furniture(frames):
 
 
 def test_english_page_has_english_furniture(frames):
-    from planatlas.render.export import figure_bytes
+    from planatlas.render.write import figure_bytes
 
     preset = get_preset("one-belt-four-zones")
     fig = _render("one-belt-four-zones", frames, lang="en", orientation="landscape")
@@ -180,9 +202,9 @@ def test_english_page_has_english_furniture(frames):
 
 
 def test_pdf_embeds_the_cjk_font_as_a_truetype_subset(frames):
-    from planatlas.render.export import figure_bytes
+    from planatlas.render.write import figure_bytes
 
-    font = static.find_cjk_font()
+    font = find_cjk_font()
     if font.outlines != "truetype":
         from _ci import skip_unless_available
 
@@ -202,7 +224,7 @@ def test_pdf_embeds_the_cjk_font_as_a_truetype_subset(frames):
 
 
 def test_svg_parses_with_the_paper_size(frames):
-    from planatlas.render.export import figure_bytes
+    from planatlas.render.write import figure_bytes
 
     data = figure_bytes(_render("one-belt-four-zones", frames, paper="A3", orientation="landscape"), "svg")
     root = ET.fromstring(data)  # noqa: S314 - our own renderer's output
@@ -215,7 +237,7 @@ def test_svg_parses_with_the_paper_size(frames):
 @pytest.mark.parametrize("name", sorted(PRESETS))
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_every_preset_renders_in_both_languages(frames, name, lang):
-    from planatlas.render.export import figure_bytes
+    from planatlas.render.write import figure_bytes
 
     preset = get_preset(name)
     fig = _render(name, frames, lang=lang, dpi=40)
@@ -239,7 +261,7 @@ def test_layer_colours_come_from_the_shared_style(frames):
     preset = get_preset("one-belt-four-zones")
     prepared = {p.layer.id: p for p in prepare_preset(preset, frames)}
     zones = prepared["zones"]
-    layer = static.map_layer(zones, "zh")
+    layer = map_layer(zones, "zh")
     expected = [to_rgba(c, zones.resolved.style.fill_opacity) for c in zones.resolved.feature_colors(zones.frame)]
     assert np.allclose(layer.facecolors, expected)
     legend = zones.resolved.legend("zh", title=zones.layer.title)
@@ -251,12 +273,12 @@ def test_hidden_layers_are_left_out(frames):
     from planatlas.maps import prepare_preset
 
     prepared = prepare_preset(get_preset("buildings"), frames)
-    ids = [layer.name for layer in static.resolve_layers(prepared, "zh")]
+    ids = [layer.name for layer in resolve_layers(prepared, "zh")]
     assert "by_theme" in ids and "by_status" not in ids  # by_status is off by default
 
 
 def test_labels_do_not_overlap_each_other_or_the_furniture(frames):
-    fig = _render("buildings", frames, dpi=72)
+    fig = _render("buildings", frames, dpi=72).figure
     ax = fig.axes[0]
     renderer = fig.canvas.get_renderer()
     labels = [t for t in ax.texts if t.get_zorder() >= 30 and t.get_gid() != "underlay"]
@@ -272,12 +294,12 @@ def test_labels_do_not_overlap_each_other_or_the_furniture(frames):
 def test_precision_notes_name_schematic_layers_only_when_drawn(frames):
     from planatlas.maps import prepare_preset
 
-    layers = static.resolve_layers(prepare_preset(get_preset("one-belt-four-zones"), frames), "en")
-    notes = static.precision_notes(layers, "en")
+    layers = resolve_layers(prepare_preset(get_preset("one-belt-four-zones"), frames), "en")
+    notes = precision_notes(layers, "en")
     assert notes[0].startswith("Schematic") and "Streets" in notes[0]
     approx = [layer for layer in layers if set(layer.frame["precision"]) == {"approximate"}]
     assert approx
-    assert not any(n.startswith("Schematic") for n in static.precision_notes(approx, "en"))
+    assert not any(n.startswith("Schematic") for n in precision_notes(approx, "en"))
 
 
 @pytest.mark.parametrize(
@@ -285,10 +307,23 @@ def test_precision_notes_name_schematic_layers_only_when_drawn(frames):
     [(4000.0, 1000.0, "1 km"), (3000.0, 500.0, "500 m"), (9000.0, 2000.0, "2 km"), (150.0, 20.0, "20 m")],
 )
 def test_scale_bar_lengths_are_round(width, length, label):
-    assert static.nice_scale_length(width) == length
-    assert static.format_distance(length) == label
+    assert nice_scale_length(width) == length
+    assert format_distance(length) == label
     with pytest.raises(ValueError, match="positive metres"):
-        static.nice_scale_length(0)
+        nice_scale_length(0)
+
+
+def test_scale_bar_on_the_page_is_the_round_length_in_metres(frames):
+    from matplotlib_scalebar.scalebar import ScaleBar
+
+    fig = _render("one-belt-four-zones", frames).figure
+    ax = fig.axes[0]
+    (bar,) = [a for a in ax.artists if isinstance(a, ScaleBar)]
+    fig.canvas.draw()
+    length = nice_scale_length(ax.get_xlim()[1] - ax.get_xlim()[0])
+    assert bar.info.value == length and bar.info.units == "m"
+    assert bar.info.length_px == length  # in data units: one unit of the EPSG:4548 axes is a metre
+    assert bar.info.scale_text == format_distance(length)
 
 
 def test_north_arrow_turns_by_the_meridian_convergence():
@@ -297,7 +332,7 @@ def test_north_arrow_turns_by_the_meridian_convergence():
     # Nanchang (115.9 E, 28.67 N) lies 1.1 degrees west of the zone's central meridian (117 E):
     # grid north is about 1.1 * sin(28.67) = 0.53 degrees east of true north.
     x, y = Transformer.from_crs("EPSG:4490", "EPSG:4548", always_xy=True).transform(115.9, 28.67)
-    gamma = static.meridian_convergence(x, y)
+    gamma = meridian_convergence(x, y)
     assert -0.6 < gamma < -0.46
 
 
@@ -309,7 +344,7 @@ def test_polygons_keep_their_holes():
 
     # Shell and hole wound the same way: matplotlib (non-zero rule) would fill the hole.
     ring = Polygon([(0, 0), (10, 0), (10, 10), (0, 10)], [[(4, 4), (6, 4), (6, 6), (4, 6)]])
-    paths = static.polygon_paths([ring, None])
+    paths = polygon_paths([ring, None])
     assert len(paths) == 2 and len(paths[1].vertices) == 0
     fig = Figure(figsize=(1, 1), dpi=100)
     FigureCanvasAgg(fig)
@@ -327,18 +362,18 @@ def test_polygons_keep_their_holes():
 
 
 def test_wrap_and_fit_text():
-    lines = static.wrap_text("西湖区产业高质量发展规划" * 4, 100, 10)
+    lines = wrap_text("西湖区产业高质量发展规划" * 4, 100, 10)
     assert len(lines) == 5 and all(len(line) <= 10 for line in lines)
-    assert static.wrap_text("one two three four", 40, 10)[0] == "one two"
-    lines, size, cut = static.fit_text("字" * 400, width_pt=100, height_pt=60, fontsize=10)
+    assert wrap_text("one two three four", 40, 10)[0] == "one two"
+    lines, size, cut = fit_text("字" * 400, width_pt=100, height_pt=60, fontsize=10)
     assert cut and lines[-1].endswith("…") and size < 10
-    _, size, cut = static.fit_text("字" * 20, width_pt=100, height_pt=60, fontsize=10)
+    _, size, cut = fit_text("字" * 20, width_pt=100, height_pt=60, fontsize=10)
     assert (size, cut) == (10, False)
 
 
 def test_merge_line_ranges():
-    assert static.merge_line_ranges(["268", "266-267;294", "270"]) == "266–268, 270, 294"
-    assert static.merge_line_ranges(["1;3;5;7"], limit=2) == "1, 3, …"
+    assert merge_line_ranges(["268", "266-267;294", "270"]) == "266–268, 270, 294"
+    assert merge_line_ranges(["1;3;5;7"], limit=2) == "1, 3, …"
 
 
 def test_page_spec_rejects_bad_values():
@@ -361,16 +396,16 @@ def test_a_font_without_chinese_glyphs_is_a_clear_error():
     from matplotlib import font_manager as fm
 
     latin = fm.findfont(fm.FontProperties(family="DejaVu Sans"))
-    with pytest.raises(static.MissingFontError, match=r"no Chinese glyphs.*apt-get install"):
-        static.find_cjk_font(latin)
+    with pytest.raises(MissingFontError, match=r"no Chinese glyphs.*apt-get install"):
+        find_cjk_font(latin)
 
 
 def test_no_cjk_font_installed_is_a_clear_error(monkeypatch):
-    monkeypatch.setattr(static, "CJK_FAMILIES", ("No Such Font SC",))
-    monkeypatch.setattr(static, "CJK_FONT_FILES", ())
-    monkeypatch.setattr(static, "_FONT_CACHE", {})
-    with pytest.raises(static.MissingFontError, match="fonts-wqy-microhei"):
-        static.find_cjk_font()
+    monkeypatch.setattr(fonts, "CJK_FAMILIES", ("No Such Font SC",))
+    monkeypatch.setattr(fonts, "CJK_FONT_FILES", ())
+    monkeypatch.setattr(fonts, "_FONT_CACHE", {})
+    with pytest.raises(MissingFontError, match="fonts-wqy-microhei"):
+        find_cjk_font()
 
 
 # --------------------------------------------------------------------------------------------
@@ -379,33 +414,32 @@ def test_no_cjk_font_installed_is_a_clear_error(monkeypatch):
 
 
 def test_write_figure_is_atomic_and_checks_the_format(frames, tmp_path, monkeypatch):
-    from planatlas.render import export
+    from planatlas.render import write
 
     fig = _render("one-belt-four-zones", frames, dpi=30)
     target = tmp_path / "map.png"
-    export.write_figure(fig, target)
+    write.write_figure(fig, target)
     good = target.read_bytes()
     assert good[:8] == b"\x89PNG\r\n\x1a\n"
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(export, "save_figure", broken)
+    monkeypatch.setattr(write, "save_figure", broken)
     with pytest.raises(RuntimeError, match="disk full"):
-        export.write_figure(fig, target)
+        write.write_figure(fig, target)
     assert target.read_bytes() == good
     assert [p.name for p in tmp_path.iterdir()] == ["map.png"]
-    with pytest.raises(export.ExportError, match="format should be one of png, pdf, svg"):
-        export.write_figure(fig, tmp_path / "map.jpg")
+    with pytest.raises(write.ExportError, match="format should be one of png, pdf, svg"):
+        write.write_figure(fig, tmp_path / "map.jpg")
 
 
 def test_series_pdf_has_one_page_per_street(frames, tmp_path):
-    from planatlas.render.export import write_pdf_pages
+    from planatlas.render.write import write_pdf_pages
 
-    units = static.series_units(frames["streets"], key="street_id", lang="zh", text_fields=["approach"])
+    units = series_units(frames["streets"], key="street_id", lang="zh", text_fields=["approach"])
     assert [u.key for u in units] == sorted(frames["streets"]["street_id"])
-    preset = get_preset("one-belt-four-zones")
-    figs = static.render_series(preset, frames, units, page=PageSpec(orientation="landscape", dpi=30))
+    figs = render_series(_data("one-belt-four-zones", frames), units, PageSpec(orientation="landscape", dpi=30))
     count = write_pdf_pages(figs, tmp_path / "streets.pdf")
     reader = _pdf_reader((tmp_path / "streets.pdf").read_bytes())
     assert count == len(reader.pages) == len(frames["streets"]) == 10
@@ -421,7 +455,7 @@ def test_series_pdf_has_one_page_per_street(frames, tmp_path):
 
 
 def test_inline_assets_replaces_cdn_and_local_references(tmp_path):
-    from planatlas.render.export import inline_assets
+    from planatlas.render.write import inline_assets
 
     assets = tmp_path / "static"
     (assets / "vendor" / "leaflet" / "images").mkdir(parents=True)
@@ -440,7 +474,7 @@ def test_inline_assets_replaces_cdn_and_local_references(tmp_path):
 
 def test_inline_assets_refuses_assets_it_cannot_inline(tmp_path):
     from planatlas.errors import ExportError
-    from planatlas.render.export import inline_assets
+    from planatlas.render.write import inline_assets
 
     html = '<script src="https://example.com/plugin.js"></script>'
     with pytest.raises(ExportError, match=r"plugin\.js"):

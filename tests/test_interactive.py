@@ -11,12 +11,13 @@ from shapely.geometry import LineString, Point, box
 
 from planatlas.crs import wgs84_to_gcj02
 from planatlas.maps import get_preset
+from planatlas.maps.load import PresetData
 from planatlas.render.assets import STATIC_DIR, map_assets, verify_assets
+from planatlas.render.basemaps import BASEMAPS
 from planatlas.render.interactive import (
-    BASEMAPS,
     View,
+    build_map,
     feature_collection,
-    interactive_map,
     legend_html,
     popup_html,
 )
@@ -102,6 +103,18 @@ def frames():
     }
 
 
+def _data(name, frames, *, keys=None, params=None):
+    """What ``load_preset`` would return for these frames (no store needed)."""
+    preset = get_preset(name)
+    return PresetData(
+        preset=preset,
+        frames=frames,
+        keys=keys or {},
+        field_titles={},
+        params=preset.params_with_defaults(params),
+    )
+
+
 def _html(m):
     """Rendered HTML with JSON's \\uXXXX escapes decoded, i.e. the strings the browser sees."""
     raw = m.get_root().render()
@@ -119,7 +132,7 @@ def test_vendored_assets_match_manifest_and_are_local():
 
 
 def test_map_html_loads_nothing_from_the_network(frames):
-    h = _html(interactive_map(get_preset("one-belt-four-zones"), frames, keys=KEYS))
+    h = _html(build_map(_data("one-belt-four-zones", frames, keys=KEYS)))
     srcs = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', h)
     assert srcs, "the map should load Leaflet"
     assert all(s.startswith("data:") for s in srcs), [s[:60] for s in srcs if not s.startswith("data:")]
@@ -128,7 +141,7 @@ def test_map_html_loads_nothing_from_the_network(frames):
 
 
 def test_attribute_with_script_tag_is_escaped(frames):
-    h = _html(interactive_map(get_preset("one-belt-four-zones"), frames, keys=KEYS))
+    h = _html(build_map(_data("one-belt-four-zones", frames, keys=KEYS)))
     assert EVIL not in h  # even after decoding JSON escapes: the text is HTML-escaped
     assert "<script>alert" not in h
     assert "&lt;script&gt;alert" in h
@@ -140,7 +153,7 @@ def test_attribute_with_script_tag_is_escaped(frames):
 
 
 def test_colours_come_from_a_feature_property_not_a_style_function(frames):
-    m = interactive_map(get_preset("one-belt-four-zones"), frames, keys=KEYS)
+    m = build_map(_data("one-belt-four-zones", frames, keys=KEYS))
     h = _html(m)
     assert "_styler(feature)" not in h  # folium's per-feature switch
     assert "switch(" not in h
@@ -167,8 +180,8 @@ def test_coordinates_are_rounded_to_6_decimals(frames):
 
 
 def test_layer_control_and_legend_in_both_languages(frames):
-    zh = _html(interactive_map(get_preset("one-belt-four-zones"), frames, keys=KEYS, lang="zh"))
-    en = _html(interactive_map(get_preset("one-belt-four-zones"), frames, keys=KEYS, lang="en"))
+    zh = _html(build_map(_data("one-belt-four-zones", frames, keys=KEYS), lang="zh"))
+    en = _html(build_map(_data("one-belt-four-zones", frames, keys=KEYS), lang="en"))
     assert "四区协同（示意）" in zh
     assert "Four zones (schematic)" in en
     assert "Digital-economy leading zone" in en
@@ -188,10 +201,8 @@ def test_legend_lists_categories_counts_and_schematic_note(frames):
 
 
 def test_visible_layers_and_view(frames):
-    m = interactive_map(
-        get_preset("one-belt-four-zones"),
-        frames,
-        keys=KEYS,
+    m = build_map(
+        _data("one-belt-four-zones", frames, keys=KEYS),
         visible={"zones", "district"},
         view=View(28.64, 115.88, 14),
     )
@@ -209,11 +220,11 @@ def test_visible_layers_and_view(frames):
     }
     assert m.location == [28.64, 115.88]
     with pytest.raises(ValueError, match="not in preset"):
-        interactive_map(get_preset("one-belt-four-zones"), frames, visible={"nope"})
+        build_map(_data("one-belt-four-zones", frames), visible={"nope"})
 
 
 def test_amap_shifts_data_to_gcj02_and_attributes(frames):
-    m = interactive_map(get_preset("one-belt-four-zones"), frames, keys=KEYS, basemap="amap")
+    m = build_map(_data("one-belt-four-zones", frames, keys=KEYS), basemap="amap")
     h = _html(m)
     assert "高德地图 AutoNavi" in h and "webrd0{s}.is.autonavi.com" in h
     cluster = next(
@@ -229,11 +240,10 @@ def test_amap_shifts_data_to_gcj02_and_attributes(frames):
 
 def test_tianditu_needs_a_key_and_uses_it(frames):
     with pytest.raises(ValueError, match="PLANATLAS_TIANDITU_KEY"):
-        interactive_map(get_preset("one-belt-four-zones"), frames, basemap="tianditu")
+        build_map(_data("one-belt-four-zones", frames), basemap="tianditu")
     h = _html(
-        interactive_map(
-            get_preset("one-belt-four-zones"),
-            frames,
+        build_map(
+            _data("one-belt-four-zones", frames),
             basemap="tianditu",
             tianditu_key="abc123",
             lang="en",
@@ -241,7 +251,7 @@ def test_tianditu_needs_a_key_and_uses_it(frames):
     )
     assert "tk=abc123" in h and "LAYER=eva" in h and "天地图 Tianditu" in h
     assert set(BASEMAPS) == {"none", "osm", "positron", "tianditu", "amap"}
-    osm = _html(interactive_map(get_preset("one-belt-four-zones"), frames, basemap="osm"))
+    osm = _html(build_map(_data("one-belt-four-zones", frames), basemap="osm"))
     assert "OpenStreetMap</a> contributors" in osm
 
 
@@ -272,16 +282,18 @@ def test_lines_carry_width_class_and_phase_filter():
         geometry=[Point(115.71, 28.62)],
         crs=4490,
     )
-    m = interactive_map(
-        get_preset("jiuwang-roads"),
-        {
-            "jiuwang_roads": roads,
-            "jiuwang_areas": areas,
-            "road_axes": axes,
-            "jiuwang_projects": projects,
-        },
-        params={"phase": 2022},
-        keys={"jiuwang_roads": "road_id"},
+    m = build_map(
+        _data(
+            "jiuwang-roads",
+            {
+                "jiuwang_roads": roads,
+                "jiuwang_areas": areas,
+                "road_axes": axes,
+                "jiuwang_projects": projects,
+            },
+            params={"phase": 2022},
+            keys={"jiuwang_roads": "road_id"},
+        )
     )
     layer = next(
         c
@@ -294,13 +306,13 @@ def test_lines_carry_width_class_and_phase_filter():
 
 def test_same_inputs_give_identical_html(frames):
     """Stable element ids: Streamlit does not remount an unchanged map, exports diff cleanly."""
-    a = interactive_map(get_preset("one-belt-four-zones"), frames, keys=KEYS).get_root().render()
-    b = interactive_map(get_preset("one-belt-four-zones"), frames, keys=KEYS).get_root().render()
+    a = build_map(_data("one-belt-four-zones", frames, keys=KEYS)).get_root().render()
+    b = build_map(_data("one-belt-four-zones", frames, keys=KEYS)).get_root().render()
     assert a == b
-    c = interactive_map(get_preset("one-belt-four-zones"), frames, keys=KEYS, lang="en").get_root().render()
+    c = build_map(_data("one-belt-four-zones", frames, keys=KEYS), lang="en").get_root().render()
     assert a != c
 
 
 def test_too_many_features_is_refused_with_advice(frames):
     with pytest.raises(ValueError, match="more than max_features=5; filter the layers, aggregate"):
-        interactive_map(get_preset("one-belt-four-zones"), frames, max_features=5)
+        build_map(_data("one-belt-four-zones", frames), max_features=5)

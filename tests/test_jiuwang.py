@@ -15,7 +15,8 @@ from click.testing import CliRunner
 from pyproj import Geod
 
 from planatlas import crs as pcrs
-from planatlas.derive.jiuwang import polygonise_bounded_area, solve_road_projects
+from planatlas.derive.jiuwang import solve_road_projects
+from planatlas.derive.jiuwang_areas import polygonise_bounded_area
 from planatlas.errors import ValidationError
 from planatlas.reconcile import TOTAL_LABEL, reconcile_jiuwang, reconcile_jiuwang_from_store
 

@@ -261,6 +261,15 @@ def test_nearest_matches_brute_force_and_max_distance():
     assert set(capped["key"]) == set(result.index[result["distance_m"] <= 500])
 
 
+def test_nearest_with_nothing_in_reach_is_empty():
+    """Every reference beyond max_distance: no rows (as PostGIS answers), not an error."""
+    target = frame(["a", "b"], [shapely.Point(X0, Y0), shapely.Point(X0 + 50, Y0)], metric=True)
+    reference = frame(["far"], [shapely.Point(X0 + 5000, Y0)], metric=True)
+    capped = q.nearest(target, reference, max_distance="100m", target_key="key", reference_key="key")
+    assert len(capped) == 0 and {"nearest_key", "distance_m"} <= set(capped.columns)
+    assert len(q.nearest(target, reference, target_key="key", reference_key="key")) == 2
+
+
 # -- zones ---------------------------------------------------------------------------------------------
 
 
@@ -361,6 +370,34 @@ def test_reused_index_gives_the_same_answer(threshold_case):
     assert "edge_out" in set(other["key"]) - set(first["key"])
 
 
+# -- run_query: one entry, the backend chosen by the store contract ------------------------------------
+
+
+def test_store_contract_picks_the_backend():
+    from planatlas.store import GeoPackageStore, LayerStore, SpatialQueries
+    from planatlas.store.postgis import PostGISStore
+
+    gpkg = GeoPackageStore("nowhere.gpkg")
+    assert isinstance(gpkg, LayerStore) and not isinstance(gpkg, SpatialQueries)
+    pg = PostGISStore("postgresql://nobody@127.0.0.1:1/none")  # no connection until used
+    assert isinstance(pg, LayerStore) and isinstance(pg, SpatialQueries)
+
+
+def test_run_query_embedded_keeps_the_index_per_cache_key(bundled_atlas):
+    rq = q.QueryRequest(
+        kind="within", layer="buildings", of="metro_stations", where={"name": "八一广场"}, distance="1km"
+    )
+    cache: dict = {}
+    first = q.run_query(bundled_atlas, rq, cache=cache)
+    assert first.backend == "embedded" and len(first.frame) > 0
+    assert list(cache) == [(bundled_atlas.cache_key(), "buildings")]
+    index = cache[(bundled_atlas.cache_key(), "buildings")]
+    again = q.run_query(bundled_atlas, rq, cache=cache)
+    assert cache[(bundled_atlas.cache_key(), "buildings")] is index  # reused, not rebuilt
+    pd.testing.assert_frame_equal(again.frame, first.frame)
+    pd.testing.assert_frame_equal(q.run_query(bundled_atlas, rq).frame, first.frame)
+
+
 # -- the CLI on the bundled atlas -----------------------------------------------------------------------
 
 
@@ -436,7 +473,8 @@ def test_cli_reports_bad_input(bundled_atlas, monkeypatch):
 
 
 def test_query_map_escapes_attributes_and_draws_the_ring(threshold_case, tmp_path):
-    from planatlas.ui.query import query_map, result_bytes
+    from planatlas.render.query_map import query_map
+    from planatlas.ui.query import result_bytes
 
     target, station = threshold_case
     target = target.assign(name=["<img src=x onerror=alert(1)>"] * len(target))

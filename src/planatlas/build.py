@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import hashlib
-from collections.abc import Callable, Mapping
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
@@ -14,18 +16,33 @@ import pandas as pd
 
 from planatlas import __version__
 from planatlas import crs as pcrs
-from planatlas.catalog import PROVENANCE_FIELDS, Catalog, JoinSpec, LayerSpec, load_catalog
-from planatlas.checks import apply_schema, check_geometry, check_keys
+from planatlas.atlas_source import (
+    SOURCE_KEY,
+    directory_checksums,
+    file_sha256,
+    is_bundled,
+    recorded_source,
+    source_changes,
+    source_record,
+)
+from planatlas.catalog import PROVENANCE_FIELDS, Catalog, JoinSpec, LayerSpec, confine_path, load_catalog
+from planatlas.checks import apply_schema, check_columns, check_geometry, check_keys
 from planatlas.derive import DeriveContext, get_derivation
-from planatlas.errors import Problem, SourceError, ValidationError
+from planatlas.derive.inputs import prepare_inputs
+from planatlas.errors import AtlasUnreadableError, Problem, SourceError, ValidationError
 from planatlas.io import read_source, read_table
-from planatlas.io.writers import write_json
+from planatlas.io.writers import temp_files_beside, write_json
+from planatlas.plausibility import offset_problems, source_located_keys
 from planatlas.store import LayerStore, open_store
+from planatlas.store.gpkg import TEMP_SUFFIX as GPKG_TEMP_SUFFIX
+from planatlas.store.gpkg import GeoPackageStore
 
 if TYPE_CHECKING:
     from planatlas.settings import Settings
 
 Progress = Callable[[str], None]
+#: Files SQLite writes beside a database while it is open for writing; a killed build leaves them.
+_SQLITE_SIDE_FILES = ("-journal", "-wal", "-shm")
 #: A built layer: a GeoDataFrame, or a DataFrame for a layer without geometry.
 Frame: TypeAlias = "gpd.GeoDataFrame | pd.DataFrame"
 
@@ -64,10 +81,13 @@ def validate_geodata(
     """
     root = Path(geodata_dir)
     catalog = catalog or load_catalog(root)
+    # Taken before anything is read: a file edited during the build makes the atlas look out of date.
+    checksums = directory_checksums(root)
     built: dict[str, Frame] = {}
     problems: list[Problem] = []
     warnings: list[Problem] = []
     layer_meta: dict[str, Any] = {}
+    located: dict[str, frozenset[str]] = {}
     for i, name in enumerate(catalog, start=1):
         spec = catalog[name]
         if progress:
@@ -76,20 +96,33 @@ def validate_geodata(
         if failed_deps:
             problems.append(Problem(f"not built because layer(s) {failed_deps} failed", layer=name))
             continue
-        outcome = _build_layer(root, spec, built)
+        outcome = _build_layer(root, spec, built, located=located)
         warnings.extend(outcome.warnings)
         if outcome.problems or outcome.frame is None:
             problems.extend(outcome.problems)
             continue
         built[name] = outcome.frame
         layer_meta[name] = _layer_metadata(spec, outcome.frame, outcome.sources)
+    # Coordinates that fit the places the atlas already holds only when read as GCJ-02/BD-09.
+    for problem in offset_problems({n: catalog[n] for n in built}, built, located):
+        problems.append(problem)
+        built.pop(str(problem.layer), None)
+        layer_meta.pop(str(problem.layer), None)
     metadata = {
         "planatlas_version": __version__,
         "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "storage_crs": pcrs.STORAGE_CRS,
         "metric_crs": pcrs.METRIC_CRS,
-        "geodata_dir": str(root),
+        "geodata_dir": str(root.resolve()),
         "layers": layer_meta,
+        SOURCE_KEY: source_record(
+            root,
+            checksums,
+            {
+                name: [catalog[name].path or "", *(s["path"] for s in meta["sources"])]
+                for name, meta in layer_meta.items()
+            },
+        ),
     }
     return BuildResult(layers=built, metadata=metadata, problems=problems, warnings=warnings)
 
@@ -103,11 +136,18 @@ def build_atlas(
 ) -> BuildResult:
     """Validate everything, then write the atlas atomically; on any problem write nothing.
 
+    Temporary files that an interrupted earlier build left beside a GeoPackage atlas are removed
+    first, and a failed write leaves none of its own.
+
     Raises
     ------
     ValidationError
         With every problem found; the store is untouched.
     """
+    if isinstance(store, GeoPackageStore):
+        with _atlas_folder_lock(store.path.parent, wait=False) as locked:
+            if locked:  # else another build is writing there now, and its files are not litter
+                _remove_leftovers(store.path, progress)
     result = validate_geodata(geodata_dir, progress=progress)
     result.metadata["report"] = result.report()
     if report_path is not None:
@@ -116,41 +156,138 @@ def build_atlas(
         raise ValidationError(result.problems)
     if progress:
         progress(f"writing {len(result.layers)} layers")
-    store.write(result.layers, result.metadata)
+    if not isinstance(store, GeoPackageStore):
+        store.write(result.layers, result.metadata)
+        return result
+    store.path.parent.mkdir(parents=True, exist_ok=True)
+    with _atlas_folder_lock(store.path.parent, wait=True) as locked:
+        try:
+            store.write(result.layers, result.metadata)
+        finally:
+            if locked:  # a write that failed cleanly may still leave SQLite's journal
+                _remove_leftovers(store.path, progress)
     return result
 
 
-def ensure_atlas(settings: Settings) -> LayerStore:
-    """Open the configured store, (re)building the bundled atlas if it is absent or stale.
+@contextlib.contextmanager
+def _atlas_folder_lock(folder: Path, *, wait: bool) -> Iterator[bool]:
+    """Hold an exclusive lock on the atlas folder; yield whether it was taken.
 
-    Stale means the geodata's layer set or any source file's checksum differs from what the atlas
-    records, so a ``git pull`` of new plan data shows up on the next start of the app.
+    Every build writes its atlas holding it, so a temporary file found while holding it belongs to
+    a build that was killed: the lock dies with its process. ``wait=False`` yields ``False`` at once
+    while another build holds it; a folder we cannot read yields ``False`` (its files cannot be
+    listed either). Without ``flock`` (Windows) the lock is always "taken".
     """
+    if sys.platform == "win32" or not folder.is_dir():
+        yield True
+        return
+    import fcntl  # noqa: PLC0415 - POSIX only
+
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except PermissionError:  # a folder we may write in but not read (or list): nothing to lock or clean up
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def _remove_leftovers(atlas: Path, progress: Progress | None) -> None:
+    """Remove the temporary GeoPackages (and their SQLite side files) that writes of ``atlas`` left behind."""
+    leftovers = temp_files_beside(atlas, GPKG_TEMP_SUFFIX, side_suffixes=_SQLITE_SIDE_FILES)
+    size = 0
+    for path in leftovers:
+        with contextlib.suppress(FileNotFoundError):
+            size += path.stat().st_size
+            path.unlink()
+    if leftovers and progress:
+        progress(f"removed {len(leftovers)} temporary file(s) of an interrupted build ({size / 1e6:.1f} MB)")
+
+
+def ensure_atlas(settings: Settings, *, notify: Progress | None = None) -> LayerStore:
+    """Open the configured store: build it if absent, rebuild it if the directory it was built from changed.
+
+    ``settings.geodata_dir`` is used only where there is no atlas yet. An existing atlas is rebuilt
+    only from the directory it records, only when that directory's files changed, and is kept as it
+    is when the directory is gone; an atlas of imported layers is never rebuilt. So a ``git pull``
+    of new plan data shows up on the next start, and a bureau's atlas (``planatlas build --source
+    DIR``) is never replaced by the bundled one.
+
+    Parameters
+    ----------
+    settings
+        Where the atlas is, and the geodata to build one from where there is none.
+    notify
+        Receives a sentence whenever an atlas is kept although something looks off; default stderr.
+
+    Raises
+    ------
+    AtlasUnreadableError
+        An atlas is there but its metadata cannot be read; it is left untouched.
+    ValidationError
+        The recorded directory changed and no longer validates; the atlas is left untouched.
+    """
+    tell = notify or _to_stderr
     store = open_store(settings)
-    if not store.exists() or atlas_is_stale(store, settings.geodata_dir):
+    if not store.exists():
         build_atlas(settings.geodata_dir, store)
+        return store
+    try:
+        metadata = store.metadata()
+    except AtlasUnreadableError:
+        raise  # the store's own message already names the file and what is wrong with it
+    except Exception as exc:  # whatever a backend raises: an atlas we cannot read may be someone's only copy
+        msg = (
+            f"the atlas {store!r} cannot be read ({exc}); it was left as it is. "
+            "Rebuild it with 'planatlas build' (add --source DIR to build your own geodata)"
+        )
+        raise AtlasUnreadableError(msg) from exc
+    source = recorded_source(metadata)
+    if source is None:
+        return store
+    missing = _why_unavailable(source.directory)
+    if missing:
+        tell(
+            f"the atlas {store!r} was built from {source.directory}, {missing}; the atlas is kept as it is "
+            "(run 'planatlas build --source DIR' to rebuild it from a directory)"
+        )
+        return store
+    configured = Path(settings.geodata_dir)
+    if not is_bundled(configured) and configured.resolve() != source.directory.resolve():
+        tell(
+            f"the atlas {store!r} was built from {source.directory}, not from the configured geodata_dir "
+            f"{configured}; it follows the directory it was built from (run 'planatlas build --source "
+            f"{configured}' to switch)"
+        )
+    if source_changes(source):
+        build_atlas(source.directory, store)
     return store
 
 
-def atlas_is_stale(store: LayerStore, geodata_dir: str | Path) -> bool:
-    """Whether the geodata on disk differs from what the atlas was built from."""
-    root = Path(geodata_dir)
-    try:
-        layers = store.metadata()["layers"]
-    except Exception:  # noqa: BLE001 - whatever a backend raises, an unreadable atlas is as good as none
-        return True
-    if {p.stem for p in (root / "layers").glob("*.toml")} != set(layers):
-        return True
-    for meta in layers.values():
-        for source in meta["sources"]:
-            path = root / source["path"]
-            if path.is_file() and _sha256(path) != source["sha256"]:
-                return True
-    return False
+def atlas_is_stale(store: LayerStore) -> bool:
+    """Whether the directory the atlas was built from has changed since (``False`` if it has none or is gone)."""
+    source = recorded_source(store.metadata())
+    return bool(source and not _why_unavailable(source.directory) and source_changes(source))
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _why_unavailable(directory: Path) -> str | None:
+    """Why an atlas cannot be rebuilt from the directory it records, or ``None`` if it can."""
+    if not directory.is_absolute():
+        return "a relative path recorded by an older planatlas (relative to a folder nobody knows now)"
+    if not directory.is_dir():
+        return "which no longer exists"
+    return None
+
+
+def _to_stderr(message: str) -> None:
+    sys.stderr.write(f"planatlas: {message}\n")
 
 
 class _LayerOutcome(NamedTuple):
@@ -162,11 +299,13 @@ class _LayerOutcome(NamedTuple):
     sources: list[dict[str, str]]
 
 
-def _build_layer(root: Path, spec: LayerSpec, built: Mapping[str, Frame]) -> _LayerOutcome:
+def _build_layer(
+    root: Path, spec: LayerSpec, built: Mapping[str, Frame], *, located: dict[str, frozenset[str]]
+) -> _LayerOutcome:
     sources: list[dict[str, str]] = []
     gspec = spec.geometry
     try:
-        frame = _read_or_derive(root, spec, built, sources)
+        frame = _read_or_derive(root, spec, built, sources, located=located)
     except SourceError as exc:
         return _LayerOutcome([_locate(p, spec) for p in exc.problems], [], None, sources)
     origin = {c: gspec.source or f"derive:{gspec.derive}" for c in frame.columns if c != "geometry"}
@@ -178,6 +317,8 @@ def _build_layer(root: Path, spec: LayerSpec, built: Mapping[str, Frame]) -> _La
         problems += check_keys(frame[spec.key], file=gspec.source, layer=spec.name, key=spec.key)
     for join in spec.joins:
         frame = _join_table(root, spec, join, frame, origin=origin, sources=sources, problems=problems)
+    if not problems:
+        problems += check_columns(list(frame.columns), origin, spec=spec)
     if problems:
         return _LayerOutcome(problems, [], None, sources)
     frame, found = apply_schema(frame, spec, origin)
@@ -193,21 +334,37 @@ def _build_layer(root: Path, spec: LayerSpec, built: Mapping[str, Frame]) -> _La
     return _LayerOutcome(problems, warnings, None if problems else frame, sources)
 
 
-def _read_or_derive(root: Path, spec: LayerSpec, built: Mapping[str, Frame], sources: list[dict[str, str]]) -> Frame:
-    """The layer's own frame: its source file read and/or its derivation run; files read go to ``sources``."""
+def _read_or_derive(
+    root: Path,
+    spec: LayerSpec,
+    built: Mapping[str, Frame],
+    sources: list[dict[str, str]],
+    *,
+    located: dict[str, frozenset[str]],
+) -> Frame:
+    """The layer's own frame: its source file read and/or its derivation run.
+
+    Files read go to ``sources``; the keys of features the source file places go to ``located``.
+    """
     gspec = spec.geometry
     frame: Frame | None = None
     if gspec.source:
-        src_path = root / gspec.source
+        src_path, outside = confine_path(root, gspec.source)
+        if outside is not None:
+            raise ValidationError([Problem(outside, file=spec.path, layer=spec.name, field="source")])
         if spec.has_geometry:
-            frame = read_source(src_path, crs=gspec.crs, allow_empty_geometry=True, **gspec.options)
+            frame = read_source(src_path, crs=gspec.crs, allow_empty_geometry=True, key=spec.key, **gspec.options)
         else:
             frame = read_table(src_path)
-        sources.append({"path": gspec.source, "sha256": _sha256(src_path)})
+        sources.append({"path": gspec.source, "sha256": file_sha256(src_path)})
+        located[spec.name] = source_located_keys(frame, spec.key)
     if gspec.derive:
-        func = get_derivation(gspec.derive)
-        ctx = DeriveContext(geodata_dir=root, spec=spec, built=built)
-        frame = func(frame, ctx=ctx, params=dict(gspec.params))
+        declared = get_derivation(gspec.derive)
+        # params, the geometry source and side-input files pass the layer rules before the derivation runs
+        inputs, read = prepare_inputs(root, spec, declared, frame if isinstance(frame, gpd.GeoDataFrame) else None)
+        sources.extend(read)
+        ctx = DeriveContext(geodata_dir=root, spec=spec, built=built, inputs=inputs)
+        frame = declared.func(frame, ctx=ctx, params=dict(gspec.params))
         sources.extend(getattr(frame, "attrs", {}).get("sources", []))
     return pd.DataFrame() if frame is None else frame
 
@@ -226,12 +383,16 @@ def _join_table(
 
     The table's problems are added to ``problems``, the file to ``sources`` and its columns to ``origin``.
     """
+    path, outside = confine_path(root, join.table)
+    if outside is not None:
+        problems.append(Problem(outside, file=spec.path, layer=spec.name, field="joins.table"))
+        return frame
     try:
-        table = read_table(root / join.table)
+        table = read_table(path)
     except SourceError as exc:
         problems += [_locate(p, spec, join.table) for p in exc.problems]
         return frame
-    sources.append({"path": join.table, "sha256": _sha256(root / join.table)})
+    sources.append({"path": join.table, "sha256": file_sha256(root / join.table)})
     if join.on not in table.columns:
         msg = f"join key {join.on!r} is missing; columns are {list(table.columns)}"
         problems.append(Problem(msg, file=join.table, layer=spec.name, field=join.on))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from planatlas.errors import CatalogError, LayerNotFoundError
@@ -33,6 +34,12 @@ SEED_XINJIAN = "001_d4b95dcfe9f62ad4.txt"
 #: Fields every geometry feature must carry (from its source or a joined table).
 PROVENANCE_FIELDS = ("precision", "source_file", "source_lines")
 #: Layer names the rest of the product relies on.
+#: What a layer, key, field or join-key name may be: it becomes a table or column name in
+#: GeoPackage and PostGIS, so lower-case ASCII, and at most 63 characters (PostgreSQL's limit).
+IDENTIFIER = re.compile(r"[a-z][a-z0-9_]{0,62}")
+#: Layer-name prefixes the stores keep for themselves: the atlas metadata table (planatlas_metadata),
+#: GeoPackage's and SQLite's system tables and spatial indexes, PostgreSQL's catalogues.
+RESERVED_LAYER_PREFIXES = ("planatlas_", "gpkg_", "rtree_", "sqlite_", "pg_")
 CORE_LAYERS = (
     "districts",
     "streets",
@@ -47,6 +54,39 @@ CORE_LAYERS = (
     "jiuwang_roads",
     "jiuwang_areas",
 )
+
+#: The one colour notation of styles (catalogue ``[style]`` and map presets): ``#rrggbb``.
+HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+#: Keys of a catalogue ``[style]`` table that hold one colour, and those holding several.
+_STYLE_COLOR_KEYS = ("color", "stroke_color")
+_STYLE_COLOR_TABLES = ("colors", "palette")
+
+
+def is_hex_color(value: object) -> bool:
+    """Whether ``value`` is a ``#rrggbb`` colour (the only notation styles accept)."""
+    return isinstance(value, str) and HEX_COLOR.fullmatch(value) is not None
+
+
+def _check_style_colors(style: object, where: str) -> None:
+    """Refuse a ``[style]`` table whose colours are not ``#rrggbb``, naming every bad entry at once."""
+    if not isinstance(style, Mapping):
+        msg = f"{where} [style] should be a table, got {style!r}"
+        raise CatalogError(msg)
+    bad = [f"{key} = {style[key]!r}" for key in _STYLE_COLOR_KEYS if key in style and not is_hex_color(style[key])]
+    for key in _STYLE_COLOR_TABLES:
+        colors = style.get(key)
+        if colors is None:
+            continue
+        items = (
+            colors.items() if isinstance(colors, Mapping) else enumerate(colors) if isinstance(colors, list) else None
+        )
+        if items is None:
+            bad.append(f"{key} = {colors!r} (a table or list of colours)")
+            continue
+        bad += [f"{key}.{name} = {value!r}" for name, value in items if not is_hex_color(value)]
+    if bad:
+        msg = f"{where} [style] colours should be '#rrggbb': {'; '.join(bad)}"
+        raise CatalogError(msg)
 
 
 @dataclass(frozen=True)
@@ -157,20 +197,125 @@ def _require_text(data: Mapping[str, Any], key: str, where: str) -> str:
     return value
 
 
+def identifier_problem(name: object) -> str | None:
+    """Why ``name`` cannot be a layer or field name, or ``None`` if it can."""
+    if isinstance(name, str) and IDENTIFIER.fullmatch(name):
+        return None
+    return (
+        f"should match {IDENTIFIER.pattern} (lower-case letters, digits and '_', starting with a letter), got {name!r}"
+    )
+
+
+def _refuse_unless(value: object, problem: str | None, what: str, where: str) -> str:
+    """``value`` as text, or a :class:`CatalogError` saying where, what and ``problem``."""
+    if problem is not None:
+        msg = f"{where}: {what} {problem}"
+        raise CatalogError(msg)
+    return str(value)
+
+
+def _require_identifier(value: object, what: str, where: str) -> str:
+    return _refuse_unless(value, identifier_problem(value), what, where)
+
+
+def relative_path_problem(value: object) -> str | None:
+    """Why ``value`` is not a path inside the geodata directory, or ``None`` if it is one.
+
+    Checked on the text alone (absolute paths, drive letters and ``..`` parts are refused); the
+    reader checks again after resolving symbolic links (:func:`confine_path`).
+    """
+    if not isinstance(value, str) or not value.strip():
+        return f"should be a path relative to the geodata directory, got {value!r}"
+    posix, windows = PurePosixPath(value), PureWindowsPath(value)
+    if posix.is_absolute() or windows.is_absolute() or windows.drive:
+        return f"should be a path relative to the geodata directory, got the absolute path {value!r}"
+    if ".." in posix.parts or ".." in windows.parts:
+        return f"should be a path inside the geodata directory, got {value!r}, which steps out with '..'"
+    return None
+
+
+def confine_path(root: Path, relative: str) -> tuple[Path, str | None]:
+    """``root / relative`` and, if it is not inside ``root`` (symbolic links resolved), why not."""
+    problem = relative_path_problem(relative)
+    if problem is not None:
+        return root, problem
+    path = root / relative
+    if not path.resolve().is_relative_to(root.resolve()):
+        return path, f"should be a path inside the geodata directory, got {relative!r}, which leads outside it"
+    return path, None
+
+
+def _require_path(value: object, what: str, where: str) -> str:
+    return _refuse_unless(value, relative_path_problem(value), what, where)
+
+
+#: ``[geometry]`` keys passed to the reader (:class:`planatlas.io.SourceOptions`), with their types.
+_SOURCE_OPTIONS: Mapping[str, type] = {
+    "lon": str,
+    "lat": str,
+    "encoding": str,
+    "layer": str,
+    "max_bytes": int,
+    "max_archive_bytes": int,
+}
+
+
+def _geometry_spec(data: object, where: str) -> GeometrySpec:
+    """The ``[geometry]`` table, each key checked: a confined source path, a params table, reader options."""
+    if not isinstance(data, Mapping):
+        msg = f"{where}: [geometry] should be a table, got {data!r}"
+        raise CatalogError(msg)
+    gdata = dict(data)
+    source, crs, derive = gdata.pop("source", None), gdata.pop("crs", None), gdata.pop("derive", None)
+    params = gdata.pop("params", {})
+    if source is not None:
+        _require_path(source, "[geometry] source", where)
+    for what, value in (("crs", crs), ("derive", derive)):
+        if value is not None and not isinstance(value, str):
+            msg = f"{where}: [geometry] {what} should be text, got {value!r}"
+            raise CatalogError(msg)
+    if not isinstance(params, Mapping):
+        msg = f"{where}: [geometry] params should be a table, got {params!r}"
+        raise CatalogError(msg)
+    for key, value in gdata.items():
+        kind = _SOURCE_OPTIONS.get(key)
+        if kind is None:
+            known = ", ".join(["source", "crs", "derive", "params", *_SOURCE_OPTIONS])
+            msg = f"{where}: [geometry] {key!r} is not a geometry setting; known: {known}"
+            raise CatalogError(msg)
+        if kind is str:
+            fits = isinstance(value, str)
+        else:
+            fits = isinstance(value, int) and not isinstance(value, bool) and value > 0
+        if not fits:
+            what = "a positive whole number" if kind is int else "text"
+            msg = f"{where}: [geometry] {key} should be {what}, got {value!r}"
+            raise CatalogError(msg)
+    return GeometrySpec(source=source, crs=crs, derive=derive, params=params, options=gdata)
+
+
 def parse_layer_spec(data: Mapping[str, Any], *, where: str = "<layer spec>") -> LayerSpec:
-    """Build a :class:`LayerSpec` from a parsed TOML mapping, checking its shape."""
-    name = _require_text(data, "name", where)
+    """Build a :class:`LayerSpec` from a parsed TOML mapping, checking its shape.
+
+    Names become table and column names in the store, so they must match :data:`IDENTIFIER`;
+    file paths must stay inside the geodata directory.
+    """
+    name = _require_identifier(_require_text(data, "name", where), "layer name", where)
+    if name.startswith(RESERVED_LAYER_PREFIXES):
+        msg = f"{where}: layer name {name!r} starts with a prefix the atlas stores reserve {RESERVED_LAYER_PREFIXES}"
+        raise CatalogError(msg)
     geometry_type = _require_text(data, "geometry_type", where)
     if geometry_type not in GEOMETRY_TYPES:
         msg = f"{where}: geometry_type should be one of {GEOMETRY_TYPES}, got {geometry_type!r}"
         raise CatalogError(msg)
-    key = _require_text(data, "key", where)
+    key = _require_identifier(_require_text(data, "key", where), "key", where)
     title = _require(data, "title", where)
     if not isinstance(title, Mapping) or "zh" not in title or "en" not in title:
         msg = f"{where}: title should be a table with 'zh' and 'en', got {title!r}"
         raise CatalogError(msg)
     fields: dict[str, FieldSpec] = {}
     for fname, fdata in (data.get("fields") or {}).items():
+        _require_identifier(fname, "field name", where)
         ftype = fdata.get("type", "str")
         if ftype not in FIELD_TYPES:
             msg = f"{where}: field '{fname}' type should be one of {tuple(FIELD_TYPES)}, got {ftype!r}"
@@ -185,24 +330,27 @@ def parse_layer_spec(data: Mapping[str, Any], *, where: str = "<layer spec>") ->
         )
     if key not in fields:
         fields[key] = FieldSpec(name=key, type="str", required=True)
-    gdata = dict(data.get("geometry") or {})
-    geometry = GeometrySpec(
-        source=gdata.pop("source", None),
-        crs=gdata.pop("crs", None),
-        derive=gdata.pop("derive", None),
-        params=gdata.pop("params", {}),
-        options=gdata,
-    )
+    geometry = _geometry_spec(data.get("geometry") or {}, where)
     if geometry.source and not geometry.crs and geometry_type != "None":
         msg = f"{where}: [geometry] source {geometry.source!r} must declare its crs"
         raise CatalogError(msg)
     if geometry_type != "None" and not (geometry.source or geometry.derive):
         msg = f"{where}: [geometry] needs a source or a derive"
         raise CatalogError(msg)
+    style = data.get("style", {})
+    _check_style_colors(style, f"{where}: layer {name!r}")
     joins = tuple(
-        JoinSpec(table=_require_text(j, "table", where), on=j.get("on", key), optional=j.get("optional", False))
+        JoinSpec(
+            table=_require_path(_require_text(j, "table", where), "[[joins]] table", where),
+            on=j.get("on", key),
+            optional=j.get("optional", False),
+        )
         for j in data.get("joins", [])
     )
+    depends = data.get("depends", [])
+    if not isinstance(depends, list) or not all(isinstance(d, str) for d in depends):
+        msg = f"{where}: depends should be a list of layer names, got {depends!r}"
+        raise CatalogError(msg)
     return LayerSpec(
         name=name,
         title=title,
@@ -211,13 +359,13 @@ def parse_layer_spec(data: Mapping[str, Any], *, where: str = "<layer spec>") ->
         fields=fields,
         geometry=geometry,
         joins=joins,
-        depends=tuple(data.get("depends", ())),
+        depends=tuple(depends),
         description=data.get("description", {}),
         source=data.get("source", ""),
         licence=data.get("licence", ""),
         limits=data.get("limits", ""),
         notes=data.get("notes", ""),
-        style=data.get("style", {}),
+        style=style,
         path=where,
     )
 

@@ -1,4 +1,6 @@
-"""Checks of one layer's frame against its catalogue spec: keys, declared fields (cast to their types), geometries.
+"""Checks of one layer's frame against its catalogue spec: keys, columns, fields (cast to their types), geometries.
+
+The same geometry checks apply to every file a derivation reads (:func:`check_input_geometry`).
 
 Each check collects every problem it finds, located by file, layer, feature key and field, and
 returns them with the (cast) frame; nothing here reads or writes files.
@@ -6,6 +8,7 @@ returns them with the (cast) frame; nothing here reads or writes files.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import geopandas as gpd
@@ -17,6 +20,11 @@ from planatlas import crs as pcrs
 from planatlas.catalog import PRECISION_CLASSES, PROVENANCE_FIELDS, UNLOCATED, FieldSpec, LayerSpec
 from planatlas.errors import Problem
 
+#: What an undeclared column from a source file may be called (declared ones follow the catalogue's
+#: stricter pattern): Unicode letters, digits and '_', so quotes, spaces and ';' never reach the store.
+_COLUMN = re.compile(r"[^\W\d]\w*")
+#: PostgreSQL truncates longer identifiers (NAMEDATALEN - 1 bytes), which would merge distinct columns.
+_MAX_NAME_BYTES = 63
 #: Spellings of a ``bool`` field in the plan tables (English and Chinese).
 _TRUE = {"true", "1", "yes", "y", "是", "t"}
 _FALSE = {"false", "0", "no", "n", "否", "f"}
@@ -115,21 +123,107 @@ def _cast(series: pd.Series, ftype: str) -> tuple[pd.Series, list[int]]:
     return mapped, bad
 
 
+def _shape_problem(geom: shapely.Geometry, types: tuple[str, ...]) -> str | None:
+    """What is wrong with a present geometry: not one of ``types`` (or their single parts), invalid, outside China.
+
+    A wrong type and invalidity are both named, so one round of fixes settles both.
+    """
+    found = []
+    gtype = geom.geom_type
+    if gtype not in {t for declared in types for t in _accepted_types(declared)}:
+        found.append(f"geometry type should be {' or '.join(types)}, got {gtype}")
+    if not geom.is_valid:
+        found.append(f"invalid geometry: {shapely.is_valid_reason(geom)}")
+    if found:
+        return "; ".join(found)
+    minx, miny, maxx, maxy = geom.bounds
+    if not (pcrs.in_china([minx, maxx], [miny, maxy]).all()):
+        return f"geometry lies outside China (bounds {minx:.4f}, {miny:.4f}, {maxx:.4f}, {maxy:.4f})"
+    return None
+
+
+def _accepted_types(declared: str) -> tuple[str, ...]:
+    """A declared Multi type also takes its single parts (they are promoted)."""
+    return (declared, declared.removeprefix("Multi")) if declared.startswith("Multi") else (declared,)
+
+
 def _geometry_problem(geom: shapely.Geometry | None, *, declared: str, unlocated: bool) -> tuple[str, str] | None:
     """What is wrong with one feature's geometry, as (message, field), or ``None``."""
     if geom is None or geom.is_empty:
         return None if unlocated else ("feature has no geometry (only precision 'unlocated' may lack one)", "geometry")
     if unlocated:
         return "precision 'unlocated' but the feature has a geometry", "precision"
-    gtype = geom.geom_type
-    if gtype != declared and not (declared.startswith("Multi") and gtype == declared.removeprefix("Multi")):
-        return f"geometry type should be {declared}, got {gtype}", "geometry"
-    if not geom.is_valid:
-        return f"invalid geometry: {shapely.is_valid_reason(geom)}", "geometry"
-    minx, miny, maxx, maxy = geom.bounds
-    if not (pcrs.in_china([minx, maxx], [miny, maxy]).all()):
-        return f"geometry lies outside China (bounds {minx:.4f}, {miny:.4f}, {maxx:.4f}, {maxy:.4f})", "geometry"
-    return None
+    found = _shape_problem(geom, (declared,))
+    return None if found is None else (found, "geometry")
+
+
+def check_input_geometry(
+    frame: gpd.GeoDataFrame,
+    *,
+    types: tuple[str, ...],
+    allow_missing: bool,
+    file: str | None,
+    layer: str,
+    key: str,
+) -> list[Problem]:
+    """The checks a layer's geometries get, applied to a file a derivation reads.
+
+    Every feature must be of one of ``types`` (single parts of a Multi type included), valid and
+    inside China, and present unless ``allow_missing``; a ``precision`` value, where the file has
+    the column, must be a known class. Features are named by ``key``, else ``name``, else row.
+    """
+    label = key if key in frame.columns else "name" if "name" in frame.columns else None
+    names = frame[label].astype(str).to_numpy() if label else np.array([f"row {i + 1}" for i in range(len(frame))])
+    problems: list[Problem] = []
+    for i, geom in enumerate(frame.geometry.to_numpy()):
+        if geom is None or geom.is_empty:
+            found = None if allow_missing else "feature has no geometry"
+        else:
+            found = _shape_problem(geom, types)
+        if found is not None:
+            problems.append(Problem(found, file=file, layer=layer, feature=names[i], field="geometry"))
+    if "precision" in frame.columns:
+        values = frame["precision"].astype("string").fillna("").str.strip().to_numpy()
+        problems += [
+            Problem(
+                f"{value!r} is not one of {list(PRECISION_CLASSES)}",
+                file=file,
+                layer=layer,
+                feature=names[i],
+                field="precision",
+            )
+            for i, value in enumerate(values)
+            if value and value not in PRECISION_CLASSES
+        ]
+    return problems
+
+
+def check_columns(columns: list[str], origin: Mapping[str, str], *, spec: LayerSpec) -> list[Problem]:
+    """Column names the store cannot hold as given: not a name at all, or equal to another but for case.
+
+    GeoPackage and PostGIS compare column names without regard to case, so a KML's ``Name``
+    beside a table's ``name`` would only fail when the atlas is written; it is refused here instead.
+    Columns the catalogue declares already match :data:`planatlas.catalog.IDENTIFIER`.
+    """
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    for col in columns:
+        if col == "geometry":
+            continue
+        if (col not in spec.fields and not _COLUMN.fullmatch(col)) or len(col.encode("utf-8")) > _MAX_NAME_BYTES:
+            msg = (
+                f"column name {col!r} cannot be a column of the atlas: it should be letters, digits and '_' "
+                f"(not starting with a digit, at most {_MAX_NAME_BYTES} bytes); rename it in the file"
+            )
+            problems.append(Problem(msg, file=origin.get(col), layer=spec.name, field=col))
+        first = seen.setdefault(col.casefold(), col)
+        if first != col:
+            msg = (
+                f"column {col!r} (from {origin.get(col)}) and column {first!r} (from {origin.get(first)}) differ only "
+                "in case, and GeoPackage and PostGIS column names ignore case; rename or remove one of them"
+            )
+            problems.append(Problem(msg, file=origin.get(col), layer=spec.name, field=col))
+    return problems
 
 
 def check_geometry(frame: gpd.GeoDataFrame, spec: LayerSpec) -> tuple[gpd.GeoDataFrame, list[Problem]]:

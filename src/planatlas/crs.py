@@ -64,6 +64,30 @@ def _as_arrays(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDA
     return np.asarray(lon, dtype="float64"), np.asarray(lat, dtype="float64")
 
 
+Forward = Callable[[ArrayLike, ArrayLike], tuple[NDArray[np.float64], NDArray[np.float64]]]
+
+
+def _invert(
+    forward: Forward,
+    lon: NDArray[np.float64],
+    lat: NDArray[np.float64],
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    *,
+    tol: float,
+    max_iter: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Solve ``forward(x, y) == (lon, lat)`` from the start ``(x, y)``: the offsets are small and smooth,
+    so subtracting the residual converges in a few steps."""
+    for _ in range(max_iter):
+        flon, flat = forward(x, y)
+        dlon, dlat = flon - lon, flat - lat
+        x, y = x - dlon, y - dlat
+        if np.all(np.abs(dlon) < tol) and np.all(np.abs(dlat) < tol):
+            break
+    return x, y
+
+
 def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Offset WGS84/CGCS2000 longitudes and latitudes to GCJ-02 (vectorised).
 
@@ -86,14 +110,7 @@ def gcj02_to_wgs84(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Invert :func:`wgs84_to_gcj02` by fixed-point iteration (vectorised, < 1 mm)."""
     glon, glat = _as_arrays(lon, lat)
-    wlon, wlat = glon.copy(), glat.copy()
-    for _ in range(max_iter):
-        flon, flat = wgs84_to_gcj02(wlon, wlat)
-        dlon, dlat = flon - glon, flat - glat
-        wlon, wlat = wlon - dlon, wlat - dlat
-        if np.all(np.abs(dlon) < tol) and np.all(np.abs(dlat) < tol):
-            break
-    return wlon, wlat
+    return _invert(wgs84_to_gcj02, glon, glat, glon.copy(), glat.copy(), tol=tol, max_iter=max_iter)
 
 
 def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -109,14 +126,7 @@ def bd09_to_gcj02(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Invert :func:`gcj02_to_bd09` by fixed-point iteration (vectorised, < 1 mm)."""
     blon, blat = _as_arrays(lon, lat)
-    x, y = blon - 0.0065, blat - 0.006
-    for _ in range(max_iter):
-        flon, flat = gcj02_to_bd09(x, y)
-        dlon, dlat = flon - blon, flat - blat
-        x, y = x - dlon, y - dlat
-        if np.all(np.abs(dlon) < tol) and np.all(np.abs(dlat) < tol):
-            break
-    return x, y
+    return _invert(gcj02_to_bd09, blon, blat, blon - 0.0065, blat - 0.006, tol=tol, max_iter=max_iter)
 
 
 def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:

@@ -70,6 +70,10 @@ class CatalogError(PlanAtlasError, ValueError):
     """A layer specification is malformed."""
 
 
+class DataFileError(PlanAtlasError, ValueError):
+    """A packaged data file (map presets, label tables, UI texts) is malformed; the message says where."""
+
+
 class LayerNotFoundError(PlanAtlasError, LookupError):
     """A layer name is not in the catalogue or the store."""
 
@@ -78,8 +82,30 @@ class AtlasNotBuiltError(PlanAtlasError, FileNotFoundError):
     """The atlas has not been built yet at the configured location."""
 
 
+class AtlasUnreadableError(PlanAtlasError, OSError):
+    """An atlas exists where the settings point but cannot be read (truncated, empty, not SQLite, no
+    metadata, a layer table gone); it is left untouched.
+
+    The message names the file and says to rebuild it; the app shows its own text instead, so no
+    server path reaches a browser.
+    """
+
+
+#: What a store raises when there is no readable atlas (not built, deleted, damaged); the app shows
+#: its own message for these, never theirs (they name server paths).
+ATLAS_UNAVAILABLE: tuple[type[PlanAtlasError], ...] = (AtlasNotBuiltError, AtlasUnreadableError)
+
+
 class ArchiveTooLargeError(SourceError):
     """An archive expands beyond the configured size cap."""
+
+
+class OutputNameError(PlanAtlasError, ValueError):
+    """An output path the file writer (GDAL) cannot hold, such as a name with ``;`` or a control character."""
+
+
+class OutputWriteError(PlanAtlasError, OSError):
+    """An output file or the atlas could not be written (disk full, no permission …); the previous file is intact."""
 
 
 class ExportError(PlanAtlasError, ValueError):

@@ -18,6 +18,7 @@ import geopandas as gpd
 import pandas as pd
 
 from planatlas import crs as pcrs
+from planatlas.store.base import LayerStore
 
 #: Label of the three-year row.
 TOTAL_LABEL = "合计 total"
@@ -331,7 +332,7 @@ def station_offsets(
     return out
 
 
-def reconcile_jiuwang_from_store(store: Any) -> JiuwangReconciliation:
+def reconcile_jiuwang_from_store(store: LayerStore) -> JiuwangReconciliation:
     """Read ``jiuwang_roads`` (and ``jiuwang_projects``/``jiuwang_areas`` if built) and reconcile.
 
     When the atlas also holds ``metro_stations``, the positions of line 4's western stations
@@ -349,7 +350,7 @@ def reconcile_jiuwang_from_store(store: Any) -> JiuwangReconciliation:
     return result
 
 
-def jiuwang_reconciliation_table(store: Any) -> pd.DataFrame:
+def jiuwang_reconciliation_table(store: LayerStore) -> pd.DataFrame:
     """The reconciliation table as a DataFrame, for the app; notes in ``.attrs['notes']``."""
     result = reconcile_jiuwang_from_store(store)
     table = result.table.copy()

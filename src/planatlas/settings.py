@@ -9,7 +9,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-_REPO_GEODATA = Path(__file__).resolve().parents[2] / "geodata"
+#: The plan data bundled with the source checkout; an atlas built from elsewhere is a bureau's own.
+BUNDLED_GEODATA = Path(__file__).resolve().parents[2] / "geodata"
 
 
 def _default_data_home() -> Path:
@@ -31,8 +32,10 @@ class Settings(BaseSettings):
         description="Path of the embedded GeoPackage atlas.",
     )
     geodata_dir: Path = Field(
-        default=_REPO_GEODATA,
-        description="Directory holding layers/, sources/ and attributes/ (the bundled data by default).",
+        default=BUNDLED_GEODATA,
+        description="Directory holding layers/, sources/ and attributes/ (the bundled data by default). "
+        "Used to build an atlas where there is none; an existing atlas is rebuilt only from the directory "
+        "it was built from.",
     )
     language: Literal["zh", "en"] = Field(default="zh", description="Default UI and map language.")
     tianditu_key: str | None = Field(default=None, description="Tianditu (天地图) API key for its basemap.")

@@ -17,7 +17,8 @@ from browser_support import (
 from shapely.geometry import Point, box
 
 from planatlas.maps import get_preset
-from planatlas.render.interactive import interactive_map
+from planatlas.maps.load import PresetData
+from planatlas.render.interactive import build_map
 
 pytestmark = pytest.mark.browser
 
@@ -58,7 +59,16 @@ def test_hostile_attribute_is_shown_as_text_and_never_runs(driver, tmp_path):
     frames = {"streets": streets, "zones": zones, "clusters": clusters, "districts": districts}
     page = tmp_path / "map.html"
     page.write_text(
-        interactive_map(get_preset("one-belt-four-zones"), frames, keys={"clusters": "cluster_id"}).get_root().render(),
+        build_map(
+            PresetData(
+                preset=get_preset("one-belt-four-zones"),
+                frames=frames,
+                keys={"clusters": "cluster_id"},
+                field_titles={},
+            )
+        )
+        .get_root()
+        .render(),
         encoding="utf-8",
     )
     driver.get(page.as_uri())

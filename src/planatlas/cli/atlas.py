@@ -7,11 +7,13 @@ command that needs them, so ``planatlas --help`` stays fast.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from planatlas.catalog import load_catalog
 from planatlas.cli.options import (
+    FILE,
     db_option,
     handle_errors,
     open_store_from,
@@ -33,13 +35,7 @@ def _progress(message: str) -> None:
 @click.command()
 @source_option
 @report_option
-@click.option(
-    "--atlas",
-    "atlas",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="GeoPackage to write (default: PLANATLAS_ATLAS_PATH).",
-)
+@click.option("--atlas", type=FILE, help="GeoPackage to write (default: PLANATLAS_ATLAS_PATH).")
 @db_option
 @handle_errors
 def build(source: Path | None, report: Path | None, atlas: Path | None, db_url: str | None) -> None:
@@ -88,7 +84,8 @@ def layers(db_url: str | None) -> None:
 def info(layer: str, db_url: str | None) -> None:
     """Show one layer's catalogue entry, provenance and build metadata."""
     store = open_store_from(db_url)
-    meta = store.metadata()["layers"].get(layer)
+    atlas_meta = store.metadata()
+    meta = atlas_meta["layers"].get(layer)
     spec = store.spec(layer)
     click.echo(f"{spec.name}: {spec.title.get('zh')} / {spec.title.get('en')}")
     click.echo(f"geometry: {spec.geometry_type}   key: {spec.key}   features: {meta['count']}")
@@ -106,6 +103,19 @@ def info(layer: str, db_url: str | None) -> None:
     click.echo("source files:")
     for s in meta["sources"]:
         click.echo(f"  {s['path']}  sha256 {s['sha256'][:16]}…")
+    click.echo(f"built from: {_built_from(atlas_meta, layer)}")
+
+
+def _built_from(atlas_meta: dict[str, Any], layer: str) -> str:
+    """Where the atlas was built from, and whether ``layer`` is as in the bundled geodata."""
+    record = atlas_meta.get("source") or {}
+    if not record.get("geodata_dir"):
+        return "no geodata directory recorded (imported layers)"
+    if record.get("bundled"):
+        return f"{record['geodata_dir']} (the bundled geodata)"
+    if layer in record.get("not_bundled_layers", []):
+        return f"{record['geodata_dir']} (own geodata; this layer is not in the bundled geodata as it is here)"
+    return f"{record['geodata_dir']} (own geodata; this layer is as in the bundled geodata)"
 
 
 def _validate_directory(path: Path, report: Path | None) -> None:
@@ -126,6 +136,7 @@ def _validate_directory(path: Path, report: Path | None) -> None:
 @click.command()
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--crs", default=None, help="Declared CRS of a single file: EPSG:nnnn, GCJ-02 or BD-09.")
+@click.option("--layer", "layer", default=None, help="Layer of a multi-layer single file (GeoPackage; a KML folder).")
 @report_option
 @click.option(
     "--within",
@@ -134,7 +145,7 @@ def _validate_directory(path: Path, report: Path | None) -> None:
     help="Atlas layer the file's features should fall in; detects GCJ-02 data declared as WGS84/CGCS2000.",
 )
 @handle_errors
-def validate(path: Path, crs: str | None, report: Path | None, within: str | None) -> None:
+def validate(path: Path, crs: str | None, layer: str | None, report: Path | None, within: str | None) -> None:
     """Validate a geodata directory, or read-check one source file, writing nothing else."""
     if path.is_dir():
         _validate_directory(path, report)
@@ -142,7 +153,7 @@ def validate(path: Path, crs: str | None, report: Path | None, within: str | Non
     from planatlas.io import read_source  # noqa: PLC0415 - loads geopandas; keeps --help fast
     from planatlas.io.readers import suspect_gcj02  # noqa: PLC0415 - loads geopandas; keeps --help fast
 
-    frame = read_source(path, crs=crs)
+    frame = read_source(path, crs=crs, layer=layer)
     if within:
         reference = open_store_from(None).read(within)
         if (
@@ -157,7 +168,7 @@ def validate(path: Path, crs: str | None, report: Path | None, within: str | Non
             raise SourceError(msg, file=path.name)
     types = ", ".join(sorted(set(frame.geom_type.dropna())))
     click.echo(
-        f"ok: {len(frame)} features ({types}), converted to EPSG:4490; bounds {[round(v, 5) for v in frame.total_bounds]}"
+        f"ok: {len(frame)} features ({types}), converted to EPSG:4490; bounds {[round(float(v), 5) for v in frame.total_bounds]}"
     )
 
 
@@ -170,7 +181,7 @@ def validate(path: Path, crs: str | None, report: Path | None, within: str | Non
     default=None,
     help="Output format (default: from the extension).",
 )
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("-o", "--output", type=FILE, required=True)
 @db_option
 @handle_errors
 def dump(layer: str, fmt: str | None, output: Path, db_url: str | None) -> None:

@@ -5,70 +5,103 @@ Commands: ``export`` (attribute ``export``) and ``export-series`` (attribute ``e
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
-from planatlas.cli.options import db_option, handle_errors, settings_from
+from planatlas.cli.options import FILE, db_option, handle_errors, option_group, settings_from
 from planatlas.errors import ExportError
+from planatlas.maps.presets import get_preset
+from planatlas.maps.style import Scalar
+from planatlas.render.page import PageSpec
+
+if TYPE_CHECKING:
+    from planatlas.settings import Settings
+    from planatlas.store.base import LayerStore
+
 
 _PRESET_HELP = "Map preset: one-belt-four-zones, jiuwang-roads, buildings, commerce-culture, hq-by-street, metro."
 
 
-def _page_options(func: Any) -> Any:
-    """Paper, orientation, dpi, language, inset and labels options shared by both commands."""
-    options = [
-        click.option("--paper", type=click.Choice(["A4", "A3"]), default="A4", show_default=True),
-        click.option(
-            "--orientation",
-            type=click.Choice(["portrait", "landscape"]),
-            default=None,
-            help="Page orientation [default: portrait; landscape for series].",
-        ),
-        click.option(
-            "--dpi",
-            type=click.IntRange(30, 1200),
-            default=300,
-            show_default=True,
-            help="Resolution of PNG pages and rasterised dense layers.",
-        ),
-        click.option(
-            "--lang",
-            type=click.Choice(["zh", "en"]),
-            default=None,
-            help="Page language [default: PLANATLAS_LANGUAGE, else zh].",
-        ),
-        click.option(
-            "--param",
-            "params",
-            multiple=True,
-            metavar="NAME=VALUE",
-            help="Preset parameter, e.g. --param phase=2022 for jiuwang-roads.",
-        ),
-        click.option("--no-inset", is_flag=True, help="Leave out the locator inset."),
-        click.option("--no-labels", is_flag=True, help="Leave out feature labels."),
-        click.option(
-            "--font",
-            "font",
-            type=click.Path(dir_okay=False, exists=True, path_type=Path),
-            default=None,
-            help="CJK font file to use instead of the installed one.",
-        ),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+_PAGE_OPTIONS = (
+    click.option("--paper", type=click.Choice(["A4", "A3"]), default="A4", show_default=True),
+    click.option(
+        "--orientation",
+        type=click.Choice(["portrait", "landscape"]),
+        default=None,
+        help="Page orientation [default: portrait; landscape for series].",
+    ),
+    click.option(
+        "--dpi",
+        type=click.IntRange(30, 1200),
+        default=300,
+        show_default=True,
+        help="Resolution of PNG pages and rasterised dense layers.",
+    ),
+    click.option(
+        "--lang",
+        type=click.Choice(["zh", "en"]),
+        default=None,
+        help="Page language [default: PLANATLAS_LANGUAGE, else zh].",
+    ),
+    click.option(
+        "--param",
+        "params",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="Preset parameter, e.g. --param phase=2022 for jiuwang-roads.",
+    ),
+    click.option("--no-inset", is_flag=True, help="Leave out the locator inset."),
+    click.option("--no-labels", is_flag=True, help="Leave out feature labels."),
+    click.option(
+        "--font",
+        "font",
+        type=click.Path(dir_okay=False, exists=True, path_type=Path),
+        default=None,
+        help="CJK font file to use instead of the installed one.",
+    ),
+)
 
 
-def _parse_params(values: tuple[str, ...], preset_name: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PageChoices:
+    """What the page options asked for; :meth:`resolve` checks them against the preset and settings."""
+
+    paper: str
+    orientation: str | None
+    dpi: int
+    lang: str | None
+    params: tuple[str, ...]
+    no_inset: bool
+    no_labels: bool
+    font: Path | None
+
+    def resolve(self, preset: str, db_url: str | None, *, default_orientation: str) -> tuple[Settings, PageSpec]:
+        """The settings and the page; an unknown preset or a missing CJK font is a usage error."""
+        _known_preset(preset)
+        settings = settings_from(db_url)
+        page = PageSpec(
+            paper=self.paper,
+            orientation=self.orientation or default_orientation,
+            dpi=self.dpi,
+            lang=self.lang or settings.language,
+            inset=not self.no_inset,
+            labels=not self.no_labels,
+        )
+        return settings, page
+
+
+_page_options = option_group("choices", PageChoices, _PAGE_OPTIONS)
+
+
+def _parse_params(values: tuple[str, ...], preset_name: str) -> dict[str, Scalar]:
     """``NAME=VALUE`` pairs checked against the preset's parameters and their choices.
 
     Defaults are filled by the preset (``Preset.params_with_defaults``), the one place that does.
     """
-    from planatlas.render import export as writer
-
-    params: dict[str, Any] = {}
+    params: dict[str, Scalar] = {}
     for item in values:
         name, sep, value = item.partition("=")
         if not sep or not name:
@@ -76,52 +109,27 @@ def _parse_params(values: tuple[str, ...], preset_name: str) -> dict[str, Any]:
             raise click.BadParameter(msg, param_hint="--param")
         params[name.strip()] = int(value) if value.strip().lstrip("-").isdigit() else value.strip()
     try:
-        checked: dict[str, Any] = writer.get_export_preset(preset_name).params_with_defaults(params)
+        checked: dict[str, Scalar] = get_preset(preset_name).params_with_defaults(params)
     except (KeyError, ValueError) as exc:
         raise click.BadParameter(str(exc.args[0] if exc.args else exc), param_hint="--param") from exc
     return checked
 
 
-def _page(
-    paper: str,
-    orientation: str | None,
-    dpi: int,
-    lang: str | None,
-    *,
-    default_orientation: str,
-    no_inset: bool,
-    no_labels: bool,
-    settings: Any,
-) -> Any:
-    from planatlas.render.static import PageSpec
-
-    return PageSpec(
-        paper=paper,
-        orientation=orientation or default_orientation,
-        dpi=dpi,
-        lang=lang or settings.language,
-        inset=not no_inset,
-        labels=not no_labels,
-    )
-
-
-def _store(settings: Any) -> Any:
-    from planatlas.build import ensure_atlas
+def _store(settings: Settings) -> LayerStore:
+    from planatlas.build import ensure_atlas  # noqa: PLC0415 - geopandas only when a command runs
 
     return ensure_atlas(settings)
 
 
 def _known_preset(name: str) -> None:
-    from planatlas.render import export as writer
-
     try:
-        writer.get_export_preset(name)
-    except ExportError as exc:
-        raise click.BadParameter(str(exc), param_hint="PRESET") from exc
+        get_preset(name)
+    except KeyError as exc:
+        raise click.BadParameter(str(exc.args[0] if exc.args else exc), param_hint="PRESET") from exc
 
 
 def _check_font(font: Path | None) -> None:
-    from planatlas.render.static import find_cjk_font
+    from planatlas.render.fonts import find_cjk_font  # noqa: PLC0415 - matplotlib only when a page is drawn
 
     find_cjk_font(font)
 
@@ -136,47 +144,23 @@ def _check_font(font: Path | None) -> None:
     help="Output format [default: from the -o extension].",
 )
 @_page_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("-o", "--output", type=FILE, required=True)
 @db_option
 @handle_errors
-def export(
-    preset: str,
-    fmt: str | None,
-    paper: str,
-    orientation: str | None,
-    dpi: int,
-    lang: str | None,
-    params: tuple[str, ...],
-    no_inset: bool,
-    no_labels: bool,
-    font: Path | None,
-    output: Path,
-    db_url: str | None,
-) -> None:
+def export(preset: str, fmt: str | None, choices: PageChoices, output: Path, db_url: str | None) -> None:
     """Export PRESET as a print page (PNG, PDF, SVG) or as one self-contained offline HTML file."""
-    from planatlas.render import export as writer
+    from planatlas import export as exporter  # noqa: PLC0415 - matplotlib and folium only when exporting
+    from planatlas.render.write import format_of  # noqa: PLC0415 - same
 
     try:
-        fmt = writer.format_of(output, fmt)
+        fmt = format_of(output, fmt)
     except ExportError as exc:
         raise click.BadParameter(str(exc), param_hint="--format/-o") from exc
-    _known_preset(preset)
-    settings = settings_from(db_url)
-    page = _page(
-        paper,
-        orientation,
-        dpi,
-        lang,
-        default_orientation="portrait",
-        no_inset=no_inset,
-        no_labels=no_labels,
-        settings=settings,
-    )
+    settings, page = choices.resolve(preset, db_url, default_orientation="portrait")
     if fmt != "html":
-        _check_font(font)
-    writer.export_preset(
-        _store(settings), preset, output, fmt=fmt, page=page, params=_parse_params(params, preset), font_path=font
-    )
+        _check_font(choices.font)
+    params = _parse_params(choices.params, preset)
+    exporter.export_preset(_store(settings), preset, output, fmt=fmt, page=page, params=params, font_path=choices.font)
     click.echo(f"wrote {preset} ({fmt}, {page.paper} {page.orientation}, {page.lang}) to {output}")
 
 
@@ -190,48 +174,20 @@ def export(
     help="One page per street or per zone.",
 )
 @_page_options
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="PDF file to write (one page per unit).",
-)
+@click.option("-o", "--output", type=FILE, required=True, help="PDF file to write (one page per unit).")
 @db_option
 @handle_errors
-def export_series(
-    preset: str,
-    by: str,
-    paper: str,
-    orientation: str | None,
-    dpi: int,
-    lang: str | None,
-    params: tuple[str, ...],
-    no_inset: bool,
-    no_labels: bool,
-    font: Path | None,
-    output: Path,
-    db_url: str | None,
-) -> None:
+def export_series(preset: str, by: str, choices: PageChoices, output: Path, db_url: str | None) -> None:
     """Export a map series of PRESET: one PDF page per street (or zone), with its plan guidance."""
-    from planatlas.render import export as writer
+    from planatlas import export as exporter  # noqa: PLC0415 - matplotlib and folium only when exporting
 
     if output.suffix.lower() != ".pdf":
-        raise click.BadParameter(f"a series is written as PDF, got {output.name!r}", param_hint="-o")
-    _known_preset(preset)
-    settings = settings_from(db_url)
-    page = _page(
-        paper,
-        orientation,
-        dpi,
-        lang,
-        default_orientation="landscape",
-        no_inset=no_inset,
-        no_labels=no_labels,
-        settings=settings,
-    )
-    _check_font(font)
-    count = writer.export_series(
-        _store(settings), preset, output, by=by, page=page, params=_parse_params(params, preset), font_path=font
+        msg = f"a series is written as PDF, got {output.name!r}"
+        raise click.BadParameter(msg, param_hint="-o")
+    settings, page = choices.resolve(preset, db_url, default_orientation="landscape")
+    _check_font(choices.font)
+    params = _parse_params(choices.params, preset)
+    count = exporter.export_series(
+        _store(settings), preset, output, by=by, page=page, params=params, font_path=choices.font
     )
     click.echo(f"wrote {count} pages ({by}) of {preset} to {output}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
@@ -12,6 +13,7 @@ import click
 
 from planatlas.errors import (
     AtlasNotBuiltError,
+    AtlasUnreadableError,
     CatalogError,
     LayerNotFoundError,
     PlanAtlasError,
@@ -26,7 +28,8 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 R = TypeVar("R")
 
-#: Exit codes: 0 ok; 1 other planatlas error; 2 usage (click); 3 invalid data; 4 not found.
+#: Exit codes: 0 ok; 1 other planatlas error; 2 usage (click); 3 invalid data; 4 not found (a layer, or the
+#: atlas itself: not built yet, deleted, or damaged and needing a rebuild).
 EXIT_ERROR, EXIT_INVALID, EXIT_NOT_FOUND = 1, 3, 4
 
 
@@ -49,7 +52,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             lines = [str(p) for p in exc.problems]
             head = f"{len(lines)} problem(s) found:" if len(lines) > 1 else "problem found:"
             raise PlanAtlasClickError("\n  ".join([head, *lines]), EXIT_INVALID) from exc
-        except (AtlasNotBuiltError, LayerNotFoundError) as exc:
+        except (AtlasNotBuiltError, AtlasUnreadableError, LayerNotFoundError) as exc:
             raise PlanAtlasClickError(str(exc), EXIT_NOT_FOUND) from exc
         except CatalogError as exc:
             raise PlanAtlasClickError(str(exc), EXIT_INVALID) from exc
@@ -58,6 +61,10 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 
     return wrapper
 
+
+#: Option types of paths: a file to write or read, a folder to read.
+FILE = click.Path(dir_okay=False, path_type=Path)
+FOLDER = click.Path(file_okay=False, path_type=Path)
 
 db_option = click.option(
     "--db",
@@ -68,22 +75,36 @@ db_option = click.option(
 )
 
 
-source_option = click.option(
-    "--source",
-    "source",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Geodata directory (default: the bundled geodata/).",
-)
+source_option = click.option("--source", type=FOLDER, help="Geodata directory (default: the bundled geodata/).")
+report_option = click.option("--report", type=FILE, help="Write the validation report as JSON here.")
 
 
-report_option = click.option(
-    "--report",
-    "report",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write the validation report as JSON here.",
-)
+Command = Callable[..., None]
+
+
+def option_group(
+    name: str, group: type[object], options: Sequence[Callable[[Command], Command]]
+) -> Callable[[Command], Command]:
+    """A decorator adding ``options`` to a command and handing their values to it as one ``group``.
+
+    ``group`` is a dataclass whose fields are named like the options' parameters; the command
+    receives ``name=group(**values)`` instead of one argument per option (shared option sets stay
+    declared once, and the commands that share them take one typed object).
+    """
+    fields = [f.name for f in dataclasses.fields(group)]  # type: ignore[arg-type]  # a dataclass type by contract
+
+    def decorator(func: Command) -> Command:
+        @functools.wraps(func)
+        def command(*args: object, **kwargs: object) -> None:
+            values = {field: kwargs.pop(field) for field in fields}
+            func(*args, **{name: group(**values)}, **kwargs)
+
+        decorated: Command = command
+        for option in reversed(options):
+            decorated = option(decorated)
+        return decorated
+
+    return decorator
 
 
 def settings_from(db_url: str | None = None) -> Settings:

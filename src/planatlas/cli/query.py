@@ -9,13 +9,17 @@ full result as GeoJSON, CSV or GeoPackage (by extension).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 import pandas as pd
 
-from planatlas.cli.options import db_option, handle_errors, open_store_from, print_table
+from planatlas.cli.options import FILE, db_option, handle_errors, open_store_from, option_group, print_table
+from planatlas.io.writers import format_from_path, write_frame
+from planatlas.query import QueryRequest, QueryResult, parse_distance, run_query
+from planatlas.store.base import LayerStore
 
 #: Columns shown on the terminal besides the key (when present).
 _SHOWN = ("name", "name_zh", "title", "nearest_key", "ref_key", "distance_m", "within_count", "zone_key", "zone_count")
@@ -41,8 +45,6 @@ def _parse_where(values: Sequence[str]) -> dict[str, Any]:
 def _distance(value: str | None) -> str | None:
     if value is None:
         return None
-    from planatlas.query import parse_distance
-
     try:
         parse_distance(value)
     except ValueError as exc:
@@ -54,36 +56,6 @@ def _describe(where: dict[str, Any]) -> str:
     return "[" + ", ".join(f"{k}={v}" for k, v in where.items()) + "]" if where else ""
 
 
-def _run(
-    db_url: str | None, output: Path | None, limit: int, summary: Callable[[Any, int], str], **request: Any
-) -> None:
-    from planatlas.io.writers import format_from_path, write_frame
-    from planatlas.query import QueryRequest, run_query
-
-    if output is not None:
-        try:
-            format_from_path(output)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="-o") from exc
-    try:
-        rq = QueryRequest(**request)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from exc
-    store = open_store_from(db_url)
-    try:
-        result = run_query(store, rq)
-        key = store.spec(rq.of if rq.kind == "summarize" else rq.layer).key
-    finally:
-        if hasattr(store, "dispose"):
-            store.dispose()
-    frame = result.frame
-    _print(frame, key=key, limit=limit)
-    click.echo(summary(result, len(frame)) + f"  [{result.backend}]")
-    if output is not None:
-        write_frame(frame, output, layer=f"{rq.kind}_{rq.layer}")
-        click.echo(f"wrote {len(frame)} rows to {output}", err=True)
-
-
 def _print(frame: pd.DataFrame, *, key: str, limit: int) -> None:
     if "zone_key" in frame.columns and "share" in frame.columns:  # coverage
         columns = ["zone_key", "total", "within", "share"]
@@ -91,8 +63,9 @@ def _print(frame: pd.DataFrame, *, key: str, limit: int) -> None:
         columns = [key] + [c for c in (*_SHOWN, "count") if c in frame.columns and c != key]
         columns += [c for c in frame.columns if c.startswith("sum_")]
     shown = frame.head(limit) if limit > 0 else frame
-    rows = []
-    for record in shown[columns].to_dict("records"):
+    rows: list[dict[str, Any]] = []
+    for shown_record in shown[columns].to_dict("records"):
+        record = {str(name): value for name, value in shown_record.items()}
         for column in ("distance_m",):
             if column in record and record[column] is not None:
                 record[column] = f"{record[column]:.1f}"
@@ -105,19 +78,64 @@ def _print(frame: pd.DataFrame, *, key: str, limit: int) -> None:
         click.echo(f"… {len(frame) - limit} more rows (use --limit 0 for all, or -o FILE)")
 
 
-_layer_opt = click.option("--layer", "layer", required=True, help="Layer searched (e.g. buildings).")
-_where_opt = click.option(
-    "--where", "where", multiple=True, metavar="FIELD=VALUE", help="Select features of the --of layer (repeatable)."
+#: What the terminal says under the table: (result, rows shown in total, the selection as text).
+Summary = Callable[[QueryResult, int, str], str]
+
+_QUESTION_OPTIONS = (
+    click.option("--layer", "layer", required=True, help="Layer searched (e.g. buildings)."),
+    click.option(
+        "--where", "where", multiple=True, metavar="FIELD=VALUE", help="Select features of the --of layer (repeatable)."
+    ),
+    click.option(
+        "-o",
+        "--output",
+        "output",
+        type=FILE,
+        default=None,
+        help="Also write the full result (.geojson, .csv or .gpkg).",
+    ),
+    click.option("--limit", default=20, show_default=True, help="Rows shown on the terminal (0: all)."),
+    db_option,
 )
-_out_opt = click.option(
-    "-o",
-    "--output",
-    "output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Also write the full result (.geojson, .csv or .gpkg).",
-)
-_limit_opt = click.option("--limit", default=20, show_default=True, help="Rows shown on the terminal (0: all).")
+
+
+@dataclass(frozen=True)
+class Question:
+    """The options every query command shares; :meth:`ask` answers one kind of query with them."""
+
+    layer: str
+    where: tuple[str, ...]
+    output: Path | None
+    limit: int
+    db_url: str | None
+
+    def ask(self, kind: str, *, of: str, summary: Summary, **options: Any) -> None:  # noqa: ANN401 - QueryRequest fields
+        """Build the request (bad combinations are usage errors), answer it, print it and write ``-o``."""
+        sel = _parse_where(self.where)
+        if self.output is not None:
+            try:
+                format_from_path(self.output)
+            except ValueError as exc:
+                raise click.BadParameter(str(exc), param_hint="-o") from exc
+        try:
+            rq = QueryRequest(kind=kind, layer=self.layer, of=of, where=sel, **options)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from exc
+        store: LayerStore = open_store_from(self.db_url)
+        try:
+            result = run_query(store, rq)
+            key = store.spec(rq.of if rq.kind == "summarize" else rq.layer).key
+        finally:
+            store.dispose()
+        frame = result.frame
+        _print(frame, key=key, limit=self.limit)
+        click.echo(summary(result, len(frame), _describe(sel)) + f"  [{result.backend}]")
+        if self.output is not None:
+            write_frame(frame, self.output, layer=f"{rq.kind}_{rq.layer}")
+            click.echo(f"wrote {len(frame)} rows to {self.output}", err=True)
+
+
+_question_options = option_group("question", Question, _QUESTION_OPTIONS)
 
 
 @click.group()
@@ -126,103 +144,47 @@ def query() -> None:
 
 
 @query.command()
-@_layer_opt
+@_question_options
 @click.option("--of", "of", required=True, help="Reference layer (e.g. metro_stations).")
-@_where_opt
 @click.option("--distance", required=True, help="Distance, e.g. 1km, 500m, 800.")
 @click.option("--pairs", is_flag=True, help="One row per (feature, reference) pair instead of per feature.")
-@_out_opt
-@_limit_opt
-@db_option
 @handle_errors
-def within(
-    layer: str,
-    of: str,
-    where: tuple[str, ...],
-    distance: str,
-    pairs: bool,
-    output: Path | None,
-    limit: int,
-    db_url: str | None,
-) -> None:
+def within(question: Question, of: str, distance: str, pairs: bool) -> None:
     """Features of --layer within --distance of the selected --of features (true geometry distance)."""
-    sel = _parse_where(where)
+    unit = "pairs" if pairs else "features"
 
-    def summary(result: Any, n: int) -> str:
-        unit = "pairs" if pairs else "features"
-        return f"{n} {unit} of {layer} within {result.request.distance} of {of}{_describe(sel)}"
+    def summary(result: QueryResult, n: int, sel: str) -> str:
+        return f"{n} {unit} of {question.layer} within {result.request.distance} of {of}{sel}"
 
-    _run(
-        db_url,
-        output,
-        limit,
-        summary,
-        kind="within",
-        layer=layer,
-        of=of,
-        where=sel,
-        distance=_distance(distance),
-        pairs=pairs,
-    )
+    question.ask("within", of=of, summary=summary, distance=_distance(distance), pairs=pairs)
 
 
 @query.command()
-@_layer_opt
+@_question_options
 @click.option("--of", "of", required=True, help="Reference layer.")
-@_where_opt
 @click.option("--max-distance", "max_distance", default=None, help="Ignore references farther than this.")
-@_out_opt
-@_limit_opt
-@db_option
 @handle_errors
-def nearest(
-    layer: str,
-    of: str,
-    where: tuple[str, ...],
-    max_distance: str | None,
-    output: Path | None,
-    limit: int,
-    db_url: str | None,
-) -> None:
+def nearest(question: Question, of: str, max_distance: str | None) -> None:
     """Each --layer feature's nearest --of feature and the exact distance to it."""
-    sel = _parse_where(where)
-    _run(
-        db_url,
-        output,
-        limit,
-        lambda _r, n: f"{n} features of {layer} with their nearest {of}{_describe(sel)}",
-        kind="nearest",
-        layer=layer,
-        of=of,
-        where=sel,
-        distance=_distance(max_distance),
-    )
+
+    def summary(_result: QueryResult, n: int, sel: str) -> str:
+        return f"{n} features of {question.layer} with their nearest {of}{sel}"
+
+    question.ask("nearest", of=of, summary=summary, distance=_distance(max_distance))
 
 
 def _zone_command(kind: str, help_text: str) -> click.Command:
+    verb = "inside" if kind == "inside" else "meeting"
+
     @click.command(name=kind, help=help_text)
-    @_layer_opt
+    @_question_options
     @click.option("--of", "--zone", "of", required=True, help="Zone layer (e.g. streets, zones).")
-    @_where_opt
-    @_out_opt
-    @_limit_opt
-    @db_option
     @handle_errors
-    def command(
-        layer: str, of: str, where: tuple[str, ...], output: Path | None, limit: int, db_url: str | None
-    ) -> None:
-        sel = _parse_where(where)
-        verb = "inside" if kind == "inside" else "meeting"
-        _run(
-            db_url,
-            output,
-            limit,
-            lambda _r, n: f"{n} features of {layer} {verb} {of}{_describe(sel)}",
-            kind=kind,
-            layer=layer,
-            of=of,
-            where=sel,
-        )
+    def command(question: Question, of: str) -> None:
+        def summary(_result: QueryResult, n: int, sel: str) -> str:
+            return f"{n} features of {question.layer} {verb} {of}{sel}"
+
+        question.ask(kind, of=of, summary=summary)
 
     return command
 
@@ -232,79 +194,41 @@ query.add_command(_zone_command("intersects", "Features of --layer inside or cro
 
 
 @query.command()
-@_layer_opt
+@_question_options
 @click.option("--by", "by", required=True, help="Zone layer to count per (e.g. streets).")
-@_where_opt
 @click.option("--value", default=None, help="Also sum this numeric field.")
-@_out_opt
-@_limit_opt
-@db_option
 @handle_errors
-def summarize(
-    layer: str,
-    by: str,
-    where: tuple[str, ...],
-    value: str | None,
-    output: Path | None,
-    limit: int,
-    db_url: str | None,
-) -> None:
+def summarize(question: Question, by: str, value: str | None) -> None:
     """Count (and sum) --layer features per zone; each feature counts once, by its representative point."""
-    sel = _parse_where(where)
-    _run(
-        db_url,
-        output,
-        limit,
-        lambda _r, n: f"{layer} per {by}{_describe(sel)}: {n} zones",
-        kind="summarize",
-        layer=layer,
-        of=by,
-        where=sel,
-        value=value,
-    )
+
+    def summary(_result: QueryResult, n: int, sel: str) -> str:
+        return f"{question.layer} per {by}{sel}: {n} zones"
+
+    question.ask("summarize", of=by, summary=summary, value=value)
 
 
 @query.command()
-@_layer_opt
+@_question_options
 @click.option("--of", "of", required=True, help="Reference layer (e.g. metro_stations).")
-@_where_opt
 @click.option("--by", "by", default="streets", show_default=True, help="Zone layer reported by.")
 @click.option("--zone-where", "zone_where", multiple=True, metavar="FIELD=VALUE", help="Select zones of --by.")
 @click.option("--distance", required=True, help="Distance, e.g. 800m.")
 @click.option("--weight", default=None, help="Share of this numeric field instead of feature counts.")
-@_out_opt
-@_limit_opt
-@db_option
 @handle_errors
 def coverage(
-    layer: str,
-    of: str,
-    where: tuple[str, ...],
-    by: str,
-    zone_where: tuple[str, ...],
-    distance: str,
-    weight: str | None,
-    output: Path | None,
-    limit: int,
-    db_url: str | None,
+    question: Question, of: str, by: str, zone_where: tuple[str, ...], distance: str, weight: str | None
 ) -> None:
     """Share of --layer within --distance of any --of feature, per zone of --by and overall."""
-    sel = _parse_where(where)
 
-    def summary(result: Any, _n: int) -> str:
+    def summary(result: QueryResult, _n: int, sel: str) -> str:
         overall = result.frame.iloc[-1]
         share = "n/a" if pd.isna(overall["share"]) else f"{100 * overall['share']:.1f}%"
-        return f"{share} of {layer} within {distance} of {of}{_describe(sel)} overall"
+        return f"{share} of {question.layer} within {distance} of {of}{sel} overall"
 
-    _run(
-        db_url,
-        output,
-        limit,
-        summary,
-        kind="coverage",
-        layer=layer,
+    question.ask(
+        "coverage",
         of=of,
-        where=sel,
+        summary=summary,
         by=by,
         zone_where=_parse_where(zone_where),
         distance=_distance(distance),

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
 
 import click
 
 from planatlas.cli.options import db_option, handle_errors, open_store_from, print_table
+from planatlas.io.writers import csv_text
+from planatlas.reconcile import COLUMN_LABELS, reconcile_jiuwang_from_store
+from planatlas.store.base import LayerStore
 
 
-def _cell(value: Any, *, signed: bool = False, digits: int = 2) -> str:
+def _cell(value: object, *, signed: bool = False, digits: int = 2) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     if isinstance(value, float):
@@ -42,15 +44,17 @@ def reconcile() -> None:
 @handle_errors
 def jiuwang(fmt: str, db_url: str | None) -> None:
     """Jiuwang road programme: plan count/km/investment per start year vs mapped count and km."""
-    from planatlas.reconcile import COLUMN_LABELS, reconcile_jiuwang_from_store
-
     headers = {c: COLUMN_LABELS[c]["en"] for c in COLUMN_LABELS}
     headers["start_year"] = "start year 开工年份"
 
-    result = reconcile_jiuwang_from_store(open_store_from(db_url))
+    store: LayerStore = open_store_from(db_url)
+    try:
+        result = reconcile_jiuwang_from_store(store)
+    finally:
+        store.dispose()
     table = result.table
     if fmt == "csv":
-        click.echo(table.to_csv(index=False), nl=False)
+        click.echo(csv_text(table), nl=False)
         return
     if fmt == "json":
         records = json.loads(table.to_json(orient="records", force_ascii=False))
@@ -58,14 +62,13 @@ def jiuwang(fmt: str, db_url: str | None) -> None:
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
     click.echo("Jiuwang New City road programme (seed 001 专栏6-1, lines 956-962): plan vs mapped")
-    rows = []
-    for rec in table.to_dict(orient="records"):
-        rows.append(
-            {
-                headers[c]: _cell(rec[c], signed=c.startswith("diff_"), digits=1 if c.endswith("_pct") else 2)
-                for c in table.columns
-            }
-        )
+    rows = [
+        {
+            headers[c]: _cell(rec[c], signed=c.startswith("diff_"), digits=1 if c.endswith("_pct") else 2)
+            for c in table.columns
+        }
+        for rec in table.to_dict(orient="records")
+    ]
     print_table(rows, columns=[headers[c] for c in table.columns])
     click.echo("Δ = mapped − plan. The plan gives no per-road length or cost; investment is the plan's only.")
     if result.boundary:

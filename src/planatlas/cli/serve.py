@@ -1,4 +1,4 @@
-"""The ``app`` command: build the bundled atlas if needed, then serve the Streamlit app."""
+"""The ``app`` command: build the atlas if there is none, then serve the Streamlit app."""
 
 from __future__ import annotations
 
@@ -22,7 +22,10 @@ def _app_script() -> Path:
 @click.pass_context
 @handle_errors
 def app(ctx: click.Context, port: int) -> None:
-    """Build the bundled atlas if absent, then serve the Streamlit app."""
+    """Build the atlas if absent, then serve the Streamlit app.
+
+    An existing atlas is rebuilt only from the directory it was built from, and only if that changed.
+    """
     from planatlas.build import ensure_atlas  # noqa: PLC0415 - loads geopandas; keeps --help fast
 
     ensure_atlas(settings_from())

@@ -10,6 +10,7 @@ import shapely
 
 from planatlas import crs as pcrs
 from planatlas.derive.context import DeriveContext
+from planatlas.derive.schema import DerivationSpec, LayerName, SourceRule, Table, Text
 from planatlas.errors import Problem, ValidationError
 
 #: Minimum spacing between placed points, and from located points, in metres.
@@ -121,3 +122,10 @@ def _spread_points(polygon: shapely.Geometry, n: int, *, avoid: np.ndarray) -> l
     step = max(1, len(order) // n)
     chosen = order[::step][:n]
     return [shapely.Point(cx[i], cy[i]) for i in chosen]
+
+
+PLACE_IN_STREET = DerivationSpec(
+    place_in_street,
+    params=Table(optional={"street_layer": LayerName(), "street_field": Text()}),
+    source=SourceRule(("Point",), allow_missing=True),
+)

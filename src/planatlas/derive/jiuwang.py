@@ -10,22 +10,27 @@ one of its termini is an error naming both, never a silently shortened line.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 import shapely
-from shapely.ops import split as split_geometry
 from shapely.ops import substring
 
 from planatlas import crs as pcrs
 from planatlas.catalog import PRECISION_ORDER
 from planatlas.derive.context import DeriveContext
+from planatlas.derive.schema import (
+    DerivationSpec,
+    LayerName,
+    ListOf,
+    Number,
+    Table,
+    TableFile,
+    Text,
+)
 from planatlas.errors import Problem, ValidationError
-from planatlas.io import read_table
 
 #: Project classes drawn as a junction marker instead of a segment.
 DEFAULT_JUNCTION_CLASSES = ("互通立交",)
@@ -47,7 +52,7 @@ def coarsest_precision(values: Iterable[str]) -> str:
     return PRECISION_ORDER[max(ranks)] if ranks else "schematic"
 
 
-def _axis_lookup(
+def axis_lookup(
     axes: gpd.GeoDataFrame, *, name_field: str, layer: str | None
 ) -> tuple[dict[str, shapely.LineString], dict[str, str], list[Problem]]:
     """Map road name -> single LineString axis (metric) and its precision."""
@@ -71,7 +76,7 @@ def _axis_lookup(
     return lines, precision, problems
 
 
-def _crossing(road: shapely.LineString, other: shapely.LineString) -> tuple[shapely.Point | None, str | None]:
+def crossing(road: shapely.LineString, other: shapely.LineString) -> tuple[shapely.Point | None, str | None]:
     """The single point where ``road`` meets ``other``; else ``None`` and why not."""
     inter = road.intersection(other)
     if inter.is_empty:
@@ -130,7 +135,7 @@ def solve_road_projects(
     if axes.crs is None or not axes.crs.is_projected:
         msg = f"axes must be in a projected (metric) CRS, got {axes.crs!r}"
         raise ValueError(msg)
-    lines, precision, problems = _axis_lookup(axes, name_field=name_field, layer=layer)
+    lines, precision, problems = axis_lookup(axes, name_field=name_field, layer=layer)
     junctions = set(junction_classes)
     rows: list[dict[str, Any]] = []
     for _, project in projects.iterrows():
@@ -147,7 +152,7 @@ def solve_road_projects(
         road = lines[road_name]
         used = [road_name, *ends.values()]
         if str(project.get("class", "")) in junctions:
-            point, why = _crossing(road, lines[ends["to_road"]])
+            point, why = crossing(road, lines[ends["to_road"]])
             if point is None:
                 problems.append(
                     Problem(
@@ -175,7 +180,7 @@ def solve_road_projects(
             continue
         cuts: list[float] = []
         for fld, terminus in ends.items():
-            point, why = _crossing(road, lines[terminus])
+            point, why = crossing(road, lines[terminus])
             if point is None:
                 problems.append(
                     Problem(
@@ -223,87 +228,24 @@ def solve_road_projects(
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=axes.crs)
 
 
-def polygonise_bounded_area(
-    roads: Mapping[str, shapely.LineString],
-    *,
-    touch_tolerance_m: float = 1.0,
-    min_edge_m: float = 10.0,
-    layer: str | None = None,
-    feature: str | None = None,
-) -> shapely.Polygon:
-    """The one face enclosed by all the given roads (metric), found by polygonising them.
-
-    The roads are noded together and polygonised; the answer is the face whose boundary runs
-    along every road for at least ``min_edge_m``. Anything else (no face, several) is reported.
-    """
-    noded = shapely.union_all(list(roads.values()))
-    faces = list(shapely.polygonize(list(getattr(noded, "geoms", [noded]))).geoms)
-    bounded = []
-    for face in faces:
-        ring = face.exterior
-        if all(ring.intersection(road.buffer(touch_tolerance_m)).length >= min_edge_m for road in roads.values()):
-            bounded.append(face)
-    if len(bounded) == 1:
-        return bounded[0]
-    names = "、".join(roads)
-    if not faces:
-        open_ends = [
-            f"{a} does not meet {b}"
-            for a in roads
-            for b in roads
-            if a < b and roads[a].distance(roads[b]) > touch_tolerance_m
-        ]
-        why = "; ".join(open_ends) or "they do not close a ring"
-        msg = f"the bounding roads {names} enclose no area: {why}"
-    else:
-        msg = f"the bounding roads {names} enclose {len(bounded)} areas bordered by all of them, expected 1"
-    raise ValidationError([Problem(msg, layer=layer, feature=feature, field="geometry")])
-
-
-def spread_points(area: shapely.Geometry, n: int, *, inset_m: float = 150.0) -> list[shapely.Point]:
-    """``n`` deterministic, distinct points inside ``area`` (metric), spread along its middle row.
-
-    Points are placed on the horizontal line through the area's representative point, clipped to
-    the area shrunk by ``inset_m``, at equal fractions of that line's length: never on an edge,
-    never on top of each other.
-    """
-    if n == 0:
-        return []
-    inner = area.buffer(-inset_m)
-    if inner.is_empty:
-        inner = area
-    centre = inner.representative_point()
-    minx, _, maxx, _ = inner.bounds
-    row = shapely.LineString([(minx - 1, centre.y), (maxx + 1, centre.y)]).intersection(inner)
-    parts = sorted(getattr(row, "geoms", [row]), key=lambda g: -g.length)
-    line = parts[0] if parts and not parts[0].is_empty else None
-    if line is None or line.length == 0:
-        return [centre] if n == 1 else []
-    return [line.interpolate((i + 1) / (n + 1), normalized=True) for i in range(n)]
-
-
 # --------------------------------------------------------------------------------------------
 # Build-time derivations (I/O through the context)
 # --------------------------------------------------------------------------------------------
 
 
-def _read_plan_table(ctx: DeriveContext, path: str) -> pd.DataFrame:
-    return read_table(ctx.geodata_dir / path)
+def plan_table(ctx: DeriveContext, params: Mapping[str, Any], need: Iterable[str]) -> tuple[str, pd.DataFrame]:
+    """The ``projects`` side input (read by the build) and its path, with the columns ``need`` present."""
+    path = str(params["projects"])
+    table = ctx.input("projects")
+    absent = [c for c in need if c not in table.columns]
+    if absent:
+        raise ValidationError(
+            [Problem(f"column {c!r} is missing", file=path, layer=ctx.spec.name, field=c) for c in absent]
+        )
+    return path, table
 
 
-def _extra_sources(ctx: DeriveContext, paths: Iterable[str]) -> list[dict[str, str]]:
-    """Provenance records for files a derivation read that the build would not otherwise record."""
-    joined = {j.table for j in ctx.spec.joins} | {ctx.spec.geometry.source}
-    out = []
-    for path in paths:
-        if path in joined:
-            continue
-        digest = hashlib.sha256((ctx.geodata_dir / path).read_bytes()).hexdigest()
-        out.append({"path": path, "sha256": digest})
-    return out
-
-
-def _metric_axes(ctx: DeriveContext, params: Mapping[str, Any]) -> gpd.GeoDataFrame:
+def metric_axes(ctx: DeriveContext, params: Mapping[str, Any]) -> gpd.GeoDataFrame:
     return ctx.layer(params.get("axes_layer", "road_axes")).to_crs(pcrs.METRIC_CRS)
 
 
@@ -313,22 +255,13 @@ def solve_jiuwang_roads(
     """Jiuwang road projects as the part of each road between its two termini.
 
     Params: ``axes_layer`` (default ``road_axes``; name column ``name``), ``projects`` (the plan
-    table with ``road``/``from_road``/``to_road``/``class``, default the layer's first join table),
-    ``junction_classes`` and ``interchange_radius_m``.
+    table with ``road``/``from_road``/``to_road``/``class``), ``junction_classes`` and
+    ``interchange_radius_m``.
     """
     spec = ctx.spec
-    table_path = params.get("projects") or (spec.joins[0].table if spec.joins else None)
-    if not table_path:
-        raise ValidationError([Problem("solve_jiuwang_roads needs a 'projects' table", layer=spec.name)])
-    projects = _read_plan_table(ctx, table_path)
-    need = [spec.key, "road", "from_road", "to_road", "class"]
-    absent = [c for c in need if c not in projects.columns]
-    if absent:
-        raise ValidationError(
-            [Problem(f"column {c!r} is missing", file=table_path, layer=spec.name, field=c) for c in absent]
-        )
+    table_path, projects = plan_table(ctx, params, [spec.key, "road", "from_road", "to_road", "class"])
     solved = solve_road_projects(
-        _metric_axes(ctx, params),
+        metric_axes(ctx, params),
         projects,
         key=spec.key,
         name_field=params.get("axes_name_field", "name"),
@@ -337,232 +270,25 @@ def solve_jiuwang_roads(
         layer=spec.name,
         file=table_path,
     )
-    out = solved.to_crs(pcrs.STORAGE_CRS)
-    out.attrs["sources"] = _extra_sources(ctx, [table_path])
-    return out
+    return solved.to_crs(pcrs.STORAGE_CRS)
 
 
-def _band(line: shapely.Geometry, half_width_m: float, clip: shapely.Geometry) -> shapely.Geometry:
-    return line.buffer(half_width_m, cap_style="flat").intersection(clip)
+# --------------------------------------------------------------------------------------------
+# Declarations: params each derivation takes, checked before it runs
+# --------------------------------------------------------------------------------------------
 
+NOTE = {"note": Text()}
 
-class _RuleError(ValueError):
-    """One area rule cannot be applied; the message becomes a located problem."""
-
-
-@dataclass(frozen=True)
-class _AreaFrame:
-    """What every area rule is applied to: road axes (metric), the boundary, and the river if given."""
-
-    lines: Mapping[str, shapely.LineString]
-    boundary: shapely.Geometry
-    river: shapely.Geometry | None
-    river_source: str | None
-
-
-@dataclass(frozen=True)
-class _RuleArea:
-    """An area a rule produced, the roads it used besides the bounding ones, and how it was made."""
-
-    geom: shapely.Geometry
-    roads: list[str]
-    how: str
-
-
-def _rule_area(kind: object, rule: Mapping[str, Any], frame: _AreaFrame, bounding: list[str]) -> _RuleArea:
-    """Apply one ``features`` rule of :func:`derive_jiuwang_areas`; raise :class:`_RuleError` if it cannot be."""
-    lines, boundary = frame.lines, frame.boundary
-    if kind == "boundary":
-        return _RuleArea(boundary, [], f"Polygonised from its bounding roads {'、'.join(bounding)} (road_axes).")
-    if kind == "disc":
-        a, b = rule["roads"]
-        point, why = _crossing(lines[a], lines[b])
-        if point is None:
-            msg = f"{a!r} and {b!r}: {a} {why}"
-            raise _RuleError(msg)
-        radius = float(rule["radius_m"])
-        geom = point.buffer(radius, quad_segs=16).intersection(boundary)
-        return _RuleArea(geom, [a, b], f"Disc of radius {radius:.0f} m around the crossing of {a} and {b}.")
-    if kind == "road_band":
-        road = rule["road"]
-        half = float(rule["half_width_m"])
-        how = f"Band {2 * half:.0f} m wide along {road}, inside the boundary."
-        return _RuleArea(_band(lines[road], half, boundary), [road], how)
-    if kind == "river_band":
-        if frame.river is None:
-            msg = "rule 'river_band' needs params.river"
-            raise _RuleError(msg)
-        half = float(rule["half_width_m"])
-        how = f"Band {2 * half:.0f} m wide along the river line {frame.river_source}, inside the boundary."
-        return _RuleArea(_band(frame.river, half, boundary), [], how)
-    if kind == "split":
-        road = rule["road"]
-        pieces = list(split_geometry(boundary, lines[road]).geoms)
-        if len(pieces) < 2:
-            msg = f"road {road!r} does not cross the boundary; cannot split"
-            raise _RuleError(msg)
-        pieces.sort(key=lambda g: g.centroid.y)
-        north = rule.get("side") == "north"
-        how = f"The part of the boundary {'north' if north else 'south'} of {road}."
-        return _RuleArea(pieces[-1] if north else pieces[0], [road], how)
-    msg = f"unknown rule {kind!r}"
-    raise _RuleError(msg)
-
-
-def _named_roads(bounding: Iterable[str], rules: Mapping[str, Mapping[str, Any]]) -> set[str]:
-    """Every road the boundary and the rules name (each must have an axis)."""
-    named = set(bounding)
-    for rule in rules.values():
-        named.update(rule.get("roads", []))
-        if "road" in rule:
-            named.add(rule["road"])
-    return named
-
-
-def derive_jiuwang_areas(
-    source: gpd.GeoDataFrame | None, *, ctx: DeriveContext, params: dict[str, Any]
-) -> gpd.GeoDataFrame:
-    """New-city boundary polygonised from its bounding roads, and its structure features.
-
-    Params: ``bounding_roads`` (list of road names in ``axes_layer``), ``river`` and ``river_crs``
-    (an extra line source, e.g. 肖峰河), and ``features``: key -> rule table, one of
-
-    - ``{rule = "boundary"}``: the polygonised boundary;
-    - ``{rule = "disc", roads = [a, b], radius_m}``: a disc around the crossing of two roads;
-    - ``{rule = "road_band", road, half_width_m}``: a band along a road, inside the boundary;
-    - ``{rule = "river_band", half_width_m}``: a band along the river, inside the boundary;
-    - ``{rule = "split", road, side = "north"|"south"}``: the boundary's part on one side of a road.
-
-    Each output row carries ``precision`` (coarsest input), ``geom_note`` (the rule, plus the rule's
-    ``note``) and ``area_km2_measured`` (EPSG:4548).
-    """
-    spec = ctx.spec
-    axes = _metric_axes(ctx, params)
-    lines, precision, problems = _axis_lookup(axes, name_field=params.get("axes_name_field", "name"), layer=spec.name)
-    bounding = list(params.get("bounding_roads", []))
-    rules: Mapping[str, Mapping[str, Any]] = params.get("features", {})
-    problems.extend(
-        Problem(f"road {name!r} has no axis in the road axes", layer=spec.name, field="params")
-        for name in sorted(_named_roads(bounding, rules) - set(lines))
-    )
-    if problems:
-        raise ValidationError(problems)
-    boundary = polygonise_bounded_area({n: lines[n] for n in bounding}, layer=spec.name, feature="boundary")
-    base_precision = coarsest_precision(precision[n] for n in bounding)
-    river = None
-    river_precision = "schematic"
-    extra: list[str] = []
-    if "river" in params:
-        river_src = ctx.read(params["river"], crs=params.get("river_crs", pcrs.STORAGE_CRS)).to_crs(pcrs.METRIC_CRS)
-        river = shapely.line_merge(shapely.union_all(river_src.geometry.to_numpy()))
-        river_precision = coarsest_precision(river_src.get("precision", pd.Series(["schematic"])).astype(str))
-        extra.append(params["river"])
-    frame = _AreaFrame(lines=lines, boundary=boundary, river=river, river_source=params.get("river"))
-    rows: list[dict[str, Any]] = []
-    for key in sorted(rules):
-        rule = rules[key]
-        kind = rule.get("rule")
-        try:
-            area = _rule_area(kind, rule, frame, bounding)
-        except _RuleError as exc:
-            problems.append(Problem(str(exc), layer=spec.name, feature=key, field="params"))
-            continue
-        # Clipping can leave slivers of lower dimension on the boundary; an area keeps its polygons.
-        geom = shapely.union_all([g for g in shapely.get_parts(area.geom) if g.geom_type == "Polygon"])
-        if geom.is_empty:
-            problems.append(
-                Problem(f"rule {kind!r} gives an empty area", layer=spec.name, feature=key, field="geometry")
-            )
-            continue
-        inputs = [precision[n] for n in [*bounding, *area.roads]]
-        if kind == "river_band":
-            inputs.append(river_precision)
-        rows.append(
-            {
-                spec.key: key,
-                "geometry": geom,
-                "precision": coarsest_precision([base_precision, *inputs]),
-                "geom_note": f"{area.how} {rule.get('note', '')}".strip(),
-                "area_km2_measured": round(geom.area / 1e6, 3),
-            }
-        )
-    if problems:
-        raise ValidationError(problems)
-    out = gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=pcrs.METRIC_CRS).to_crs(pcrs.STORAGE_CRS)
-    out.attrs["sources"] = _extra_sources(ctx, extra)
-    return out
-
-
-def place_jiuwang_projects(
-    source: gpd.GeoDataFrame | None, *, ctx: DeriveContext, params: dict[str, Any]
-) -> gpd.GeoDataFrame:
-    """Mark projects whose site the plan does not give inside the area they belong to.
-
-    Params: ``areas_layer`` (default ``jiuwang_areas``), ``projects`` (table with the key and
-    ``placed_in``, an area key; default the first join table) and ``inset_m``. Each area's projects,
-    sorted by key, are spread along the area's middle row (:func:`spread_points`), so markers are
-    deterministic and never coincide; ``geom_note`` says the site is not public.
-    """
-    spec = ctx.spec
-    table_path = params.get("projects") or (spec.joins[0].table if spec.joins else None)
-    if not table_path:
-        raise ValidationError([Problem("place_jiuwang_projects needs a 'projects' table", layer=spec.name)])
-    table = _read_plan_table(ctx, table_path)
-    areas_layer = params.get("areas_layer", "jiuwang_areas")
-    areas = ctx.layer(areas_layer)
-    area_key = params.get("areas_key", "area_id")
-    polygons = dict(zip(areas[area_key].astype(str), areas.to_crs(pcrs.METRIC_CRS).geometry, strict=True))
-    area_precision = dict(zip(areas[area_key].astype(str), areas["precision"].astype(str), strict=True))
-    problems: list[Problem] = []
-    rows: list[dict[str, Any]] = []
-    for area, group in table.groupby("placed_in", sort=True):
-        keys = sorted(group[spec.key].astype(str))
-        if area not in polygons:
-            problems += [
-                Problem(
-                    f"area {area!r} is not in layer {areas_layer!r}",
-                    file=table_path,
-                    layer=spec.name,
-                    feature=k,
-                    field="placed_in",
-                )
-                for k in keys
-            ]
-            continue
-        points = spread_points(polygons[area], len(keys), inset_m=float(params.get("inset_m", 150.0)))
-        if len(points) < len(keys):
-            problems.append(
-                Problem(
-                    f"area {area!r} has no room for {len(keys)} markers",
-                    file=table_path,
-                    layer=spec.name,
-                    field="placed_in",
-                )
-            )
-            continue
-        for k, pt in zip(keys, points, strict=True):
-            rows.append(
-                {
-                    spec.key: k,
-                    "geometry": pt,
-                    "precision": coarsest_precision([area_precision[area], "schematic"]),
-                    "geom_note": (
-                        f"Site not given by the plan or any public source used here: a marker placed "
-                        f"deterministically inside {area} ({areas_layer}), not the project's location."
-                    ),
-                }
-            )
-    if problems:
-        raise ValidationError(problems)
-    frame = pd.DataFrame(rows, columns=[spec.key, "geometry", "precision", "geom_note"])
-    out = gpd.GeoDataFrame(frame, geometry="geometry", crs=pcrs.METRIC_CRS).to_crs(pcrs.STORAGE_CRS)
-    out.attrs["sources"] = _extra_sources(ctx, [table_path])
-    return out
-
-
-__all__ = [
-    "coarsest_precision",
-    "polygonise_bounded_area",
-    "solve_road_projects",
-    "spread_points",
-]
+SOLVE_JIUWANG_ROADS = DerivationSpec(
+    solve_jiuwang_roads,
+    params=Table(
+        required={"projects": TableFile()},
+        optional={
+            "axes_layer": LayerName(),
+            "axes_name_field": Text(),
+            "junction_classes": ListOf(Text()),
+            "interchange_radius_m": Number(),
+        },
+    ),
+)
+__all__ = ["NOTE", "axis_lookup", "coarsest_precision", "crossing", "metric_axes", "plan_table", "solve_road_projects"]

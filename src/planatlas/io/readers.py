@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TypedDict
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from planatlas import crs as pcrs
 from planatlas.errors import ArchiveTooLargeError, Problem, SourceError
+from planatlas.io.geojson import check_members
+from planatlas.io.geometry import MAX_LISTED, feature_label, nonfinite_problems
+from planatlas.io.shapefile import check_parts, shapefile_encoding
+from planatlas.io.vector import read_vector
 
 #: Default cap on a single source file, and on what a zip may expand to.
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
@@ -51,6 +55,7 @@ def read_source(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_archive_bytes: int = DEFAULT_MAX_ARCHIVE_BYTES,
     allow_empty_geometry: bool = False,
+    key: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a geometry source and return it in EPSG:4490.
 
@@ -72,6 +77,14 @@ def read_source(
         Caps on the file size and on the bytes a zip archive actually expands to.
     allow_empty_geometry
         Keep rows without geometry (sources of derivations that place them later).
+    key
+        The layer's key column, used only to name features in problems (else ``#n``, the feature's
+        order in the file).
+
+    Raises
+    ------
+    SourceError
+        Every problem found, located by file and, where it concerns one feature, by feature and field.
     """
     path = Path(path)
     name = path.name
@@ -88,9 +101,9 @@ def read_source(
     suffix = path.suffix.lower()
     if suffix == ".zip":
         with _extracted(path, max_archive_bytes=max_archive_bytes) as inner:
-            gdf = _read_vector(inner, crs=crs, lon=lon, lat=lat, encoding=encoding, layer=layer)
+            gdf = _read_vector(inner, crs=crs, lon=lon, lat=lat, encoding=encoding, layer=layer, key=key)
     elif suffix in _VECTOR_SUFFIXES:
-        gdf = _read_vector(path, crs=crs, lon=lon, lat=lat, encoding=encoding, layer=layer)
+        gdf = _read_vector(path, crs=crs, lon=lon, lat=lat, encoding=encoding, layer=layer, key=key)
     else:
         msg = f"unsupported file type {suffix!r}; expected one of .geojson .gpkg .shp .zip .csv .kml"
         raise SourceError(msg, file=name)
@@ -104,38 +117,56 @@ def read_source(
 
 
 def _read_vector(
-    path: Path, *, crs: str | None, lon: str, lat: str, encoding: str | None, layer: str | None
+    path: Path, *, crs: str | None, lon: str, lat: str, encoding: str | None, layer: str | None, key: str | None
 ) -> gpd.GeoDataFrame:
     name = path.name
     suffix = path.suffix.lower()
     if suffix == ".csv":
         gdf = _read_csv_points(path, lon=lon, lat=lat)
+        given = gdf[key].tolist() if key is not None and key in gdf.columns else [""] * len(gdf)
+        labels: list[str] | None = [str(k).strip() or f"row {i + 2}" for i, k in enumerate(given)]
         file_crs = None
     else:
-        kwargs: dict[str, Any] = {}
+        if suffix in {".geojson", ".json"}:
+            check_members(path, key=key)
         if suffix == ".shp":
-            kwargs["encoding"] = encoding or _shapefile_encoding(path)
-        if layer is not None:
-            kwargs["layer"] = layer
-        try:
-            gdf = pyogrio.read_dataframe(path, **kwargs)
-        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-            msg = f"cannot be read as a vector file: {exc}"
-            raise SourceError(msg, file=name) from exc
-        except UnicodeDecodeError as exc:
-            msg = f"attribute text is not in encoding {kwargs.get('encoding')}: {exc}"
-            raise SourceError(msg, file=name) from exc
+            check_parts(path)
+            encoding = _known_encoding(encoding or shapefile_encoding(path), file=name)
+        gdf = read_vector(path, encoding=encoding if suffix == ".shp" else None, layer=layer, key=key)
+        labels = gdf[key].tolist() if key is not None and key in gdf.columns else None
         file_crs = gdf.crs
     if len(gdf) == 0:
         msg = "the file holds no features"
         raise SourceError(msg, file=name)
-    return to_canonical(gdf, declared=crs, file_crs=file_crs, file=name)
+    problems = nonfinite_problems(gdf.geometry.to_numpy(), file=name, keys=labels)
+    if problems:
+        raise SourceError(problems)
+    return to_canonical(gdf, declared=crs, file_crs=file_crs, file=name, keys=labels)
+
+
+def _known_encoding(encoding: str, *, file: str) -> str:
+    try:
+        codecs.lookup(encoding)
+    except LookupError as exc:
+        msg = (
+            f"encoding {encoding!r} (from the .cpg or the layer's [geometry] encoding) is not an encoding Python knows"
+        )
+        raise SourceError(msg, file=file) from exc
+    return encoding
 
 
 def to_canonical(
-    gdf: gpd.GeoDataFrame, *, declared: str | None, file_crs: CRS | str | None = None, file: str | None = None
+    gdf: gpd.GeoDataFrame,
+    *,
+    declared: str | None,
+    file_crs: CRS | str | None = None,
+    file: str | None = None,
+    keys: Sequence[object] | None = None,
 ) -> gpd.GeoDataFrame:
-    """Convert ``gdf`` from its declared CRS to EPSG:4490, checking that the coordinates fit it."""
+    """Convert ``gdf`` from its declared CRS to EPSG:4490, checking that the coordinates fit it.
+
+    ``keys`` name the features (in row order) in problems; without them a feature is ``#n``.
+    """
     if declared is None:
         if file_crs is None:
             msg = "the file records no CRS and none was declared; declare one (e.g. EPSG:4490)"
@@ -144,7 +175,7 @@ def to_canonical(
     declared = pcrs.normalize_crs_name(declared)
     gdf = gdf.copy()
     if pcrs.is_offset_system(declared):
-        _check_geographic_range(gdf, declared, file)
+        _check_geographic_range(gdf, declared, file, keys)
         if file_crs is not None and not CRS.from_user_input(file_crs).is_geographic:
             msg = f"declared {declared} (lon/lat) but the file records projected CRS {file_crs}"
             raise SourceError(msg, file=file)
@@ -167,15 +198,18 @@ def to_canonical(
             )
             raise SourceError(msg, file=file)
     if target.is_geographic:
-        _check_geographic_range(gdf, declared, file)
+        _check_geographic_range(gdf, declared, file, keys)
     gdf = gdf.set_crs(target, allow_override=True).to_crs(pcrs.STORAGE_CRS)
-    _check_geographic_range(gdf, f"{declared} (after conversion)", file)
+    _check_geographic_range(gdf, f"{declared} (after conversion)", file, keys)
     return gdf
 
 
-def _check_geographic_range(gdf: gpd.GeoDataFrame, declared: str, file: str | None) -> None:
+def _check_geographic_range(
+    gdf: gpd.GeoDataFrame, declared: str, file: str | None, keys: Sequence[object] | None
+) -> None:
     geoms = gdf.geometry.to_numpy()
-    coords = shapely.get_coordinates(geoms[~pd.isna(geoms)])
+    present = np.flatnonzero(~pd.isna(geoms))
+    coords, index = shapely.get_coordinates(geoms[present], return_index=True)
     if len(coords) == 0:
         return
     x, y = coords[:, 0], coords[:, 1]
@@ -188,12 +222,23 @@ def _check_geographic_range(gdf: gpd.GeoDataFrame, declared: str, file: str | No
             f"but {declared} is a geographic (degrees) CRS"
         )
         raise SourceError(msg, file=file)
-    inside = pcrs.in_china(x, y)
-    if inside.all():
+    outside = np.flatnonzero(~pcrs.in_china(x, y))
+    if len(outside) == 0:
         return
-    bad = np.flatnonzero(~inside)[0]
-    msg = f"coordinate ({x[bad]:.5f}, {y[bad]:.5f}) lies outside China for declared CRS {declared}"
-    raise SourceError(msg, file=file)
+    # the first coordinate outside China of each feature that has one
+    rows, first = np.unique(index[outside], return_index=True)
+    problems = [
+        Problem(
+            f"coordinate ({x[i]:.5f}, {y[i]:.5f}) lies outside China for declared CRS {declared}",
+            file=file,
+            feature=feature_label(keys, int(present[row])),
+            field="geometry",
+        )
+        for row, i in zip(rows[:MAX_LISTED], outside[first][:MAX_LISTED], strict=True)
+    ]
+    if len(rows) > MAX_LISTED:
+        problems.append(Problem(f"… and {len(rows) - MAX_LISTED} more features outside China", file=file))
+    raise SourceError(problems)
 
 
 def suspect_gcj02(
@@ -271,26 +316,6 @@ def read_table(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> pd.Da
         raise SourceError(msg, file=path.name) from exc
     table.columns = [c.strip() for c in table.columns]
     return table
-
-
-def _shapefile_encoding(shp: Path) -> str:
-    """The shapefile's declared (.cpg) encoding, else UTF-8 if its text decodes, else GB18030."""
-    for cpg in (shp.with_suffix(".cpg"), shp.with_suffix(".CPG")):
-        if cpg.is_file():
-            declared = cpg.read_text(encoding="ascii", errors="replace").strip()
-            if declared:
-                return {"936": "GBK", "65001": "UTF-8"}.get(declared, declared)
-    dbf = next((p for p in (shp.with_suffix(".dbf"), shp.with_suffix(".DBF")) if p.is_file()), None)
-    if dbf is None:
-        return "UTF-8"
-    data = dbf.read_bytes()
-    header_len = int.from_bytes(data[8:10], "little") if len(data) >= 10 else 0
-    body = data[header_len:]
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return "GB18030"
-    return "UTF-8"
 
 
 @contextmanager

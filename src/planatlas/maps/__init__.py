@@ -8,7 +8,7 @@ Public API (used by :mod:`planatlas.render.interactive` and :mod:`planatlas.rend
         p.layer.title_in("zh"); p.frame; p.resolved.feature_colors(p.frame); p.resolved.legend("zh")
         p.schematic  # say "schematic" when True (see ``schematic_note(lang)``)
 
-Modules: :mod:`~planatlas.maps.presets` (the presets, one module per plan, and label tables),
+Modules: :mod:`~planatlas.maps.presets` (the presets, one TOML file per plan, and label tables),
 :mod:`~planatlas.maps.load` (store → :class:`PresetData`), :mod:`~planatlas.maps.frames` (filters,
 joins, rings, simplification), :mod:`~planatlas.maps.style` (colours, :class:`Style`),
 :mod:`~planatlas.maps.classify` (class breaks by mapclassify), :mod:`~planatlas.maps.resolve`

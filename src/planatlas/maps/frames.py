@@ -162,7 +162,7 @@ def prepare_layer(
             column=pl.count.column,
         )
     if pl.buffer_m:
-        metric = frame.to_crs(METRIC_CRS)
+        metric = gpd.GeoDataFrame(frame).to_crs(METRIC_CRS)
         metric["geometry"] = metric.geometry.buffer(pl.buffer_m, quad_segs=16)
         frame = metric.to_crs(STORAGE_CRS)
     elif simplify and pl.simplify_m:

@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
+from planatlas.catalog import is_hex_color
+
 #: How a style colours features: one colour, a colour per category, classes of a number.
 Kind = Literal["single", "categorical", "graduated"]
 #: Legend symbol of a layer, from its geometry.
@@ -52,13 +54,12 @@ SEQUENTIAL_PALETTES: Mapping[str, tuple[str, ...]] = {
     "Purples": ("#f2f0f7", "#dadaeb", "#bcbddc", "#9e9ac8", "#756bb1", "#54278f"),
 }
 FALLBACK_COLOR = "#9e9e9e"
-_HEX_DIGITS = set("0123456789abcdefABCDEF")
 
 
-def check_color(color: str) -> str:
-    """Return ``color`` if it is a ``#rrggbb`` hex colour, else raise ``ValueError``."""
-    if not (isinstance(color, str) and len(color) == 7 and color[0] == "#" and set(color[1:]) <= _HEX_DIGITS):
-        msg = f"colour should be '#rrggbb', got {color!r}"
+def check_color(color: str, what: str = "colour") -> str:
+    """Return ``color`` if it is a ``#rrggbb`` hex colour, else raise ``ValueError`` naming ``what``."""
+    if not is_hex_color(color):
+        msg = f"{what} should be '#rrggbb', got {color!r}"
         raise ValueError(msg)
     return color.lower()
 
@@ -83,7 +84,7 @@ class Category:
     weight: float | None = None
 
     def __post_init__(self) -> None:
-        check_color(self.color)
+        check_color(self.color, f"colour of category {self.value!r}")
 
     def label_in(self, lang: str) -> str:
         """The legend label in ``lang`` (the value itself when there is none)."""
@@ -166,11 +167,11 @@ class Style:
         if self.kind != "single" and not self.column:
             msg = f"a {self.kind} style needs a column"
             raise ValueError(msg)
-        check_color(self.color)
+        check_color(self.color, "style color")
         if self.stroke_color is not None:
-            check_color(self.stroke_color)
-        for c in self.palette:
-            check_color(c)
+            check_color(self.stroke_color, "style stroke_color")
+        for i, c in enumerate(self.palette):
+            check_color(c, f"style palette[{i}]")
         if self.scheme not in get_args(Scheme):
             msg = f"graduated scheme should be one of {', '.join(get_args(Scheme))}, got {self.scheme!r}"
             raise ValueError(msg)
@@ -214,3 +215,9 @@ class LegendEntry:
     def label_in(self, lang: str) -> str:
         """The legend label in ``lang`` (the value itself when there is none)."""
         return text_in(self.label, lang, default=str(self.value))
+
+
+# ---- the query map ------------------------------------------------------------------------------
+#: Colours of the query map (:func:`planatlas.render.query_map.query_map`): the matched features,
+#: the reference features they were matched against, and the distance ring drawn around those.
+QUERY_COLORS: Mapping[str, str] = {"match": "#1f77b4", "reference": "#d62728", "ring": "#d62728"}

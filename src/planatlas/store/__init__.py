@@ -1,27 +1,22 @@
-"""Atlas stores: the ``LayerStore`` interface, the embedded GeoPackage default and PostGIS."""
+"""Atlas stores: the ``LayerStore`` contract, the embedded GeoPackage default and PostGIS, and ``open_store``."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from planatlas.store.base import LayerStore
+from planatlas.settings import Settings, get_settings
+from planatlas.store.base import LayerStore, SpatialQueries
 from planatlas.store.gpkg import GeoPackageStore
 
-if TYPE_CHECKING:
-    from planatlas.settings import Settings
-
-__all__ = ["GeoPackageStore", "LayerStore", "open_store"]
+__all__ = ["GeoPackageStore", "LayerStore", "SpatialQueries", "open_store"]
 
 
 def open_store(settings: Settings | None = None, *, url: str | None = None) -> LayerStore:
     """The store the settings point at: PostGIS when a database URL is set, else the GeoPackage."""
     if settings is None:
-        from planatlas.settings import get_settings
-
         settings = get_settings()
     url = url or settings.database_url
     if url:
-        from planatlas.store.postgis import PostGISStore
+        # sqlalchemy, geoalchemy2 and psycopg are loaded only when a database is used.
+        from planatlas.store.postgis import PostGISStore  # noqa: PLC0415 - heavy, needed only with a database URL
 
         return PostGISStore(url)
     return GeoPackageStore(settings.atlas_path)

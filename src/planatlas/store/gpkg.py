@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,49 +13,72 @@ import pandas as pd
 import pyogrio
 
 from planatlas.catalog import LayerSpec
-from planatlas.errors import AtlasNotBuiltError, PlanAtlasError
-from planatlas.store.base import BBox, cast_to_spec, check_columns, filter_equal, spec_from_metadata
+from planatlas.errors import AtlasNotBuiltError, AtlasUnreadableError
+from planatlas.io.writers import WRITE_ERRORS, file_mode, new_temp_file_beside, write_failure
+from planatlas.store.base import (
+    BBox,
+    Columns,
+    LayerFrame,
+    LayerStore,
+    ParsedSpecs,
+    Where,
+    cast_to_spec,
+    check_columns,
+    filter_equal,
+)
 
 METADATA_TABLE = "planatlas_metadata"
+#: Suffix of the temporary GeoPackage a write builds beside the atlas (``.<atlas name>.<random>.tmp.gpkg``).
+TEMP_SUFFIX = ".tmp.gpkg"
+#: What GDAL raises on a file that is not a readable GeoPackage (every pyogrio error derives from one).
+_UNREADABLE = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError)
 
 
-class GeoPackageStore:
+class GeoPackageStore(LayerStore):
     """An atlas in a single GeoPackage file (opens in QGIS and ``ogrinfo``).
 
     Layers are GeoPackage feature tables named after the catalogue layers; attribute-only layers
     are GeoPackage attribute tables; ``planatlas_metadata`` holds the build metadata as JSON.
     """
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._meta_cache: tuple[float, dict[str, Any]] | None = None
+        self._specs = ParsedSpecs()
 
     def __repr__(self) -> str:
         return f"GeoPackageStore({str(self.path)!r})"
 
-    def cache_key(self) -> str:
-        """A key for what this atlas holds: where it is and when it was built (a rebuild changes it)."""
-        try:
-            built = self.metadata().get("built_at")
-        except PlanAtlasError:
-            built = None
-        return f"{self!r}@{built}"
-
     def exists(self) -> bool:
         return self.path.is_file()
+
+    def dispose(self) -> None:
+        """Nothing to release: every read opens and closes the file."""
 
     def _require(self) -> None:
         if not self.exists():
             msg = f"no atlas at {self.path}; run 'planatlas build' first"
             raise AtlasNotBuiltError(msg)
 
+    def _unreadable(self, what: str) -> AtlasUnreadableError:
+        msg = (
+            f"the atlas {self.path} cannot be read ({what}): it is damaged or not a planatlas GeoPackage; "
+            "it was left as it is. Rebuild it with 'planatlas build' (add --source DIR for an atlas built "
+            "from your own geodata)"
+        )
+        return AtlasUnreadableError(msg)
+
     def metadata(self) -> dict[str, Any]:
         self._require()
         mtime = self.path.stat().st_mtime
         if self._meta_cache and self._meta_cache[0] == mtime:
             return self._meta_cache[1]
-        table = pyogrio.read_dataframe(self.path, layer=METADATA_TABLE, read_geometry=False)
-        meta = json.loads(table.loc[table["key"] == "atlas", "value"].iloc[0])
+        try:
+            table = pyogrio.read_dataframe(self.path, layer=METADATA_TABLE, read_geometry=False)
+            meta: dict[str, Any] = json.loads(table.loc[table["key"] == "atlas", "value"].iloc[0])
+        except (*_UNREADABLE, KeyError, IndexError, ValueError) as exc:  # ValueError: JSON
+            what = f"no readable {METADATA_TABLE} table"
+            raise self._unreadable(what) from exc
         self._meta_cache = (mtime, meta)
         return meta
 
@@ -64,16 +86,11 @@ class GeoPackageStore:
         return list(self.metadata()["layers"])
 
     def spec(self, name: str) -> LayerSpec:
-        return spec_from_metadata(self.metadata(), name)
+        return self._specs.get(self.cache_key(), self.metadata(), name)
 
     def read(
-        self,
-        name: str,
-        *,
-        bbox: BBox | None = None,
-        where: Mapping[str, Any] | None = None,
-        columns: Sequence[str] | None = None,
-    ) -> gpd.GeoDataFrame | pd.DataFrame:
+        self, name: str, *, bbox: BBox | None = None, where: Where | None = None, columns: Columns | None = None
+    ) -> LayerFrame:
         spec = self.spec(name)  # also rejects names not in the catalogue
         if columns is not None:
             check_columns(spec, columns, "columns")
@@ -84,12 +101,13 @@ class GeoPackageStore:
             wanted = list(dict.fromkeys([*columns, *(where or {})]))
             wanted = [c for c in wanted if c != "geometry"]
         kwargs: dict[str, Any] = {"layer": name, "columns": wanted}
-        if spec.has_geometry:
-            if bbox is not None:
-                kwargs["bbox"] = tuple(float(v) for v in bbox)
-            frame = pyogrio.read_dataframe(self.path, **kwargs)
-        else:
-            frame = pyogrio.read_dataframe(self.path, read_geometry=False, **kwargs)
+        if spec.has_geometry and bbox is not None:
+            kwargs["bbox"] = tuple(float(v) for v in bbox)
+        try:
+            frame = pyogrio.read_dataframe(self.path, read_geometry=spec.has_geometry, **kwargs)
+        except _UNREADABLE as exc:
+            what = f"layer {name!r} is unreadable"
+            raise self._unreadable(what) from exc
         frame = cast_to_spec(frame, spec)
         if where:
             frame = filter_equal(frame, where)
@@ -101,9 +119,9 @@ class GeoPackageStore:
     def write(self, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], metadata: Mapping[str, Any]) -> None:
         """Write every layer into a temporary GeoPackage beside the target, then rename it over."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp.gpkg")
+        fd, tmp = new_temp_file_beside(self.path, TEMP_SUFFIX)
+        mode = file_mode(fd)  # a plain file's mode here; SQLite would create the GeoPackage 0644
         os.close(fd)
-        tmp = Path(tmp_name)
         tmp.unlink()
         try:
             for i, (name, frame) in enumerate(layers.items()):
@@ -125,9 +143,12 @@ class GeoPackageStore:
             meta = pd.DataFrame({"key": ["atlas"], "value": [json.dumps(metadata, ensure_ascii=False)]})
             meta_opts = {} if layers else {"dataset_options": {"VERSION": "1.3"}}
             pyogrio.write_dataframe(meta, tmp, layer=METADATA_TABLE, driver="GPKG", **meta_opts)
-            with open(tmp, "rb+") as fh:
+            with tmp.open("rb+") as fh:
                 os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
+            tmp.chmod(mode)
+            tmp.replace(self.path)
+        except WRITE_ERRORS as exc:  # a full disk, no permission: name the atlas, keep the previous one
+            raise write_failure(self.path, exc) from exc
         finally:
             if tmp.exists():
                 tmp.unlink()

@@ -1,7 +1,8 @@
 """The Atlas page: preset maps with layer choice, basemaps, permalink and a plan-details side panel.
 
 Streamlit calls only; the maps, styles and data come from :mod:`planatlas.maps` and
-:mod:`planatlas.render.interactive`. The layer data are cached; the map is rebuilt on each run (streamlit-folium renames the
+:mod:`planatlas.render.interactive`. The preset's data (:func:`planatlas.maps.load.load_preset`)
+are cached per ``store.cache_key()``; the map is rebuilt on each run (streamlit-folium renames the
 elements of the map it is given, so a map object cannot be reused) but its element ids are stable,
 so identical inputs give an identical script and reruns caused by panning or clicking do not
 remount the map (no flicker); only ``last_active_drawing``, ``center`` and ``zoom`` come back.
@@ -9,11 +10,12 @@ remount the map (no flicker); only ``last_active_drawing``, ``center`` and ``zoo
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
+import folium
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -21,13 +23,18 @@ import streamlit.components.v1 as components
 
 from planatlas.catalog import PROVENANCE_FIELDS
 from planatlas.i18n import t
-from planatlas.maps import PRESETS, get_preset, load_preset
-from planatlas.maps.presets import PRECISION_LABELS, field_title, value_label
+from planatlas.maps import PRESETS, get_preset
+from planatlas.maps.load import PresetData, load_preset
+from planatlas.maps.presets import PRECISION_LABELS, Preset, field_title, value_label
 from planatlas.maps.style import text_in
+from planatlas.provenance import cited_text
 from planatlas.render.assets import STATIC_DIR
-from planatlas.render.interactive import BASEMAPS, View, interactive_map
+from planatlas.render.basemaps import BASEMAPS
+from planatlas.render.interactive import View, build_map
+from planatlas.settings import Settings
+from planatlas.store.base import LayerStore
 from planatlas.ui.reconciliation import reconciliation_section
-from planatlas.ui.widgets import stable_choice
+from planatlas.ui.widgets import html_text, plain_markdown, stable_choice
 
 MAP_KEY = "pa_map"
 DEFAULT_PRESET = "one-belt-four-zones"
@@ -65,7 +72,7 @@ def format_view(view: View) -> str:
     return f"{view.lat:.5f},{view.lon:.5f},{view.zoom:g}"
 
 
-def _init_from_url(key: str, param: str, allowed: list[str] | None = None, *, default: Any = None) -> None:
+def _init_from_url(key: str, param: str, allowed: list[str] | None = None, *, default: str | None = None) -> None:
     """Seed a widget's session state from the URL once (first run of the session)."""
     if key in st.session_state:
         return
@@ -78,24 +85,13 @@ def _init_from_url(key: str, param: str, allowed: list[str] | None = None, *, de
 
 # ---- data --------------------------------------------------------------------------------------
 @st.cache_resource(show_spinner=False, max_entries=12)
-def _layer_data(_store: Any, store_id: str, preset_name: str) -> tuple[dict, dict, dict]:
-    frames = dict(load_preset(_store, preset_name).frames)
-    keys, titles = _keys_and_titles(_store, list(frames))
-    return frames, keys, titles
-
-
-def _keys_and_titles(store: Any, names: list[str]) -> tuple[dict[str, str], dict[str, Any]]:
-    keys, titles = {}, {}
-    for name in names:
-        spec = store.spec(name)
-        keys[name] = spec.key
-        titles[name] = {f: dict(fs.title) for f, fs in spec.fields.items() if fs.title}
-    return keys, titles
+def _preset_data(_store: LayerStore, cache_key: str, preset_name: str) -> PresetData:
+    """A preset's data with default parameters, cached per atlas content (``store.cache_key()``)."""
+    return load_preset(_store, preset_name)
 
 
 def _map(
-    _store: Any,
-    store_id: str,
+    store: LayerStore,
     preset_name: str,
     lang: str,
     params: tuple[tuple[str, Any], ...],
@@ -103,36 +99,23 @@ def _map(
     visible: tuple[str, ...],
     view: View | None,
     tianditu_key: str | None,
-) -> Any:
-    preset = get_preset(preset_name)
-    frames, keys, titles = _layer_data(_store, store_id, preset_name)
-    return interactive_map(
-        preset,
-        frames,
+) -> folium.Map:
+    data = _preset_data(store, store.cache_key(), preset_name)
+    data = replace(data, params=data.preset.params_with_defaults(dict(params)))
+    return build_map(
+        data,
         lang=lang,
-        params=dict(params),
         basemap=basemap,
         tianditu_key=tianditu_key,
         visible=set(visible),
         view=view,
-        keys=keys,
-        field_titles=titles,
         report_layers=True,
         asset_base_url=asset_base_url(),
     )
 
 
-def store_id(store: Any) -> str:
-    """A cache key for the store's content: its build time (a rebuild invalidates caches)."""
-    try:
-        meta = store.metadata()
-    except Exception:  # pragma: no cover - an unreadable store has no cache to share
-        return repr(store)
-    return f"{store!r}@{meta.get('built_at')}"
-
-
 # ---- details panel -----------------------------------------------------------------------------
-def feature_details(store: Any, layer: str, key_value: str, lang: str) -> list[tuple[str, str]] | None:
+def feature_details(store: LayerStore, layer: str, key_value: str, lang: str) -> list[tuple[str, str]] | None:
     """(title, value) rows of one feature's plan attributes and provenance, or None if absent."""
     spec = store.spec(layer)
     rows = store.read(layer, where={spec.key: str(key_value)})  # the store binds the value
@@ -165,7 +148,7 @@ _DETAILS_CSS = """<style>
 </style>"""
 
 
-def _details_panel(store: Any, clicked: Mapping[str, Any] | None, lang: str) -> None:
+def _details_panel(store: LayerStore, clicked: Mapping[str, Any] | None, lang: str) -> None:
     st.markdown(_DETAILS_CSS, unsafe_allow_html=True)  # constant CSS, no data
     st.subheader(t("details", lang))
     props = (clicked or {}).get("properties") or {}
@@ -180,8 +163,8 @@ def _details_panel(store: Any, clicked: Mapping[str, Any] | None, lang: str) -> 
     if rows is None:
         st.warning(t("details_missing", lang))
         return
-    st.caption(f"{t('layer', lang)}: {pl.title_in(lang)}")
-    body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+    st.caption(f"{t('layer', lang)}: {plain_markdown(pl.title_in(lang))}")
+    body = "".join(f"<tr><th>{html_text(k)}</th><td>{html_text(v)}</td></tr>" for k, v in rows)
     st.markdown(
         f'<div class="pa-details"><table>{body}</table></div>',
         unsafe_allow_html=True,  # every value above is escaped
@@ -192,9 +175,8 @@ def _details_panel(store: Any, clicked: Mapping[str, Any] | None, lang: str) -> 
         st.text(quote)  # plain text: nothing in the plan is interpreted
 
 
-def plan_quote(store: Any, layer: str, key_value: str) -> str:
+def plan_quote(store: LayerStore, layer: str, key_value: str) -> str:
     """The plan lines a feature cites (``source_file`` + ``source_lines``), from the bundled seeds."""
-    from planatlas.provenance import cited_text
 
     spec = store.spec(layer)
     rows = store.read(layer, where={spec.key: key_value}, columns=["source_file", "source_lines"])
@@ -210,9 +192,10 @@ def plan_quote(store: Any, layer: str, key_value: str) -> str:
 
 
 # ---- page --------------------------------------------------------------------------------------
-def render_page(store: Any, settings: Any, lang: str) -> None:
+def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
     """Draw the Atlas page (sidebar controls, the map, the details panel)."""
-    from streamlit_folium import st_folium
+    # streamlit_folium declares its component when imported: only when a page is drawn (nothing at import)
+    from streamlit_folium import st_folium  # noqa: PLC0415
 
     names = list(PRESETS)
     _init_from_url("pa_preset", "preset", names, default=DEFAULT_PRESET)
@@ -264,7 +247,6 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
         try:
             fmap = _map(
                 store,
-                store_id(store),
                 preset.name,
                 lang,
                 tuple(sorted(params.items())),
@@ -274,7 +256,7 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
                 settings.tianditu_key,
             )
         except ValueError as exc:  # e.g. too many features for one browser map: say why
-            st.error(str(exc))
+            st.error(plain_markdown(exc))
             return
         result = st_folium(
             fmap,
@@ -284,7 +266,7 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
             returned_objects=["last_active_drawing", "center", "zoom", "selected_layers"],
             render=False,  # st_folium renders the map itself; its extra whole-page render was a third of its cost
         )
-        frames = _layer_data(store, store_id(store), preset.name)[0]
+        frames = _preset_data(store, store.cache_key(), preset.name).frames
         if any("precision" in f and (f["precision"] == "schematic").any() for f in frames.values()):
             st.caption(t("schematic_warning", lang))
         if preset.name == "jiuwang-roads":
@@ -318,7 +300,7 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
 
 
 def _initial_state(
-    preset: Any, lang: str, params: Mapping[str, Any], basemap: str
+    preset: Preset, lang: str, params: Mapping[str, Any], basemap: str
 ) -> tuple[tuple[str, ...], View | None]:
     """Visible layers and view the map is built with, fixed per map configuration.
 

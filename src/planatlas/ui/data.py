@@ -14,11 +14,13 @@ import pandas as pd
 import streamlit as st
 
 from planatlas.i18n import t
+from planatlas.io.writers import csv_text
 from planatlas.maps.presets import PRECISION_LABELS
 from planatlas.maps.style import text_in
 from planatlas.settings import Settings
 from planatlas.store.base import LayerStore
 from planatlas.ui.reconciliation import reconciliation_section
+from planatlas.ui.widgets import plain_markdown
 
 
 def catalogue_table(metadata: Mapping[str, Any], lang: str) -> pd.DataFrame:
@@ -52,13 +54,20 @@ def search_rows(frame: pd.DataFrame, text: str) -> pd.DataFrame:
     if not text:
         return frame
     attrs = frame.drop(columns=["geometry"], errors="ignore").astype(str)
-    mask = attrs.apply(lambda col: col.str.contains(text, case=False, regex=False)).any(axis=1)
-    return frame[mask.to_numpy()]
+    mask = pd.Series(data=False, index=frame.index)
+    for column in attrs.columns:
+        mask |= attrs[column].str.contains(text, case=False, regex=False)
+    return frame.loc[mask]
 
 
 def attribute_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """The attributes as a plain DataFrame (geometry dropped) for display and CSV."""
     return pd.DataFrame(frame.drop(columns=["geometry"], errors="ignore"))
+
+
+def layer_csv(frame: pd.DataFrame) -> bytes:
+    """CSV bytes of a layer's attributes (UTF-8 with BOM for Excel), formula-like cells neutralised."""
+    return csv_text(attribute_frame(frame)).encode("utf-8-sig")
 
 
 def layer_geojson(frame: gpd.GeoDataFrame) -> bytes:
@@ -88,7 +97,8 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
     meta = store.metadata()
     key = store.cache_key()
     st.header(t("catalogue", lang))
-    st.caption(f"{t('built_at', lang)}: {meta.get('built_at', '')} · planatlas {meta.get('planatlas_version', '')}")
+    built = f"{meta.get('built_at', '')} · planatlas {meta.get('planatlas_version', '')}"
+    st.caption(f"{t('built_at', lang)}: {plain_markdown(built)}")
     st.dataframe(catalogue_table(meta, lang), hide_index=True, width="stretch")
 
     with st.expander(t("validation", lang), expanded=False):
@@ -113,37 +123,22 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
     spec_meta = meta["layers"][name].get("spec", {})
     desc = text_in(spec_meta.get("description"), lang)
     if desc:
-        st.caption(desc)
+        st.caption(plain_markdown(desc))  # catalogue text: shown as written, never as Markdown
     frame = _read(store, key, name)
     query = st.text_input(t("search", lang), key=f"pa_data_search_{name}")
     shown = search_rows(frame, query)
     st.caption(t("rows_shown", lang, n=len(shown), total=len(frame)))
     st.dataframe(attribute_frame(shown), hide_index=True, width="stretch")
-    c1, c2, c3 = st.columns(3)
-    c1.download_button(
-        t("download_csv", lang),
-        attribute_frame(shown).to_csv(index=False).encode("utf-8-sig"),
-        file_name=f"{name}.csv",
-        mime="text/csv",
-        key=f"pa_dl_csv_{name}",
-    )
+    # (label, bytes, file name, MIME type) of each download offered, one column each
+    downloads = [(t("download_csv", lang), layer_csv(shown), f"{name}.csv", "text/csv")]
     if "geometry" in frame.columns:
-        c2.download_button(
-            t("download_geojson", lang),
-            layer_geojson(shown),
-            file_name=f"{name}.geojson",
-            mime="application/geo+json",
-            key=f"pa_dl_geojson_{name}",
-        )
+        downloads.append((t("download_geojson", lang), layer_geojson(shown), f"{name}.geojson", "application/geo+json"))
     atlas_path = settings.atlas_path
     if not settings.database_url and atlas_path.is_file():
-        c3.download_button(
-            t("download_atlas", lang),
-            atlas_path.read_bytes(),
-            file_name=atlas_path.name,
-            mime="application/geopackage+sqlite3",
-            key="pa_dl_atlas",
-        )
+        atlas = (t("download_atlas", lang), atlas_path.read_bytes(), atlas_path.name, "application/geopackage+sqlite3")
+        downloads.append(atlas)
+    for column, (label, data, file_name, mime) in zip(st.columns(3), downloads, strict=False):
+        column.download_button(label, data, file_name=file_name, mime=mime, key=f"pa_dl_{file_name}")
 
     st.header(t("reconcile", lang))
     reconciliation_section(store, lang)

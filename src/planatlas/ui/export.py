@@ -1,16 +1,28 @@
 """The Export page: choose a map, paper, orientation, resolution, format and language; preview, download.
 
-Streamlit calls only: pages are drawn by :mod:`planatlas.render.static` and serialised by
-:mod:`planatlas.render.export`, exactly as ``planatlas export`` / ``planatlas export-series`` do.
+Streamlit calls only: files are made by :mod:`planatlas.export` (store → load → render → write),
+exactly as ``planatlas export`` / ``planatlas export-series`` make them.
 Rendered files are cached per choice and atlas build, so reruns do not redraw them.
 """
 
 from __future__ import annotations
 
-import io
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
+import streamlit as st
+
+from planatlas.errors import PlanAtlasError
 from planatlas.i18n import t
+from planatlas.maps import PRESETS
+from planatlas.maps.presets import PresetParameter
+from planatlas.maps.style import Scalar
+from planatlas.render.page import PageSpec
+from planatlas.ui.widgets import error_text
+
+if TYPE_CHECKING:
+    from planatlas.settings import Settings
+    from planatlas.store.base import LayerStore
 
 FORMAT_MIME = {
     "png": "image/png",
@@ -20,10 +32,13 @@ FORMAT_MIME = {
 }
 DPI_CHOICES = (72, 150, 300, 600)
 PREVIEW_DPI = 60
+#: (paper, orientation, dpi, lang, inset, labels): the page choices, hashable for the cache.
+PageArgs = tuple[str, str, int, str, bool, bool]
+ParamItems = tuple[tuple[str, Scalar], ...]
 
 
-def _choice_label(parameter: Any, lang: str) -> Any:
-    def label(value: Any) -> str:
+def _choice_label(parameter: PresetParameter, lang: str) -> Callable[[Scalar], str]:
+    def label(value: Scalar) -> str:
         return str(parameter.choice(value).label_in(lang))
 
     return label
@@ -36,57 +51,33 @@ def file_name(preset: str, *, paper: str, orientation: str, lang: str, fmt: str)
     return f"{preset}_{paper}-{orientation}_{lang}.{fmt}"
 
 
-def _atlas_version(store: Any) -> str:
-    meta = store.metadata()
-    return str(meta.get("built_at", "")) + str(getattr(store, "path", ""))
+def _page(page_args: PageArgs) -> PageSpec:
+    paper, orientation, dpi, lang, inset, labels = page_args
+    return PageSpec(paper=paper, orientation=orientation, dpi=dpi, lang=lang, inset=inset, labels=labels)
 
 
-def _cached(func: Any) -> Any:
-    import streamlit as st
-
-    return st.cache_data(show_spinner=False, max_entries=16)(func)
-
-
+@st.cache_data(show_spinner=False, max_entries=16)
 def _page_bytes(
-    _store: Any, version: str, preset: str, fmt: str, page_args: tuple[Any, ...], params: tuple[Any, ...]
+    _store: LayerStore, cache_key: str, preset: str, fmt: str, page_args: PageArgs, params: ParamItems
 ) -> bytes:
-    from planatlas.render import export as writer
-    from planatlas.render.static import PageSpec
+    """One exported page, cached per choice and atlas content (``cache_key``)."""
+    from planatlas import export as exporter  # noqa: PLC0415 - matplotlib and folium only when exporting
 
-    paper, orientation, dpi, lang, inset, labels = page_args
-    if fmt == "html":
-        m = writer.interactive_map(_store, preset, lang=lang, params=dict(params))
-        return writer.standalone_html(m).encode("utf-8")
-    page = PageSpec(paper=paper, orientation=orientation, dpi=dpi, lang=lang, inset=inset, labels=labels)
-    fig = writer.render_preset(_store, preset, page=page, params=dict(params))
-    return writer.figure_bytes(fig, fmt)
+    return exporter.preset_bytes(_store, preset, fmt=fmt, page=_page(page_args), params=dict(params))
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
 def _series_bytes(
-    _store: Any, version: str, preset: str, by: str, page_args: tuple[Any, ...], params: tuple[Any, ...]
+    _store: LayerStore, cache_key: str, preset: str, by: str, page_args: PageArgs, params: ParamItems
 ) -> tuple[bytes, int]:
-    from planatlas.render import export as writer
-    from planatlas.render.static import PageSpec, render_series
+    """A map series as one PDF and its page count, cached like :func:`_page_bytes`."""
+    from planatlas import export as exporter  # noqa: PLC0415 - matplotlib and folium only when exporting
 
-    paper, orientation, dpi, lang, inset, labels = page_args
-    page = PageSpec(paper=paper, orientation=orientation, dpi=dpi, lang=lang, inset=inset, labels=labels)
-    preset_obj = writer.get_export_preset(preset)
-    units = writer.series_units_for(_store, by, lang=lang)
-    frames = writer.load_preset_frames(_store, preset_obj)
-    buf = io.BytesIO()
-    count = writer.save_pdf_pages(render_series(preset_obj, frames, units, params=dict(params), page=page), buf)
-    return buf.getvalue(), count
+    return exporter.series_bytes(_store, preset, by=by, page=_page(page_args), params=dict(params))
 
 
-def render_page(store: Any, settings: Any, lang: str) -> None:
+def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
     """Draw the Export page."""
-    import streamlit as st
-
-    from planatlas.errors import PlanAtlasError
-    from planatlas.maps import PRESETS
-
-    page_bytes = _cached(_page_bytes)
-    series_bytes = _cached(_series_bytes)
     st.header(t("export_title", lang))
     st.caption(t("export_intro", lang))
 
@@ -116,7 +107,7 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
         )
         inset = c3.checkbox(t("export_inset", lang), value=True, key="pa_export_inset")
         labels = c3.checkbox(t("export_labels", lang), value=True, key="pa_export_labels")
-        params: dict[str, Any] = {}
+        params: dict[str, Scalar] = {}
         for p in PRESETS[preset].parameters:
             values = [c.value for c in p.choices]
             params[p.name] = c3.selectbox(
@@ -130,20 +121,20 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
     if fmt == "html":
         st.info(t("export_html_note", lang))
 
-    version = _atlas_version(store)
-    page_args = (paper, orientation, int(dpi), page_lang, bool(inset), bool(labels))
+    version = store.cache_key()
+    page_args: PageArgs = (paper, orientation, int(dpi), page_lang, bool(inset), bool(labels))
     param_items = tuple(sorted(params.items()))
     if submitted or st.session_state.get("pa_export_done"):
         st.session_state["pa_export_done"] = True
         try:
             with st.spinner("…"):
-                data = page_bytes(store, version, preset, fmt, page_args, param_items)
-                preview_args = (paper, orientation, PREVIEW_DPI, page_lang, bool(inset), bool(labels))
+                data = _page_bytes(store, version, preset, fmt, page_args, param_items)
+                preview_args: PageArgs = (paper, orientation, PREVIEW_DPI, page_lang, bool(inset), bool(labels))
                 preview = (
-                    None if fmt == "html" else page_bytes(store, version, preset, "png", preview_args, param_items)
+                    None if fmt == "html" else _page_bytes(store, version, preset, "png", preview_args, param_items)
                 )
         except PlanAtlasError as exc:
-            st.error(t("export_error", lang) + str(exc))
+            st.error(t("export_error", lang) + error_text(exc))
             return
         name = file_name(preset, paper=paper, orientation=orientation, lang=page_lang, fmt=fmt)
         st.download_button(
@@ -172,9 +163,9 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
         series_args = (paper, "landscape", min(int(dpi), 300), page_lang, False, bool(labels))
         try:
             with st.spinner("…"):
-                data, count = series_bytes(store, version, preset, by, series_args, param_items)
+                data, count = _series_bytes(store, version, preset, by, series_args, param_items)
         except PlanAtlasError as exc:
-            st.error(t("export_error", lang) + str(exc))
+            st.error(t("export_error", lang) + error_text(exc))
             return
         st.download_button(
             f"{t('export_download', lang)} {preset}_{by}_{page_lang}.pdf ({count} {t('export_pages', lang)})",

@@ -1,138 +1,35 @@
 """The Query page: choose a query, layers, a selection and a distance; table, map and downloads.
 
-Streamlit calls only, plus :func:`query_map` (pure: a query result -> ``folium.Map``, escaped popups,
-offline assets). Answers come from :func:`planatlas.query.run_query`, so the page shows exactly what
-the CLI prints, on the GeoPackage or on PostGIS.
+Streamlit calls only: the map is drawn by :func:`planatlas.render.query_map.query_map`. Answers come
+from :func:`planatlas.query.run_query`, so the page shows exactly what the CLI prints, on the
+GeoPackage or on PostGIS.
 """
 
 from __future__ import annotations
 
-import html
 import tempfile
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-import folium
 import geopandas as gpd
 import pandas as pd
-import shapely
+import streamlit as st
 
-from planatlas.crs import METRIC_CRS, STORAGE_CRS
+from planatlas.errors import PlanAtlasError
 from planatlas.i18n import t
-from planatlas.query import QUERY_KINDS, QueryRequest, QueryResult, parse_distance, run_query
+from planatlas.io.writers import FORMATS, write_frame
+from planatlas.query import QUERY_KINDS, IndexCache, QueryRequest, parse_distance, run_query
+from planatlas.render.query_map import QUERY_FEATURE_CAP, query_map
+from planatlas.ui.widgets import error_text
 
-#: Most result features drawn on the map (the table and downloads always hold all of them).
-MAP_FEATURE_CAP = 3000
-
-
-# ---- the map (pure) ----------------------------------------------------------------------------
-def _tip(row: Mapping[str, Any], fields: list[str]) -> str:
-    parts = []
-    for f in fields:
-        value = row.get(f)
-        if value is None or (isinstance(value, float) and pd.isna(value)):
-            continue
-        if f == "distance_m":
-            value = f"{float(value):.1f} m"
-        parts.append(f"<b>{html.escape(str(f))}</b>: {html.escape(str(value))}")
-    return "<br>".join(parts)
-
-
-def _geojson(frame: gpd.GeoDataFrame, fields: list[str]) -> dict[str, Any]:
-    """Geometry-only GeoJSON with one escaped HTML property ``_tip`` per feature."""
-    features = []
-    geoms = frame.geometry.values
-    records = frame.drop(columns=frame.geometry.name).to_dict("records")
-    for geom, row in zip(geoms, records, strict=True):
-        if geom is None or geom.is_empty:
-            continue
-        rounded = shapely.set_precision(geom, 1e-6)
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": shapely.geometry.mapping(rounded),
-                "properties": {"_tip": _tip(row, fields)},
-            }
-        )
-    return {"type": "FeatureCollection", "features": features}
-
-
-def query_map(result: QueryResult, *, key: str, ref_key: str, lang: str = "zh") -> folium.Map:
-    """The result on a map: reference features, the distance ring, matches highlighted.
-
-    The ring is ``buffer(D)`` of the reference features in EPSG:4548, drawn for orientation only;
-    matching used exact distances. Every value shown in a tooltip is HTML-escaped.
-    """
-    from planatlas.render.assets import map_assets
-
-    rq = result.request
-    frame = result.frame
-    m = folium.Map(tiles=None, zoom_start=13, control_scale=True, prefer_canvas=True)
-    js, css = map_assets(None)
-    m.default_js = js
-    m.default_css = css
-    bounds: list[tuple[float, float, float, float]] = []
-
-    reference = result.reference
-    if rq.distance is not None and rq.kind in ("within", "coverage", "nearest") and len(reference):
-        metres = parse_distance(rq.distance)
-        ring = reference.to_crs(METRIC_CRS).geometry.buffer(metres, quad_segs=32).union_all()
-        ring_frame = gpd.GeoDataFrame({"ring": [f"{metres:g} m"]}, geometry=[ring], crs=METRIC_CRS).to_crs(STORAGE_CRS)
-        folium.GeoJson(
-            _geojson(ring_frame, ["ring"]),
-            name=t("query_ring", lang),
-            style_function=lambda _f: {"color": "#d62728", "weight": 1.5, "dashArray": "6 4", "fillOpacity": 0.04},
-            tooltip=folium.GeoJsonTooltip(fields=["_tip"], labels=False),
-        ).add_to(m)
-        bounds.append(tuple(ring_frame.total_bounds))
-
-    if isinstance(frame, gpd.GeoDataFrame) and len(frame):
-        shown = frame.head(MAP_FEATURE_CAP)
-        fields = [
-            c
-            for c in (key, "name", "nearest_key", "distance_m", "within_count", "zone_key", "count")
-            if c in shown.columns
-        ]
-        folium.GeoJson(
-            _geojson(shown, fields),
-            name=t("query_matches", lang),
-            style_function=lambda _f: {"color": "#1f77b4", "weight": 1, "fillColor": "#1f77b4", "fillOpacity": 0.5},
-            marker=folium.CircleMarker(radius=4, fill=True, color="#1f77b4", fill_opacity=0.8),
-            tooltip=folium.GeoJsonTooltip(fields=["_tip"], labels=False),
-        ).add_to(m)
-        present = shown.geometry[~(shown.geometry.isna() | shown.geometry.is_empty)]
-        if len(present):
-            bounds.append(tuple(present.total_bounds))
-
-    if len(reference):
-        ref_fields = [c for c in (ref_key, "name") if c in reference.columns]
-        folium.GeoJson(
-            _geojson(reference, ref_fields),
-            name=t("query_reference", lang),
-            style_function=lambda _f: {"color": "#d62728", "weight": 2, "fillOpacity": 0.0},
-            marker=folium.CircleMarker(radius=7, fill=True, color="#d62728", fill_opacity=1.0),
-            tooltip=folium.GeoJsonTooltip(fields=["_tip"], labels=False),
-        ).add_to(m)
-        present = reference.geometry[~(reference.geometry.isna() | reference.geometry.is_empty)]
-        if len(present):
-            bounds.append(tuple(present.total_bounds))
-
-    folium.LayerControl(collapsed=False).add_to(m)
-    if bounds:
-        x0 = min(b[0] for b in bounds)
-        y0 = min(b[1] for b in bounds)
-        x1 = max(b[2] for b in bounds)
-        y1 = max(b[3] for b in bounds)
-        m.fit_bounds([[y0, x0], [y1, x1]], padding=(10, 10))
-    return m
+if TYPE_CHECKING:
+    from planatlas.settings import Settings
+    from planatlas.store.base import LayerStore
 
 
 # ---- downloads ---------------------------------------------------------------------------------
 def result_bytes(frame: pd.DataFrame, fmt: str, *, layer: str) -> bytes:
     """The result as a file in ``fmt`` (csv, geojson, gpkg), through the one file writer."""
-    from planatlas.io.writers import FORMATS, write_frame
-
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"result{FORMATS[fmt]}"
         write_frame(frame, path, fmt=fmt, layer=layer)
@@ -140,15 +37,15 @@ def result_bytes(frame: pd.DataFrame, fmt: str, *, layer: str) -> bytes:
 
 
 # ---- page --------------------------------------------------------------------------------------
-def _geometry_layers(store: Any) -> list[str]:
+def _geometry_layers(store: LayerStore) -> list[str]:
     meta = store.metadata()["layers"]
     return [n for n, info in meta.items() if info.get("geometry_type", "None") != "None"]
 
 
-def _title(store: Any, name: str, lang: str) -> str:
+def _title(store: LayerStore, name: str, lang: str) -> str:
     try:
         return f"{store.spec(name).title_in(lang)} ({name})"
-    except Exception:  # a layer without a spec still gets a label
+    except PlanAtlasError:  # a layer without a readable spec still gets a label
         return name
 
 
@@ -156,10 +53,10 @@ def _default(options: list[str], wanted: str) -> int:
     return options.index(wanted) if wanted in options else 0
 
 
-def render_page(store: Any, settings: Any, lang: str) -> None:
+def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
     """Draw the Query page."""
-    import streamlit as st
-    from streamlit_folium import st_folium
+    # streamlit_folium declares its component when imported: only when a page is drawn (nothing at import)
+    from streamlit_folium import st_folium  # noqa: PLC0415
 
     st.header(t("query_title", lang))
     st.caption(t("query_intro", lang))
@@ -221,14 +118,14 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
         try:
             parse_distance(distance)
         except ValueError as exc:
-            st.error(t("query_bad_distance", lang) + str(exc))
+            st.error(t("query_bad_distance", lang) + error_text(exc))
             return
     where = {field: chosen} if chosen else {}
     try:
         rq = QueryRequest(kind=kind, layer=layer, of=of, where=where, distance=distance, by=by, value=value)
         result = run_query(store, rq, cache=_index_cache())
-    except Exception as exc:  # show the message; the page stays usable
-        st.error(t("query_error", lang) + str(exc))
+    except (PlanAtlasError, ValueError, LookupError) as exc:  # a refused question: say why; the page stays usable
+        st.error(t("query_error", lang) + error_text(exc))
         return
 
     frame = result.frame
@@ -241,8 +138,8 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
 
     key = store.spec(of if kind == "summarize" else layer).key
     if kind != "coverage":
-        if len(frame) > MAP_FEATURE_CAP:
-            st.caption(t("query_map_capped", lang).format(n=MAP_FEATURE_CAP))
+        if len(frame) > QUERY_FEATURE_CAP:
+            st.caption(t("query_map_capped", lang).format(n=QUERY_FEATURE_CAP))
         fmap = query_map(result, key=key, ref_key=of_spec.key, lang=lang)
         st_folium(fmap, key="pq_map", height=520, use_container_width=True, returned_objects=[])
 
@@ -266,12 +163,7 @@ def render_page(store: Any, settings: Any, lang: str) -> None:
             )
 
 
-def _index_cache() -> dict[Any, Any]:
-    """One dict per app process holding prepared distance indexes (keyed by store, build, layer)."""
-    import streamlit as st
-
-    @st.cache_resource(show_spinner=False)
-    def holder() -> dict[Any, Any]:
-        return {}
-
-    return holder()
+@st.cache_resource(show_spinner=False)
+def _index_cache() -> IndexCache:
+    """One dict per app process holding prepared distance indexes (keyed by atlas content and layer)."""
+    return {}

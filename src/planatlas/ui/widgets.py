@@ -1,13 +1,68 @@
-"""Streamlit widgets shared by the app and its pages: a choice that survives a language switch."""
+"""Streamlit widgets shared by the app and its pages: a choice that survives a language switch, plain text."""
 
 from __future__ import annotations
 
+import html
+import re
+import string
 from collections.abc import Callable, Iterable
 from typing import TypeVar, cast
 
 import streamlit as st
 
+from planatlas.errors import ATLAS_UNAVAILABLE
+
 OptionT = TypeVar("OptionT")
+
+#: Every ASCII punctuation character: CommonMark lets a backslash make each one literal.
+_MARKDOWN_PUNCTUATION = re.compile(f"([{re.escape(string.punctuation)}])")
+
+
+def plain_markdown(text: object) -> str:
+    """``text`` escaped so Streamlit's Markdown shows it literally.
+
+    ``st.caption``, ``st.error``, ``st.warning``, ``st.info`` and widget labels render Markdown, so
+    catalogue or attribute text such as ``![x](http://host/t.png)`` would make the viewer's browser
+    fetch from another host, and ``:red[…]`` or ``$…$`` would be styled. Every ASCII punctuation
+    character is backslash-escaped (CommonMark's rule), which leaves no image, link, HTML, directive
+    or formula; line breaks are kept as hard breaks.
+
+    Parameters
+    ----------
+    text
+        Text from the catalogue, the data or an error message (``str()`` is applied).
+
+    Returns
+    -------
+    Markdown whose rendering is ``text`` itself.
+    """
+    escaped = _MARKDOWN_PUNCTUATION.sub(r"\\\1", str(text))
+    return "  \n".join(escaped.splitlines())
+
+
+def error_text(error: BaseException) -> str:
+    """An error's message for a page, as plain text (:func:`plain_markdown`).
+
+    A missing or damaged atlas is raised again instead: the app replaces the page with its own
+    message for it, since the error's message names server paths.
+
+    Raises
+    ------
+    AtlasNotBuiltError, AtlasUnreadableError
+        ``error`` itself, when it is one of these.
+    """
+    if isinstance(error, ATLAS_UNAVAILABLE):
+        raise error
+    return plain_markdown(error)
+
+
+def html_text(text: object) -> str:
+    """``text`` for an HTML block inside ``st.markdown(..., unsafe_allow_html=True)``.
+
+    Escapes HTML and turns line breaks into ``<br>``: a blank line would end the HTML block and
+    let Markdown (an image fetching from another host) through.
+    """
+    return "<br>".join(html.escape(line) for line in str(text).splitlines())
 
 
 def stable_choice(

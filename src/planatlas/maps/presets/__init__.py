@@ -1,17 +1,18 @@
-"""The registry of map presets (what each thematic map shows), one module per plan.
+"""The registry of map presets (what each thematic map shows), declared as data, one TOML file per plan.
 
 :mod:`~planatlas.maps.presets.model` declares the model (:class:`Preset`, :class:`PresetLayer`,
-filters, parameters); :mod:`~planatlas.maps.presets.xihu` and :mod:`~planatlas.maps.presets.jiuwang`
-declare the presets of each plan (a Xinjian module would sit beside them);
-:mod:`~planatlas.maps.presets.labels` holds the attribute, precision and coded-value labels.
-:data:`PRESETS` lists every preset in menu order; :func:`get_preset` looks one up by name.
+filters, parameters); ``xihu.toml`` and ``jiuwang.toml`` beside it declare the presets of each plan
+(a Xinjian file would sit beside them, listed in ``menu.toml``), read by
+:mod:`~planatlas.maps.presets.load` on first use; :mod:`~planatlas.maps.presets.labels` holds the
+attribute, precision and coded-value labels (``labels.toml``). :data:`PRESETS` maps every preset
+name to its preset in menu order (read on first use); :func:`get_preset` looks one up by name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from planatlas.maps.presets.jiuwang import JIUWANG_ROADS
+from planatlas.datafiles import LazyMapping
 from planatlas.maps.presets.labels import (
     FIELD_TITLES,
     PRECISION_LABELS,
@@ -20,6 +21,7 @@ from planatlas.maps.presets.labels import (
     schematic_note,
     value_label,
 )
+from planatlas.maps.presets.load import load_categories, load_presets
 from planatlas.maps.presets.model import (
     Choice,
     CountJoin,
@@ -29,13 +31,12 @@ from planatlas.maps.presets.model import (
     PresetLayer,
     PresetParameter,
 )
-from planatlas.maps.presets.xihu import BUILDINGS, COMMERCE_CULTURE, HQ_BY_STREET, METRO, ONE_BELT_FOUR_ZONES
-from planatlas.maps.style import Scalar
+from planatlas.maps.style import Category, Scalar
 
-#: Every preset by name, in menu order.
-PRESETS: Mapping[str, Preset] = {
-    p.name: p for p in (ONE_BELT_FOUR_ZONES, JIUWANG_ROADS, BUILDINGS, COMMERCE_CULTURE, HQ_BY_STREET, METRO)
-}
+#: Every preset by name, in menu order (read from the TOML files on first use).
+PRESETS: Mapping[str, Preset] = LazyMapping(load_presets)
+#: The category tables of the presets' categorical styles, by name (``zones``, ``building_status`` …).
+CATEGORIES: Mapping[str, tuple[Category, ...]] = LazyMapping(load_categories)
 
 
 def get_preset(name: str) -> Preset:
@@ -54,6 +55,7 @@ def get_preset(name: str) -> Preset:
 
 
 __all__ = [
+    "CATEGORIES",
     "FIELD_TITLES",
     "PRECISION_LABELS",
     "PRESETS",

@@ -1,84 +1,91 @@
 """Label tables of the maps: attribute titles, precision classes, coded values, the schematic caption.
 
-Catalogue field titles (``geodata/layers/*.toml``) take precedence over :data:`FIELD_TITLES`;
-:func:`value_label` turns coded values (``existing``) into words (已建成) for popups, the details
-panel and exports.
+The tables are data (``labels.toml`` beside this module), read on first use. Catalogue field titles
+(``geodata/layers/*.toml``) take precedence over :data:`FIELD_TITLES`; :func:`value_label` turns
+coded values (``existing``) into words (已建成) for popups, the details panel and exports: the
+values of ``[values.<field>]`` and of the preset category tables ``[value_categories]`` names.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import cast
 
-from planatlas.maps.presets.xihu import ATTRACTION_CATEGORIES, BUILDING_STATUS, BUSINESS_DISTRICT_CATEGORIES
+from planatlas.catalog import LANGS
+from planatlas.datafiles import LazyMapping, convert, fail, read_toml, text_entry, text_table
+from planatlas.maps.presets.load import PACKAGE, load_categories
 from planatlas.maps.style import text_in
 
-#: Titles of common attribute names (catalogue field titles take precedence).
-FIELD_TITLES: Mapping[str, Mapping[str, str]] = {
-    "name": {"zh": "名称", "en": "Name"},
-    "name_en": {"zh": "英文名", "en": "English name"},
-    "street_id": {"zh": "街道", "en": "Street"},
-    "street": {"zh": "街道", "en": "Street"},
-    "streets": {"zh": "街道", "en": "Streets"},
-    "zone": {"zh": "功能区", "en": "Zone"},
-    "zone_id": {"zh": "功能区", "en": "Zone"},
-    "kind": {"zh": "类别", "en": "Kind"},
-    "theme": {"zh": "特色主题", "en": "Theme"},
-    "status": {"zh": "状态", "en": "Status"},
-    "industry": {"zh": "行业", "en": "Industry"},
-    "industries": {"zh": "重点产业", "en": "Key industries"},
-    "approach": {"zh": "发展思路", "en": "Approach"},
-    "level": {"zh": "等级", "en": "Level"},
-    "lines": {"zh": "线路", "en": "Lines"},
-    "line": {"zh": "线路", "en": "Line"},
-    "interchange": {"zh": "换乘站", "en": "Interchange"},
-    "uncertainty_m": {"zh": "位置误差（米）", "en": "Position uncertainty (m)"},
-    "coord_basis": {"zh": "坐标依据", "en": "Coordinate basis"},
-    "termini": {"zh": "起讫站", "en": "Termini"},
-    "station_count": {"zh": "站点数", "en": "Stations"},
-    "key_industries": {"zh": "重点产业", "en": "Key industries"},
-    "zones": {"zh": "所属功能区", "en": "Zones"},
-    "streets_as_written": {"zh": "范围（原文）", "en": "Extent (as written)"},
-    "business_district": {"zh": "商圈", "en": "Business district"},
-    "category": {"zh": "类别", "en": "Category"},
-    "members": {"zh": "组成", "en": "Members"},
-    "anchors": {"zh": "依托", "en": "Anchors"},
-    "status_text": {"zh": "状态（原文）", "en": "Status (as written)"},
-    "class": {"zh": "道路等级", "en": "Road class"},
-    "plan_text": {"zh": "规划原文", "en": "Plan text"},
-    "structure": {"zh": "空间结构", "en": "Structure"},
-    "plan_area_text": {"zh": "规划面积（原文）", "en": "Plan area (as written)"},
-    "area_km2_measured": {"zh": "量测面积（km²）", "en": "Measured area (km²)"},
-    "plan_population_text": {"zh": "规划人口（原文）", "en": "Plan population (as written)"},
-    "plan_total_investment_text": {"zh": "总投资（原文）", "en": "Total investment (as written)"},
-    "programme_text": {"zh": "所属项目（原文）", "en": "Programme (as written)"},
-    "road_class": {"zh": "道路等级", "en": "Road class"},
-    "start_year": {"zh": "开工年份", "en": "Start year"},
-    "from_road": {"zh": "起点道路", "en": "From"},
-    "to_road": {"zh": "终点道路", "en": "To"},
-    "hq_count": {"zh": "总部型企业数", "en": "HQ enterprises"},
-    "precision": {"zh": "精度", "en": "Precision"},
-    "geom_note": {"zh": "几何说明", "en": "Geometry note"},
-    "plan_note": {"zh": "规划备注", "en": "Plan note"},
-    "name_written": {"zh": "原文写法", "en": "As written"},
-    "aliases": {"zh": "别名", "en": "Aliases"},
-    "cluster_type": {"zh": "集聚区类型", "en": "Cluster type"},
-    "support_category": {"zh": "多点支撑类别", "en": "Node category"},
-    "name_variants": {"zh": "其他写法", "en": "Other spellings"},
-    "location_basis": {"zh": "位置依据", "en": "Location basis"},
-    "source_file": {"zh": "来源文件", "en": "Source file"},
-    "source_lines": {"zh": "来源行号", "en": "Source lines"},
-    "description": {"zh": "说明", "en": "Description"},
-    "investment": {"zh": "投资", "en": "Investment"},
-}
+LABELS_FILE = "labels.toml"
+_SECTIONS = ("field_titles", "precision", "schematic_note", "value_categories", "values")
 
+__all__ = [
+    "FIELD_TITLES",
+    "PRECISION_LABELS",
+    "VALUE_LABELS",
+    "Labels",
+    "field_title",
+    "load_labels",
+    "schematic_note",
+    "value_label",
+]
+
+
+@dataclass(frozen=True)
+class Labels:
+    """The label tables of ``labels.toml``."""
+
+    field_titles: Mapping[str, Mapping[str, str]]
+    precision: Mapping[str, Mapping[str, str]]
+    schematic_note: Mapping[str, str]
+    values: Mapping[str, Mapping[str, Mapping[str, str]]]
+
+
+def _value_labels(data: Mapping[str, object]) -> dict[str, dict[str, Mapping[str, str]]]:
+    """Coded-value labels by field: from the named category tables, then ``[values.<field>]``."""
+    tables = load_categories()
+    named = convert(Mapping[str, tuple[str, ...]], data.get("value_categories", {}), LABELS_FILE, "value_categories")
+    values: dict[str, dict[str, Mapping[str, str]]] = {}
+    for field, names in cast("dict[str, tuple[str, ...]]", named).items():
+        for name in names:
+            if name not in tables:
+                fail(
+                    LABELS_FILE,
+                    f"value_categories.{field}",
+                    f"should name category tables ({', '.join(tables)}), got {name!r}",
+                )
+            values.setdefault(field, {}).update({str(c.value): c.label for c in tables[name]})
+    explicit = data.get("values", {})
+    if not isinstance(explicit, dict):
+        fail(LABELS_FILE, "values", f"should be a table, got {explicit!r}")
+    for field, table in explicit.items():
+        values.setdefault(field, {}).update(text_table(table, LABELS_FILE, f"values.{field}", LANGS))
+    return values
+
+
+@functools.cache
+def load_labels() -> Labels:
+    """The label tables, read from ``labels.toml`` (once)."""
+    data = read_toml(PACKAGE, LABELS_FILE)
+    for key in data:
+        if key not in _SECTIONS:
+            fail(LABELS_FILE, key, f"unknown table, should be one of {', '.join(_SECTIONS)}")
+    return Labels(
+        field_titles=text_table(data.get("field_titles", {}), LABELS_FILE, "field_titles", LANGS),
+        precision=text_table(data.get("precision", {}), LABELS_FILE, "precision", LANGS),
+        schematic_note=text_entry(data.get("schematic_note"), LABELS_FILE, "schematic_note", LANGS),
+        values=_value_labels(data),
+    )
+
+
+#: Titles of common attribute names (catalogue field titles take precedence).
+FIELD_TITLES: Mapping[str, Mapping[str, str]] = LazyMapping(lambda: load_labels().field_titles)
 #: Labels of the precision classes.
-PRECISION_LABELS: Mapping[str, Mapping[str, str]] = {
-    "surveyed": {"zh": "实测", "en": "surveyed"},
-    "approximate": {"zh": "近似位置", "en": "approximate"},
-    "street": {"zh": "仅知所在街道", "en": "street only"},
-    "schematic": {"zh": "示意", "en": "schematic"},
-    "unlocated": {"zh": "位置未知（不绘制）", "en": "unlocated (not drawn)"},
-}
+PRECISION_LABELS: Mapping[str, Mapping[str, str]] = LazyMapping(lambda: load_labels().precision)
+#: Display labels of coded attribute values, by field name (popups, details panel, exports).
+VALUE_LABELS: Mapping[str, Mapping[str, Mapping[str, str]]] = LazyMapping(lambda: load_labels().values)
 
 
 def field_title(name: str, lang: str, catalogue_titles: Mapping[str, Mapping[str, str]] | None = None) -> str:
@@ -92,38 +99,7 @@ def field_title(name: str, lang: str, catalogue_titles: Mapping[str, Mapping[str
 
 def schematic_note(lang: str) -> str:
     """The caption shown wherever schematic geometry is drawn."""
-    return {
-        "zh": "示意图：标注“示意”的边界与线位为依据规划文本绘制的示意位置，非测绘成果。",
-        "en": "Schematic: boundaries and alignments marked 'schematic' are drawn from the plan text, not surveyed.",
-    }.get(lang, "schematic")
-
-
-#: Labels of the `kind` codes of buildings and parks.
-BUILDING_KIND_LABELS: Mapping[str, Mapping[str, str]] = {
-    "office_building": {"zh": "商务楼宇", "en": "office building"},
-    "hq_building": {"zh": "总部楼宇", "en": "headquarters building"},
-    "industrial_park": {"zh": "产业园区", "en": "industrial park"},
-    "live_streaming_base": {"zh": "直播基地", "en": "live-streaming base"},
-    "commercial_complex": {"zh": "商业综合体", "en": "commercial complex"},
-    "supermarket": {"zh": "商场超市", "en": "supermarket"},
-    "market_building": {"zh": "专业市场楼宇", "en": "market building"},
-    "exhibition_centre": {"zh": "会展中心", "en": "exhibition centre"},
-    "cultural_complex": {"zh": "文化综合体", "en": "cultural complex"},
-    "theme_building": {"zh": "特色楼宇（主题）", "en": "theme building"},
-    "service_base": {"zh": "服务基地", "en": "service base"},
-    "major_project": {"zh": "重大项目", "en": "major project"},
-}
-
-#: Display labels of coded attribute values, by field name (popups, details panel, exports).
-VALUE_LABELS: Mapping[str, Mapping[str, Mapping[str, str]]] = {
-    "status": {str(c.value): c.label for c in BUILDING_STATUS},
-    "kind": {**BUILDING_KIND_LABELS, "belt": {"zh": "一带", "en": "belt"}, "zone": {"zh": "功能区", "en": "zone"}},
-    "category": {
-        **{str(c.value): c.label for c in BUSINESS_DISTRICT_CATEGORIES},
-        **{str(c.value): c.label for c in ATTRACTION_CATEGORIES},
-    },
-    "interchange": {"True": {"zh": "是", "en": "yes"}, "False": {"zh": "否", "en": "no"}},
-}
+    return load_labels().schematic_note.get(lang, "schematic")
 
 
 def value_label(field: str, value: object, lang: str) -> str:

@@ -9,20 +9,21 @@ derived geometry (``buffer_m``: rings around points, measured in EPSG:4548) or a
 with ``preset.bind(phase=2022)`` or at preparation time. :meth:`Preset.params_with_defaults` is
 the one place parameter defaults are filled in.
 
-The presets themselves live beside this module, one module per plan
-(:mod:`~planatlas.maps.presets.xihu`, :mod:`~planatlas.maps.presets.jiuwang`).
+The presets themselves are data beside this module, one TOML file per plan (``xihu.toml``,
+``jiuwang.toml``), built into these dataclasses by :mod:`~planatlas.maps.presets.load`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, TypeVar
 
 from planatlas.maps.style import Scalar, Style, text_in
 
 FilterOp = Literal["==", "!=", "in", "not in", "<", "<=", ">", ">=", "notnull"]
 _OPS = ("==", "!=", "in", "not in", "<", "<=", ">", ">=", "notnull")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,13 @@ class PresetLayer:
         return cols
 
 
+def _lookup(items: Mapping[str, T], key: str, missing: str) -> T:
+    """``items[key]``, or a ``KeyError`` saying ``missing``."""
+    if key not in items:
+        raise KeyError(missing)
+    return items[key]
+
+
 @dataclass(frozen=True)
 class Preset:
     """A thematic map: title, subtitle (plan and year), layers bottom to top, parameters."""
@@ -197,11 +205,8 @@ class Preset:
 
     def layer(self, layer_id: str) -> PresetLayer:
         """The preset layer with id ``layer_id``."""
-        for pl in self.layers:
-            if pl.id == layer_id:
-                return pl
-        msg = f"preset {self.name!r} has no layer {layer_id!r}; it has {[p.id for p in self.layers]}"
-        raise KeyError(msg)
+        by_id = {pl.id: pl for pl in self.layers}
+        return _lookup(by_id, layer_id, f"preset {self.name!r} has no layer {layer_id!r}; it has {list(by_id)}")
 
     def catalogue_layers(self) -> list[str]:
         """Catalogue layers to load (drawn layers and count tables), in first-use order."""
@@ -214,11 +219,8 @@ class Preset:
 
     def parameter(self, name: str) -> PresetParameter:
         """The parameter called ``name``."""
-        for p in self.parameters:
-            if p.name == name:
-                return p
-        msg = f"preset {self.name!r} has no parameter {name!r}"
-        raise KeyError(msg)
+        by_name = {p.name: p for p in self.parameters}
+        return _lookup(by_name, name, f"preset {self.name!r} has no parameter {name!r}")
 
     def params_with_defaults(self, params: Mapping[str, object] | None = None) -> dict[str, Scalar]:
         """Parameter values with defaults filled in, each checked against its choices.

@@ -1,0 +1,118 @@
+"""The notes at the foot of a printed page: the sources cited, the precision of what is drawn, the CRS and date.
+
+Every drawn feature carries its provenance (``source_file``, ``source_lines``, ``precision``);
+the notes name the seed files with merged line ranges and the layers drawn below 'surveyed'
+precision, so a reader of the paper knows what is schematic.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+
+from planatlas import __version__
+from planatlas.i18n import texts
+from planatlas.maps import schematic_note
+from planatlas.render.labels import fit_text
+from planatlas.render.layers import MapLayer
+from planatlas.render.page import Box, Sheet
+
+
+def merge_line_ranges(values: Iterable[object], *, limit: int = 6) -> str:
+    """``'266', '268-270;294'`` -> ``'266, 268–270, 294'`` (first ``limit`` ranges, then '…')."""
+    numbers: set[int] = set()
+    for value in values:
+        for piece in re.split(r"[;,\s]+", str(value or "")):
+            m = re.fullmatch(r"(\d+)(?:\s*[-–]\s*(\d+))?", piece.strip())
+            if m:
+                a = int(m.group(1))
+                b = int(m.group(2) or a)
+                numbers.update(range(min(a, b), max(a, b) + 1))
+    if not numbers:
+        return ""
+    ordered = sorted(numbers)
+    ranges: list[tuple[int, int]] = []
+    start = prev = ordered[0]
+    for n in ordered[1:]:
+        if n != prev + 1:
+            ranges.append((start, prev))
+            start = n
+        prev = n
+    ranges.append((start, prev))
+    text = ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in ranges[:limit])
+    return text + (", …" if len(ranges) > limit else "")
+
+
+def precision_counts(layers: Sequence[MapLayer]) -> dict[str, dict[str, int]]:
+    """``{precision class: {layer title: feature count}}`` over the drawn features."""
+    out: dict[str, dict[str, int]] = {}
+    for layer in layers:
+        if "precision" not in layer.frame.columns:
+            continue
+        for cls, n in layer.frame["precision"].value_counts().items():
+            out.setdefault(str(cls), {})[layer.title] = int(n)
+    return out
+
+
+def precision_notes(layers: Sequence[MapLayer], lang: str) -> list[str]:
+    """Sentences naming the layers at each precision class below 'surveyed' (schematic first)."""
+    words = texts("print_", lang)
+    counts = precision_counts(layers)
+    sep = "、" if lang == "zh" else ", "
+    notes = []
+    for cls in ("schematic", "street", "approximate"):
+        if cls not in counts:
+            continue
+        titles = sep.join(counts[cls])
+        if cls == "schematic":
+            note = schematic_note(lang).rstrip("。.")
+            notes.append(f"{note}（{titles}）" if lang == "zh" else f"{note} ({titles})")
+        else:
+            notes.append(words[cls].format(layers=titles))
+    return notes
+
+
+def source_note(layers: Sequence[MapLayer], lang: str, *, limit: int = 4) -> str:
+    """'seed file (lines …)' for every source file the drawn features cite."""
+    words = texts("print_", lang)
+    lines_by_file: dict[str, list[object]] = {}
+    for layer in layers:
+        frame = layer.frame
+        if "source_file" not in frame.columns:
+            continue
+        cited = frame["source_lines"] if "source_lines" in frame.columns else [""] * len(frame)
+        for file, lines in zip(frame["source_file"], cited, strict=True):
+            if file is None or (isinstance(file, float) and math.isnan(file)):
+                continue
+            lines_by_file.setdefault(str(file), []).append(lines)
+    parts = []
+    for file, cited_lines in sorted(lines_by_file.items()):
+        merged = merge_line_ranges(cited_lines, limit=limit)
+        parts.append(f"{file} ({words['lines'].format(lines=merged)})" if merged else file)
+    return "; ".join(parts)
+
+
+def draw_notes(sheet: Sheet, box: Box, layers: Sequence[MapLayer], *, extra: Sequence[str] = ()) -> None:
+    """Sources, ``extra`` lines, precision notes and the CRS/version/date line, fitted to ``box``."""
+    lang = sheet.spec.lang
+    words = texts("print_", lang)
+    sep = "：" if lang == "zh" else ": "
+    parts = []
+    sources = source_note(layers, lang)
+    if sources:
+        parts.append(f"{words['sources']}{sep}{sources}")
+    parts.extend(extra)
+    notes = precision_notes(layers, lang)
+    if notes:
+        parts.append(f"{words['precision']}{sep}" + ("；" if lang == "zh" else "; ").join(notes))
+    parts.append(f"{words['crs']} · {words['made'].format(version=__version__, date=sheet.spec.today.isoformat())}")
+    x, y, w, h = box
+    lines, fitted, _ = fit_text(
+        "\n".join(parts),
+        width_pt=w / 25.4 * 72 / sheet.s,
+        height_pt=h / 25.4 * 72 / sheet.s,
+        fontsize=6.0,
+        min_fontsize=4.5,
+    )
+    sheet.lines(x, y, lines, size=fitted, leading=1.35, color="#333333")
