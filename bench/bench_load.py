@@ -1,22 +1,29 @@
 """Load benchmark of the app server (not part of the test run): N concurrent sessions, what each costs.
 
-The bench starts ``streamlit run app.py`` on a free loopback port with a temporary atlas, and stops
-it at the end. Sessions are driven without browsers, over Streamlit's own websocket protocol
-(``tests/streamlit_session.py``), so the figures are the server's alone:
+The bench starts ``streamlit run app.py`` on a free loopback port with a temporary atlas and the
+environment ``planatlas app`` gives it (``SERVER_ENV``; yours wins, e.g. ``MALLOC_ARENA_MAX=16``
+for glibc's default), and stops it at the end. Sessions are driven without browsers, over
+Streamlit's own websocket protocol (``tests/streamlit_session.py``), so the figures are the
+server's alone:
 
 - server CPU seconds per page view: ``cpu_times`` of the server's process tree before and after a
-  round, divided by the page views completed in it;
+  round, divided by the page views completed in it (a page view is one script run);
 - time to a complete page (connect → script finished) per session: median, p90, max;
-- server RSS before, with every session of the round open (growth per active session), and after
-  the sessions are closed by the client (polled until it is back or ``--settle`` seconds pass);
-- errors: a run not finished in ``--timeout`` seconds, an exception or error shown by the app.
+- server RSS before a round, with all its sessions open (growth per active session), right after
+  the client closed them, and once they are reaped: the server keeps a closed session for
+  ``server.disconnectedSessionTTL`` (120 s in Streamlit, ``--session-ttl`` here) and drops expired
+  ones when a session next connects, so the bench waits out the TTL and views one page;
+- errors: a run not finished in ``--timeout`` seconds, an exception or an error alert in the page.
 
-The first (cold) page view of each preset runs alone before the rounds and is reported apart; the
-rounds measure a cached atlas. ``--browsers K`` adds a round of K headless Chromium sessions at once
-(time to a drawn map, as ``bench_app.py`` measures it), with the browsers' CPU reported apart from
-the server's. Every loop is bounded in count and time.
+The first (cold) view of each preset runs alone before the rounds and is reported apart; the rounds
+measure a cached atlas. ``--reruns R`` runs each session's page R more times (a browser's page load
+runs the script 3-4 times: the load, streamlit-folium's first value, the map's view reports).
+``--browsers K`` adds K headless Chromium sessions at once, a first and a return visit: time to a
+drawn map (as ``bench_app.py`` measures it), script runs per page view, the server's CPU per page
+view until it is idle again, and the browsers' CPU apart from the server's. Every loop is bounded
+in count and time; results go to ``bench/results/bench_load.json``.
 
-Run: ``python bench/bench_load.py [--sessions 1,10,20] [--rounds 2] [--browsers 0]``.
+Run: ``python bench/bench_load.py [--sessions 1,10,20] [--rounds 2] [--browsers 10]``.
 """
 
 from __future__ import annotations
@@ -320,7 +327,14 @@ def cold_views(server: AppServer, presets: list[str], timeout: float) -> dict[st
 
 @contextlib.contextmanager
 def app(args: argparse.Namespace, tmp: Path) -> Iterator[AppServer]:
-    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))}
+    """The app as ``planatlas app`` serves it (its ``SERVER_ENV``; the caller's environment wins)."""
+    from planatlas.cli.serve import SERVER_ENV
+
+    env = {
+        **SERVER_ENV,
+        **{k: os.environ[k] for k in SERVER_ENV if k in os.environ},
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")])),
+    }
     options = {"server.disconnectedSessionTTL": str(round(args.session_ttl))}
     with serve_app(tmp / "atlas.gpkg", tmp / "streamlit.log", env=env, options=options, timeout=args.timeout) as server:
         yield server

@@ -123,3 +123,21 @@ def test_pages_take_the_loaded_heap_out_of_the_collectors_scans(bundled_atlas, m
         gc.unfreeze()
         st.cache_resource.clear()
         sys.modules.pop("pa_fresh_library", None)
+
+
+def test_planatlas_app_serves_with_two_malloc_arenas_unless_told_otherwise(bundled_atlas, monkeypatch):
+    """Freed session memory goes back to few arenas; an operator's own ``MALLOC_ARENA_MAX`` wins."""
+    from click.testing import CliRunner
+
+    from planatlas.cli import serve
+
+    started: list[dict[str, str]] = []
+    monkeypatch.setattr(serve.subprocess, "call", lambda cmd, **kw: started.append(kw["env"]) or 0)
+    monkeypatch.setenv("PLANATLAS_ATLAS_PATH", str(bundled_atlas.path))
+    monkeypatch.setenv("PLANATLAS_DATABASE_URL", "")
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    assert CliRunner().invoke(serve.app, []).exit_code == 0
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "8")
+    assert CliRunner().invoke(serve.app, []).exit_code == 0
+    assert [env["MALLOC_ARENA_MAX"] for env in started] == ["2", "8"]
+    assert started[0]["PLANATLAS_ATLAS_PATH"] == str(bundled_atlas.path)  # the rest of the environment passes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,12 @@ from pathlib import Path
 import click
 
 from planatlas.cli.options import handle_errors, settings_from
+
+#: Environment the server runs with (the operator's own values win). glibc gives threads that
+#: allocate their own malloc arenas, up to eight per core, and Streamlit runs each session's script
+#: in a thread: after 20 concurrent sessions closed, 35-65 MB stayed in those arenas; with two, 10-20 MB,
+#: at the same CPU per page view (``bench/bench_load.py``).
+SERVER_ENV = {"MALLOC_ARENA_MAX": "2"}
 
 
 def _app_script() -> Path:
@@ -43,4 +50,5 @@ def app(ctx: click.Context, port: int) -> None:
         *ctx.args,
     ]
     # run from the app's folder so Streamlit reads its .streamlit/config.toml (offline settings)
-    raise SystemExit(subprocess.call(cmd, cwd=app_py.parent))  # noqa: S603 - fixed argv, no shell
+    env = {**SERVER_ENV, **os.environ}
+    raise SystemExit(subprocess.call(cmd, cwd=app_py.parent, env=env))  # noqa: S603 - fixed argv, no shell
