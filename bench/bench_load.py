@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from websockets.exceptions import WebSocketException
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "tests" / "browser"), str(REPO / "tests"), str(REPO / "bench")]
@@ -112,8 +113,8 @@ async def _round(server: AppServer, queries: list[str], *, timeout: float, rerun
                 views.extend([await session.view(query) for _ in range(reruns)])
                 counted = True
                 done()
-                await asyncio.wait_for(sampled.wait(), timeout)  # stay open until RSS is sampled
-        except (OSError, TimeoutError) as exc:
+                await sampled.wait()  # stay open until RSS is sampled (set after a bounded wait below)
+        except (OSError, TimeoutError, WebSocketException) as exc:
             views.append(PageView(query, seconds=time.perf_counter() - t0, errors=[f"{type(exc).__name__}: {exc}"]))
             if not counted:
                 done()

@@ -189,13 +189,17 @@ class ProtocolSession:
         msg = BackMsg()
         msg.rerun_script.query_string = query
         msg.rerun_script.page_script_hash = ""
+        from websockets.exceptions import ConnectionClosed
+
         view = PageView(query)
         t0 = time.perf_counter()
-        await self._ws.send(msg.SerializeToString())
         try:
+            await self._ws.send(msg.SerializeToString())
             await asyncio.wait_for(self._read_run(view), self.timeout)
         except TimeoutError:
             view.errors.append(f"script not finished within {self.timeout:g} s")
+        except ConnectionClosed as exc:
+            view.errors.append(f"the server closed the session: {exc}")
         view.seconds = time.perf_counter() - t0
         return view
 
@@ -217,7 +221,9 @@ class ProtocolSession:
             if fmsg.WhichOneof("type") == "script_finished":
                 status = fmsg.script_finished
                 if status == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
-                    continue  # the app asked for another run: the page is the next run's
+                    view.elements.clear()  # the app asked for another run: the page is the next run's
+                    view.components.clear()
+                    continue
                 if status == ForwardMsg.FINISHED_WITH_COMPILE_ERROR:
                     view.errors.append("script finished with a compile error")
                 view.finished = True
@@ -247,16 +253,10 @@ def app_errors(msg: Any) -> list[str]:
 
 async def view_pages(server: AppServer, queries: list[str], *, timeout: float = 60.0) -> list[PageView]:
     """Open one session per query at once, view each page, keep all open until all are done, close them."""
+    async with contextlib.AsyncExitStack() as sessions:
 
-    async def one(query: str, opened: list[ProtocolSession]) -> PageView:
-        session = ProtocolSession(server, timeout=timeout)
-        await session.__aenter__()
-        opened.append(session)
-        return await session.view(query)
+        async def one(query: str) -> PageView:
+            session = await sessions.enter_async_context(ProtocolSession(server, timeout=timeout))
+            return await session.view(query)
 
-    opened: list[ProtocolSession] = []
-    try:
-        return list(await asyncio.gather(*(one(q, opened) for q in queries)))
-    finally:
-        for session in opened:
-            await session.close()
+        return list(await asyncio.gather(*(one(q) for q in queries)))
