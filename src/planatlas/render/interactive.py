@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -256,11 +256,18 @@ def _geojson_layer(
 
 
 def _prepared_layers(
-    data: PresetData, *, visible: Collection[str] | None, basemap: str, max_features: int
+    data: PresetData,
+    *,
+    prepared: Sequence[PreparedLayer] | None,
+    visible: Collection[str] | None,
+    basemap: str,
+    max_features: int,
 ) -> list[PreparedLayer]:
     """The preset's layers as drawn: filtered and styled, visibility applied, in the basemap's datum."""
     preset = data.preset
-    prepared = prepare_preset(preset, data.frames, params=data.params, keys=data.keys)
+    if prepared is None:
+        prepared = prepare_preset(preset, data.frames, params=data.params, keys=data.keys)
+    prepared = list(prepared)
     total = sum(len(p.frame) for p in prepared)
     if total > max_features:
         msg = (
@@ -289,6 +296,7 @@ def build_map(
     show_title: bool = True,
     report_layers: bool = False,
     max_features: int = MAX_FEATURES,
+    prepared: Sequence[PreparedLayer] | None = None,
 ) -> folium.Map:
     """Build the interactive map of a preset from its loaded data.
 
@@ -315,6 +323,9 @@ def build_map(
         Let streamlit-folium report which overlays are on (``selected_layers``, by layer id).
     max_features
         Refuse to draw more features than this (a browser map slows to a crawl beyond ~20k).
+    prepared
+        The preset's layers already prepared from ``data`` (:func:`planatlas.maps.prepare_preset_data`),
+        e.g. cached by the app per atlas version and parameters; default: prepared here. Not modified.
 
     Raises
     ------
@@ -326,9 +337,9 @@ def build_map(
         msg = f"lang should be 'zh' or 'en', got {lang!r}"
         raise ValueError(msg)
     tiles = basemap_layer(basemap, lang=lang, tianditu_key=tianditu_key)
-    prepared = _prepared_layers(data, visible=visible, basemap=basemap, max_features=max_features)
+    drawn = _prepared_layers(data, prepared=prepared, visible=visible, basemap=basemap, max_features=max_features)
     preset = data.preset
-    west, south, east, north = prepared_bounds(prepared, preset.extent) or _DEFAULT_BOUNDS
+    west, south, east, north = prepared_bounds(drawn, preset.extent) or _DEFAULT_BOUNDS
     m = folium.Map(
         location=[view.lat, view.lon] if view else [(south + north) / 2, (west + east) / 2],
         zoom_start=view.zoom if view else 13,  # type: ignore[arg-type]  # Leaflet takes fractional zooms
@@ -343,14 +354,14 @@ def build_map(
     for tile in tiles:
         tile.add_to(m)
     extent = [[south, west], [north, east]]
-    MapClass(_data_attribution(data, prepared, lang), fit=None if view else extent).add_to(m)
-    for p in prepared:
+    MapClass(_data_attribution(data, drawn, lang), fit=None if view else extent).add_to(m)
+    for p in drawn:
         layer = _geojson_layer(p, lang=lang, field_titles=data.field_titles.get(p.layer.layer))
         if report_layers:
             ReportVisibility(p.layer.id).add_to(layer)
         layer.add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    legend = legend_html(prepared, lang=lang)
+    legend = legend_html(drawn, lang=lang)
     HtmlControl(legend, position="bottomright", css_class="pa-legend", follow_layers=True).add_to(m)
     if show_title:
         title_html = (

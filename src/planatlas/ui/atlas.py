@@ -2,7 +2,7 @@
 
 Streamlit calls only; the maps, styles and data come from :mod:`planatlas.maps` and
 :mod:`planatlas.render.interactive`. The preset's data (:func:`planatlas.maps.load.load_preset`)
-are cached per ``store.cache_key()``; the map is rebuilt on each run (streamlit-folium renames the
+and its prepared layers are cached per ``store.cache_key()``; the map is rebuilt on each run (streamlit-folium renames the
 elements of the map it is given, so a map object cannot be reused) but its element ids are stable,
 so identical inputs give an identical script and reruns caused by panning or clicking do not
 remount the map (no flicker); only ``last_active_drawing``, ``center`` and ``zoom`` come back.
@@ -23,10 +23,11 @@ import streamlit.components.v1 as components
 
 from planatlas.catalog import PROVENANCE_FIELDS
 from planatlas.i18n import t
-from planatlas.maps import PRESETS, get_preset
+from planatlas.maps import PRESETS, get_preset, prepare_preset_data
+from planatlas.maps.frames import PreparedLayer
 from planatlas.maps.load import PresetData, load_preset
 from planatlas.maps.presets import PRECISION_LABELS, Preset, field_title, value_label
-from planatlas.maps.style import text_in
+from planatlas.maps.style import Scalar, text_in
 from planatlas.provenance import cited_text
 from planatlas.render.assets import STATIC_DIR
 from planatlas.render.basemaps import BASEMAPS
@@ -37,6 +38,8 @@ from planatlas.ui.reconciliation import reconciliation_section
 from planatlas.ui.widgets import html_text, plain_markdown, stable_choice
 
 MAP_KEY = "pa_map"
+#: Preset parameter values as a sorted tuple of pairs (hashable, for the caches).
+ParamItems = tuple[tuple[str, Scalar], ...]
 DEFAULT_PRESET = "one-belt-four-zones"
 MAP_HEIGHT = 700
 
@@ -90,20 +93,30 @@ def _preset_data(_store: LayerStore, cache_key: str, preset_name: str) -> Preset
     return load_preset(_store, preset_name)
 
 
+@st.cache_resource(show_spinner=False, max_entries=24)
+def _prepared(_store: LayerStore, cache_key: str, preset_name: str, params: ParamItems) -> list[PreparedLayer]:
+    """A preset's layers prepared for drawing (filtered, styled, simplified), cached per atlas content and
+    parameters: a page view reruns the script 3-4 times (map value, view reports), each needs them."""
+    data = _preset_data(_store, cache_key, preset_name)
+    return prepare_preset_data(replace(data, params=data.preset.params_with_defaults(dict(params))))
+
+
 def _map(
     store: LayerStore,
     preset_name: str,
     lang: str,
-    params: tuple[tuple[str, Any], ...],
+    params: ParamItems,
     basemap: str,
     visible: tuple[str, ...],
     view: View | None,
     tianditu_key: str | None,
 ) -> folium.Map:
-    data = _preset_data(store, store.cache_key(), preset_name)
+    key = store.cache_key()
+    data = _preset_data(store, key, preset_name)
     data = replace(data, params=data.preset.params_with_defaults(dict(params)))
     return build_map(
         data,
+        prepared=_prepared(store, key, preset_name, params),
         lang=lang,
         basemap=basemap,
         tianditu_key=tianditu_key,
