@@ -111,7 +111,7 @@ def run_app(atlas_path: Path, log_path: Path, *, timeout: float = 90.0) -> Itera
                     msg = f"streamlit exited with {proc.returncode}: {log_path.read_text()[-2000:]}"
                     raise RuntimeError(msg)
                 health = f"{url}/_stcore/health"  # a fixed http://127.0.0.1 URL, no user input
-                with contextlib.suppress(OSError), urllib.request.urlopen(health, timeout=2) as r:  # noqa: S310
+                with contextlib.suppress(OSError), urllib.request.urlopen(health, timeout=2) as r:  # noqa: S310 - fixed local URL
                     if r.status == 200:
                         break
                 if time.monotonic() > deadline:

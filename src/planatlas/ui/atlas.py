@@ -195,7 +195,7 @@ def plan_quote(store: LayerStore, layer: str, key_value: str) -> str:
 def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
     """Draw the Atlas page (sidebar controls, the map, the details panel)."""
     # streamlit_folium declares its component when imported: only when a page is drawn (nothing at import)
-    from streamlit_folium import st_folium  # noqa: PLC0415
+    from streamlit_folium import st_folium  # noqa: PLC0415 - declares a component on import: not at import time
 
     names = list(PRESETS)
     _init_from_url("pa_preset", "preset", names, default=DEFAULT_PRESET)

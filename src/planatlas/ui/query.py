@@ -7,6 +7,7 @@ GeoPackage or on PostGIS.
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -56,7 +57,7 @@ def _default(options: list[str], wanted: str) -> int:
 def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
     """Draw the Query page."""
     # streamlit_folium declares its component when imported: only when a page is drawn (nothing at import)
-    from streamlit_folium import st_folium  # noqa: PLC0415
+    from streamlit_folium import st_folium  # noqa: PLC0415 - declares a component on import: not at import time
 
     st.header(t("query_title", lang))
     st.caption(t("query_intro", lang))
@@ -64,7 +65,7 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
     if not layers:
         st.info(t("query_error", lang) + "no layers")
         return
-    label = lambda n: _title(store, n, lang)  # noqa: E731
+    label = functools.partial(_title, store, lang=lang)  # format_func: a layer name → its title
 
     c1, c2, c3 = st.columns(3)
     with c1:
