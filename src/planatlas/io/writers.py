@@ -1,4 +1,4 @@
-"""The one place layers, query results and reports are written to files (GeoJSON, GeoPackage, CSV, JSON), atomically.
+"""The one place layers, query results, reports and the data card are written to files (GeoJSON, GeoPackage, CSV, JSON, text), atomically.
 
 Also the temporary files every atomic write in planatlas starts from (here, the atlas store, the map writer):
 created beside the target with a plain file's mode, and found again when a killed write left them.
@@ -157,6 +157,14 @@ def write_json(path: str | Path, data: object) -> Path:
     path = Path(path)
     with replacing(path, suffix=".tmp") as tmp, tmp.open("w", encoding="utf-8") as fh:
         json.dump(data, fh, ensure_ascii=False, indent=2)
+    return path
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` as UTF-8 to ``path`` atomically (temp file in the same folder, then rename)."""
+    path = Path(path)
+    with replacing(path, suffix=".tmp") as tmp:
+        tmp.write_text(text, encoding="utf-8")
     return path
 
 
