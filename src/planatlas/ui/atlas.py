@@ -132,7 +132,7 @@ def feature_details(store: LayerStore, layer: str, key_value: str, lang: str) ->
         if col == "precision":
             value = text_in(PRECISION_LABELS.get(str(value)), lang, default=str(value))
         if isinstance(value, bool | np.bool_):
-            value = ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+            value = t("yes" if value else "no", lang)
         elif col != "precision":
             value = value_label(col, value, lang)
         out.append((field_title(col, lang, titles), str(value)))
