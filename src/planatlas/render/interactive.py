@@ -201,7 +201,7 @@ def _swatch(entry: LegendEntry) -> str:
 def legend_html(prepared: list[PreparedLayer], *, lang: str, title: str | None = None) -> str:
     """Escaped HTML of the categorical/graduated legend: one section per layer in the legend."""
     esc = html.escape
-    summary = "图例" if lang == "zh" else "Legend"
+    summary = t("map_legend", lang)
     parts = [f'<details class="pa-legend-body" open><summary>{esc(title or summary)}</summary>']
     for p in reversed(prepared):  # top layer first, as the eye reads the map
         pl = p.layer
@@ -225,10 +225,10 @@ def legend_html(prepared: list[PreparedLayer], *, lang: str, title: str | None =
 
 def _data_attribution(data: PresetData, prepared: list[PreparedLayer], lang: str) -> str:
     seeds = ", ".join(data.preset.sources)
-    label = "规划文本" if lang == "zh" else "Plan text"
+    label = t("map_plan_text", lang)
     text = f"planatlas · {label}: {seeds}"
     if any(p.schematic for p in prepared):
-        text += " · " + ("几何为示意" if lang == "zh" else "geometry schematic")
+        text += " · " + t("map_geometry_schematic", lang)
     return html.escape(text)
 
 
