@@ -13,6 +13,7 @@ import re
 import secrets
 import shutil
 import stat
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -150,6 +151,14 @@ def write_frame(
             kwargs = {"layer": layer} if fmt == "gpkg" else {}
             pyogrio.write_dataframe(frame, tmp, driver=driver, **kwargs)
     return path
+
+
+def frame_bytes(frame: pd.DataFrame, fmt: str, *, layer: str) -> bytes:
+    """``frame`` as the bytes of a ``fmt`` file (csv, geojson, gpkg), for a download: written to a temp folder."""
+    with tempfile.TemporaryDirectory(prefix="planatlas-") as tmp:
+        path = Path(tmp) / f"download{FORMATS[fmt]}"
+        write_frame(frame, path, fmt=fmt, layer=layer)
+        return path.read_bytes()
 
 
 def write_json(path: str | Path, data: object) -> Path:

@@ -8,8 +8,6 @@ GeoPackage or on PostGIS.
 from __future__ import annotations
 
 import functools
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -18,7 +16,7 @@ import streamlit as st
 
 from planatlas.errors import PlanAtlasError
 from planatlas.i18n import t
-from planatlas.io.writers import FORMATS, write_frame
+from planatlas.io.writers import frame_bytes
 from planatlas.query import QUERY_KINDS, IndexCache, QueryRequest, parse_distance, run_query
 from planatlas.render.query_map import QUERY_FEATURE_CAP, query_map
 from planatlas.ui.widgets import error_text
@@ -31,10 +29,7 @@ if TYPE_CHECKING:
 # ---- downloads ---------------------------------------------------------------------------------
 def result_bytes(frame: pd.DataFrame, fmt: str, *, layer: str) -> bytes:
     """The result as a file in ``fmt`` (csv, geojson, gpkg), through the one file writer."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"result{FORMATS[fmt]}"
-        write_frame(frame, path, fmt=fmt, layer=layer)
-        return path.read_bytes()
+    return frame_bytes(frame, fmt, layer=layer)
 
 
 # ---- page --------------------------------------------------------------------------------------
