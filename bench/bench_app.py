@@ -26,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "tests" / "browser"), str(REPO / "tests")]  # browser_support and the _ci rule it uses
 
-from browser_support import drawn_counts, in_map, make_driver, run_app  # noqa: E402
+from browser_support import drawn_counts, in_map, make_driver, run_app  # noqa: E402 - after the sys.path line above
 
 
 def expected(store, name):  # type: ignore[no-untyped-def]

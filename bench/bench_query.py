@@ -211,11 +211,11 @@ def bench_size(n: int, db_url: str | None, rows: list[dict[str, Any]]) -> None:
     table_s = f'"bench_{n}"."metro_stations"'
     # Identifiers below are fixed names of the tables this script created; values are bound.
     raw_one_sql = (
-        f"SELECT t.building_id, r.station_id FROM {table_b} t JOIN {table_s} r "  # noqa: S608
+        f"SELECT t.building_id, r.station_id FROM {table_b} t JOIN {table_s} r "  # noqa: S608 - fixed table names
         "ON ST_DWithin(t.geom_m, r.geom_m, %(d)s) WHERE r.station_id = %(sid)s"
     )
     raw_all_sql = (
-        f"SELECT t.building_id, r.station_id FROM {table_b} t JOIN {table_s} r ON ST_DWithin(t.geom_m, r.geom_m, %(d)s)"  # noqa: S608
+        f"SELECT t.building_id, r.station_id FROM {table_b} t JOIN {table_s} r ON ST_DWithin(t.geom_m, r.geom_m, %(d)s)"  # noqa: S608 - fixed table names
     )
     import psycopg
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from planatlas.catalog import Catalog, LayerSpec
+from planatlas.catalog import SEED_XIHU, SEED_XINJIAN, Catalog, LayerSpec
 
-_HEADER = """# planatlas data card
+_HEADER = f"""# planatlas data card
 
 Generated from `layers/*.toml` by `planatlas datacard`; do not edit by hand (a test checks it is
 current). How the directory is organised: [FORMAT.md](FORMAT.md).
 
 **Sources.** The plan documents are public government documents:
-`000_f23723ccf6c3a3ea.txt` — 南昌市西湖区产业高质量发展规划（2022—2025年）(西府发〔2022〕21号);
-`001_d4b95dcfe9f62ad4.txt` — 新建区国民经济和社会发展第十四个五年规划和二〇三五年远景目标纲要（征求意见2稿）, a draft for comment: its figures are the draft's.
+`{SEED_XIHU}` — 南昌市西湖区产业高质量发展规划（2022—2025年）(西府发〔2022〕21号);
+`{SEED_XINJIAN}` — 新建区国民经济和社会发展第十四个五年规划和二〇三五年远景目标纲要（征求意见2稿）, a draft for comment: its figures are the draft's.
 Every feature records `source_file` and `source_lines` (line numbers in those files) and a
 `precision` class:
 

@@ -16,6 +16,7 @@ import folium
 import pandas as pd
 
 from planatlas.errors import ExportError
+from planatlas.i18n import t
 from planatlas.maps.load import load_preset
 from planatlas.maps.presets import Preset, get_preset
 from planatlas.render.interactive import build_map
@@ -65,13 +66,9 @@ SERIES_TEXT = {
 }
 #: Column locating each unit's guidance in the plan (streets: the item of 专栏1).
 SERIES_REFERENCE = {"streets": "guidance_no"}
-#: How a street belongs to a zone (``zone_roles`` of layer ``streets``), as the plan words it.
-ZONE_ROLES = {
-    "whole": {"zh": "全部", "en": "whole"},
-    "most": {"zh": "大部分", "en": "most"},
-    "part": {"zh": "部分", "en": "part"},
-    "riverside": {"zh": "滨江板块", "en": "riverside"},
-}
+#: How a street belongs to a zone (``zone_roles`` of layer ``streets``): the roles the plan words
+#: (texts ``print_zone_role_<role>`` in :mod:`planatlas.i18n`).
+ZONE_ROLES = ("whole", "most", "part", "riverside")
 
 
 def get_export_preset(name: str) -> Preset:
@@ -201,7 +198,8 @@ def _zone_names(store: LayerStore, frame: pd.DataFrame, lang: str) -> pd.DataFra
             zone_id = raw.strip()
             if not zone_id:
                 continue
-            role = ZONE_ROLES.get(roles.get(zone_id, ""), {}).get(lang)
+            role_key = roles.get(zone_id, "")
+            role = t(f"print_zone_role_{role_key}", lang) if role_key in ZONE_ROLES else None
             name = names.get(zone_id, zone_id)
             items.append(f"{name}（{role}）" if role and lang == "zh" else f"{name} ({role})" if role else name)
         return ";".join(items)

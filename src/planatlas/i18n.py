@@ -2,7 +2,8 @@
 
 The table is data, ``texts.toml`` in the package, read on first use. Keys are grouped by prefix (the
 section of the file): none for the app shell and atlas pages, ``query_`` for the Query page,
-``export_`` for the Export page and ``print_`` for printed pages. Feature names stay in the plan's language.
+``export_`` for the Export page, ``print_`` for printed pages and ``reconcile_`` for the
+columns of the plan-versus-map table. Feature names stay in the plan's language.
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ __all__ = ["DEFAULT_LANG", "LANGS", "LANG_NAMES", "TEXT", "check_lang", "load_te
 
 TEXTS_FILE = "texts.toml"
 #: The sections of ``texts.toml`` and the prefix each gives its keys.
-SECTIONS: Mapping[str, str] = {"app": "", "query": "query_", "export": "export_", "print": "print_"}
+SECTIONS: Mapping[str, str] = {
+    "app": "",
+    "query": "query_",
+    "export": "export_",
+    "print": "print_",
+    "reconcile": "reconcile_",
+}
 
 
 @functools.cache

@@ -10,7 +10,8 @@ only calls ``store.read``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,8 @@ import geopandas as gpd
 import pandas as pd
 
 from planatlas import crs as pcrs
+from planatlas.datafiles import LazyMapping
+from planatlas.i18n import TEXT
 from planatlas.store.base import LayerStore
 
 #: Label of the three-year row.
@@ -48,20 +51,14 @@ TABLE_COLUMNS = [
     "mapped_classes",
 ]
 
-#: Column labels of the table for display (CLI and app), per language.
-COLUMN_LABELS = {
-    "start_year": {"zh": "开工年份", "en": "start year"},
-    "plan_roads": {"zh": "规划条数", "en": "plan roads"},
-    "mapped_roads": {"zh": "图上条数", "en": "mapped roads"},
-    "diff_roads": {"zh": "条数差", "en": "Δ roads"},
-    "plan_km": {"zh": "规划长度（公里）", "en": "plan km"},
-    "mapped_km": {"zh": "图上长度（公里，EPSG:4548，示意）", "en": "mapped km (EPSG:4548, schematic)"},
-    "diff_km": {"zh": "长度差（公里）", "en": "Δ km"},
-    "diff_km_pct": {"zh": "长度差（%）", "en": "Δ km %"},
-    "plan_investment_yi": {"zh": "规划总投资（亿元）", "en": "plan investment 亿元"},
-    "plan_completed_yi": {"zh": "规划完成投资（亿元）", "en": "plan completed 亿元"},
-    "mapped_classes": {"zh": "图上各等级条数", "en": "mapped by class"},
-}
+
+@functools.cache
+def _column_labels() -> Mapping[str, Mapping[str, str]]:
+    return {c: TEXT[f"reconcile_{c}"] for c in TABLE_COLUMNS}
+
+
+#: Column labels of the table for display (CLI and app), per language (``reconcile_*`` in :mod:`planatlas.i18n`).
+COLUMN_LABELS: Mapping[str, Mapping[str, str]] = LazyMapping(_column_labels)
 
 
 def labelled(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:

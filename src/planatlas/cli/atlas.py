@@ -211,5 +211,7 @@ def datacard(source: Path | None, check: bool) -> None:
             raise click.ClickException(msg)
         click.echo(f"{target} is up to date")
         return
-    target.write_text(text, encoding="utf-8")
+    from planatlas.io.writers import write_text  # noqa: PLC0415 - loads geopandas; keeps --help fast
+
+    write_text(target, text)
     click.echo(f"wrote {target}")

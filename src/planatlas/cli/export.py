@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from planatlas.catalog import LANGS
 from planatlas.cli.options import FILE, db_option, handle_errors, option_group, settings_from
 from planatlas.errors import ExportError
 from planatlas.maps.presets import get_preset
@@ -42,7 +43,7 @@ _PAGE_OPTIONS = (
     ),
     click.option(
         "--lang",
-        type=click.Choice(["zh", "en"]),
+        type=click.Choice(LANGS),
         default=None,
         help="Page language [default: PLANATLAS_LANGUAGE, else zh].",
     ),

@@ -1,4 +1,4 @@
-"""The one place layers, query results and reports are written to files (GeoJSON, GeoPackage, CSV, JSON), atomically.
+"""The one place layers, query results, reports and the data card are written to files (GeoJSON, GeoPackage, CSV, JSON, text), atomically.
 
 Also the temporary files every atomic write in planatlas starts from (here, the atlas store, the map writer):
 created beside the target with a plain file's mode, and found again when a killed write left them.
@@ -13,6 +13,7 @@ import re
 import secrets
 import shutil
 import stat
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -152,11 +153,27 @@ def write_frame(
     return path
 
 
+def frame_bytes(frame: pd.DataFrame, fmt: str, *, layer: str) -> bytes:
+    """``frame`` as the bytes of a ``fmt`` file (csv, geojson, gpkg), for a download: written to a temp folder."""
+    with tempfile.TemporaryDirectory(prefix="planatlas-") as tmp:
+        path = Path(tmp) / f"download{FORMATS[fmt]}"
+        write_frame(frame, path, fmt=fmt, layer=layer)
+        return path.read_bytes()
+
+
 def write_json(path: str | Path, data: object) -> Path:
     """Write ``data`` as indented UTF-8 JSON to ``path`` atomically (temp file in the same folder, then rename)."""
     path = Path(path)
     with replacing(path, suffix=".tmp") as tmp, tmp.open("w", encoding="utf-8") as fh:
         json.dump(data, fh, ensure_ascii=False, indent=2)
+    return path
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` as UTF-8 to ``path`` atomically (temp file in the same folder, then rename)."""
+    path = Path(path)
+    with replacing(path, suffix=".tmp") as tmp:
+        tmp.write_text(text, encoding="utf-8")
     return path
 
 

@@ -15,6 +15,7 @@ import folium
 import geopandas as gpd
 
 from planatlas.crs import to_gcj02_frame
+from planatlas.i18n import TEXT
 from planatlas.maps.frames import PreparedLayer
 
 
@@ -23,7 +24,6 @@ class Basemap:
     """A tile basemap: URL template, attribution (HTML) and the datum its tiles are drawn in."""
 
     name: str
-    title: Mapping[str, str]
     url: str | None = None
     attribution: str = ""
     subdomains: str = "abc"
@@ -33,6 +33,11 @@ class Basemap:
     needs_key: bool = False
     overlay_url: str | None = None
 
+    @property
+    def title(self) -> Mapping[str, str]:
+        """The name shown in the basemap picker, per language (text ``basemap_<name>`` of :mod:`planatlas.i18n`)."""
+        return TEXT[f"basemap_{self.name}"]
+
 
 _TDT = (
     "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
@@ -41,17 +46,15 @@ _TDT = (
 )
 
 BASEMAPS: Mapping[str, Basemap] = {
-    "none": Basemap("none", {"zh": "无底图（离线）", "en": "No basemap (offline)"}),
+    "none": Basemap("none"),
     "osm": Basemap(
         "osm",
-        {"zh": "OpenStreetMap", "en": "OpenStreetMap"},
         url="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         attribution='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
         max_zoom=19,
     ),
     "positron": Basemap(
         "positron",
-        {"zh": "CartoDB Positron", "en": "CartoDB Positron"},
         url="https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}.png",
         attribution='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
         'contributors &copy; <a href="https://carto.com/attributions">CARTO</a>',
@@ -60,7 +63,6 @@ BASEMAPS: Mapping[str, Basemap] = {
     ),
     "tianditu": Basemap(
         "tianditu",
-        {"zh": "天地图（CGCS2000）", "en": "Tianditu (CGCS2000)"},
         url=_TDT,
         overlay_url=_TDT,
         attribution='&copy; <a href="https://www.tianditu.gov.cn/">天地图 Tianditu</a> 国家地理信息公共服务平台',
@@ -70,7 +72,6 @@ BASEMAPS: Mapping[str, Basemap] = {
     ),
     "amap": Basemap(
         "amap",
-        {"zh": "高德地图（GCJ-02）", "en": "AMap (GCJ-02)"},
         url="https://webrd0{s}.is.autonavi.com/appmaptile?lang={lang}&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
         attribution='&copy; <a href="https://www.amap.com/">高德地图 AutoNavi</a>',
         subdomains="1234",

@@ -33,7 +33,7 @@ import numpy as np
 import shapely
 
 from planatlas.catalog import PROVENANCE_FIELDS
-from planatlas.i18n import LANGS
+from planatlas.i18n import LANGS, t
 from planatlas.maps.frames import PreparedLayer, prepare_preset, prepared_bounds
 from planatlas.maps.presets import PRECISION_LABELS, field_title, schematic_note, value_label
 from planatlas.maps.style import LegendEntry, text_in
@@ -75,7 +75,7 @@ def _fmt_value(value: object, lang: str) -> str | None:
     if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, (bool, np.bool_)):
-        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+        return t("yes" if value else "no", lang)
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return str(int(value))
     if isinstance(value, (list, tuple)):
@@ -178,7 +178,7 @@ def layer_title(prepared: PreparedLayer, lang: str) -> str:
     """Layer-control name: the title, marked schematic where any feature is."""
     title = prepared.layer.title_in(lang)
     if prepared.schematic:
-        title += "（示意）" if lang == "zh" else " (schematic)"
+        title += t("schematic_marker", lang)
     return title
 
 
@@ -201,7 +201,7 @@ def _swatch(entry: LegendEntry) -> str:
 def legend_html(prepared: list[PreparedLayer], *, lang: str, title: str | None = None) -> str:
     """Escaped HTML of the categorical/graduated legend: one section per layer in the legend."""
     esc = html.escape
-    summary = "图例" if lang == "zh" else "Legend"
+    summary = t("map_legend", lang)
     parts = [f'<details class="pa-legend-body" open><summary>{esc(title or summary)}</summary>']
     for p in reversed(prepared):  # top layer first, as the eye reads the map
         pl = p.layer
@@ -225,10 +225,10 @@ def legend_html(prepared: list[PreparedLayer], *, lang: str, title: str | None =
 
 def _data_attribution(data: PresetData, prepared: list[PreparedLayer], lang: str) -> str:
     seeds = ", ".join(data.preset.sources)
-    label = "规划文本" if lang == "zh" else "Plan text"
+    label = t("map_plan_text", lang)
     text = f"planatlas · {label}: {seeds}"
     if any(p.schematic for p in prepared):
-        text += " · " + ("几何为示意" if lang == "zh" else "geometry schematic")
+        text += " · " + t("map_geometry_schematic", lang)
     return html.escape(text)
 
 

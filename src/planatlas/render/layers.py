@@ -25,6 +25,7 @@ from pyproj import Transformer
 
 from planatlas.crs import METRIC_CRS, STORAGE_CRS, to_metric
 from planatlas.errors import PresetDataError
+from planatlas.i18n import t
 from planatlas.maps import PreparedLayer, Preset, prepare_preset, prepared_bounds
 
 if TYPE_CHECKING:
@@ -265,7 +266,7 @@ def map_layer(prepared: PreparedLayer, lang: str, *, label_priority: int = 0, la
             edge = rgba_array(st.stroke_color or colors, n, alpha=st.opacity)
     title = pl.title_in(lang)
     # Same marking as the interactive layer control (planatlas.render.interactive.layer_title).
-    legend_title = title + (("（示意）" if lang == "zh" else " (schematic)") if prepared.schematic else "")
+    legend_title = title + (t("schematic_marker", lang) if prepared.schematic else "")
     width_px = float(np.median(widths_px)) if n else st.weight
     return MapLayer(
         name=pl.id,

@@ -145,7 +145,7 @@ def feature_details(store: LayerStore, layer: str, key_value: str, lang: str) ->
         if col == "precision":
             value = text_in(PRECISION_LABELS.get(str(value)), lang, default=str(value))
         if isinstance(value, bool | np.bool_):
-            value = ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+            value = t("yes" if value else "no", lang)
         elif col != "precision":
             value = value_label(col, value, lang)
         out.append((field_title(col, lang, titles), str(value)))
@@ -208,7 +208,7 @@ def plan_quote(store: LayerStore, layer: str, key_value: str) -> str:
 def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
     """Draw the Atlas page (sidebar controls, the map, the details panel)."""
     # streamlit_folium declares its component when imported: only when a page is drawn (nothing at import)
-    from streamlit_folium import st_folium  # noqa: PLC0415
+    from streamlit_folium import st_folium  # noqa: PLC0415 - declares a component on import: not at import time
 
     names = list(PRESETS)
     _init_from_url("pa_preset", "preset", names, default=DEFAULT_PRESET)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from planatlas.errors import PlanAtlasError
-from planatlas.i18n import t
+from planatlas.i18n import LANG_NAMES, LANGS, t
 from planatlas.maps import PRESETS
 from planatlas.maps.presets import PresetParameter
 from planatlas.maps.style import Scalar
@@ -99,9 +99,9 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
         dpi = c2.select_slider(t("export_dpi", lang), DPI_CHOICES, value=300, key="pa_export_dpi")
         page_lang = c3.radio(
             t("export_page_lang", lang),
-            ["zh", "en"],
-            index=0 if lang == "zh" else 1,
-            format_func=lambda v: {"zh": "中文", "en": "English"}[v],
+            list(LANGS),
+            index=LANGS.index(lang),
+            format_func=LANG_NAMES.__getitem__,
             horizontal=True,
             key=f"pa_export_lang_{lang}",
         )

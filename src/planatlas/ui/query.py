@@ -7,8 +7,7 @@ GeoPackage or on PostGIS.
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
+import functools
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -17,7 +16,7 @@ import streamlit as st
 
 from planatlas.errors import PlanAtlasError
 from planatlas.i18n import t
-from planatlas.io.writers import FORMATS, write_frame
+from planatlas.io.writers import frame_bytes
 from planatlas.query import QUERY_KINDS, IndexCache, QueryRequest, parse_distance, run_query
 from planatlas.render.query_map import QUERY_FEATURE_CAP, query_map
 from planatlas.ui.widgets import error_text
@@ -30,10 +29,7 @@ if TYPE_CHECKING:
 # ---- downloads ---------------------------------------------------------------------------------
 def result_bytes(frame: pd.DataFrame, fmt: str, *, layer: str) -> bytes:
     """The result as a file in ``fmt`` (csv, geojson, gpkg), through the one file writer."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"result{FORMATS[fmt]}"
-        write_frame(frame, path, fmt=fmt, layer=layer)
-        return path.read_bytes()
+    return frame_bytes(frame, fmt, layer=layer)
 
 
 # ---- page --------------------------------------------------------------------------------------
@@ -56,7 +52,7 @@ def _default(options: list[str], wanted: str) -> int:
 def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
     """Draw the Query page."""
     # streamlit_folium declares its component when imported: only when a page is drawn (nothing at import)
-    from streamlit_folium import st_folium  # noqa: PLC0415
+    from streamlit_folium import st_folium  # noqa: PLC0415 - declares a component on import: not at import time
 
     st.header(t("query_title", lang))
     st.caption(t("query_intro", lang))
@@ -64,7 +60,7 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
     if not layers:
         st.info(t("query_error", lang) + "no layers")
         return
-    label = lambda n: _title(store, n, lang)  # noqa: E731
+    label = functools.partial(_title, store, lang=lang)  # format_func: a layer name → its title
 
     c1, c2, c3 = st.columns(3)
     with c1:

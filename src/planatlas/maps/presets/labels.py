@@ -15,6 +15,7 @@ from typing import cast
 
 from planatlas.catalog import LANGS
 from planatlas.datafiles import LazyMapping, convert, fail, read_toml, text_entry, text_table
+from planatlas.i18n import t
 from planatlas.maps.presets.load import PACKAGE, load_categories
 from planatlas.maps.style import text_in
 
@@ -93,7 +94,7 @@ def field_title(name: str, lang: str, catalogue_titles: Mapping[str, Mapping[str
     if catalogue_titles and catalogue_titles.get(name):
         return text_in(catalogue_titles[name], lang, default=name)
     if name not in FIELD_TITLES and name.endswith("_id"):
-        return "编号" if lang == "zh" else "ID"
+        return t("field_id", lang)
     return text_in(FIELD_TITLES.get(name), lang, default=name)
 
 

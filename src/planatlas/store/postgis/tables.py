@@ -96,7 +96,7 @@ class PostGISTables(LayerStore):
     def __init__(self, url: str, *, schema: str = "planatlas") -> None:
         self.url = normalize_url(url)
         self.schema = ident(schema, "schema")
-        # Shown in messages and part of the cache key: the URL without its password.
+        # Shown in messages (and part of the cache key): the URL without its password.
         self._shown = f"{type(self).__name__}({make_url(self.url).render_as_string(hide_password=True)!r})"
         self._engine: sa.Engine | None = None
         self._meta_cache: tuple[int, dict[str, Any]] | None = None
@@ -111,6 +111,18 @@ class PostGISTables(LayerStore):
 
     def __repr__(self) -> str:
         return self._shown
+
+    def _cache_key(self, built_at: object) -> str:
+        # The schema too: two atlases in one database built in the same second must not share caches.
+        return f"{self._shown}[{self.schema}]@{built_at}"
+
+    def cache_key(self) -> str:
+        """Where the atlas is (URL without the password, and schema) and when it was built."""
+        try:
+            built = self.metadata().get("built_at")
+        except PlanAtlasError:
+            built = None
+        return self._cache_key(built)
 
     @property
     def engine(self) -> sa.Engine:
@@ -249,7 +261,7 @@ class PostGISTables(LayerStore):
     def _spec(self, meta: Mapping[str, Any], name: str) -> LayerSpec:
         """The parsed spec of ``name`` (parsed once per build)."""
         atlas = meta["atlas"]
-        return self._specs.get(f"{self._shown}@{atlas.get('built_at')}", atlas, name)
+        return self._specs.get(self._cache_key(atlas.get("built_at")), atlas, name)
 
     @one_snapshot
     def spec(self, name: str) -> LayerSpec:
