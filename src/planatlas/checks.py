@@ -28,6 +28,8 @@ _MAX_NAME_BYTES = 63
 #: Spellings of a ``bool`` field in the plan tables (English and Chinese).
 _TRUE = {"true", "1", "yes", "y", "是", "t"}
 _FALSE = {"false", "0", "no", "n", "否", "f"}
+#: Integers from 2**63 on do not fit the stores' 64-bit integer columns.
+_INT64_LIMIT = 2.0**63
 
 
 def check_keys(keys: pd.Series, *, file: str | None, layer: str, key: str) -> list[Problem]:
@@ -108,13 +110,16 @@ def _cast(series: pd.Series, ftype: str) -> tuple[pd.Series, list[int]]:
     if ftype == "str":
         return text.astype(object).where(~blank, None), []
     if ftype in ("int", "float"):
-        num = pd.to_numeric(text.where(~blank, None), errors="coerce")
-        bad = np.flatnonzero((num.isna() & ~blank).to_numpy()).tolist()
+        num = pd.to_numeric(text.where(~blank, None), errors="coerce").astype("float64")
+        # 'inf', '1e999' and integers past int64 parse, but no column can hold them: a cast would wrap silently
+        unfit = num.notna() & ~np.isfinite(num.fillna(0))
         if ftype == "int":
-            frac = num.notna() & (num != np.floor(num.fillna(0)))
-            bad += np.flatnonzero(frac.to_numpy()).tolist()
-            return num.round().astype("Int64"), sorted(set(bad))
-        return num.astype("float64"), bad
+            unfit |= num.notna() & ((num != np.floor(num.fillna(0))) | (num.abs() >= _INT64_LIMIT))
+        bad = np.flatnonzero(((num.isna() & ~blank) | unfit).to_numpy()).tolist()
+        num = num.where(~unfit, np.nan)
+        if ftype == "int":
+            return num.round().astype("Int64"), bad
+        return num, bad
     lowered = text.str.strip().str.lower()
     mapped = pd.Series(pd.NA, index=series.index, dtype="boolean")
     mapped[lowered.isin(_TRUE).fillna(value=False)] = True

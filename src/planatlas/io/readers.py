@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import io
 import shutil
 import tempfile
 import zipfile
@@ -24,6 +23,7 @@ from planatlas.errors import ArchiveTooLargeError, Problem, SourceError
 from planatlas.io.geojson import check_members
 from planatlas.io.geometry import MAX_LISTED, feature_label, nonfinite_problems
 from planatlas.io.shapefile import check_parts, shapefile_encoding
+from planatlas.io.tables import read_table
 from planatlas.io.vector import read_vector
 
 #: Default cap on a single source file, and on what a zip may expand to.
@@ -288,34 +288,6 @@ def _read_csv_points(path: Path, *, lon: str, lat: str) -> gpd.GeoDataFrame:
     ]
     attrs = table.drop(columns=[lon, lat])
     return gpd.GeoDataFrame(attrs, geometry=geometry, crs=None)
-
-
-def read_table(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> pd.DataFrame:
-    """Read a UTF-8 CSV plan-attribute table as strings (empty cells stay ``""``)."""
-    path = Path(path)
-    if not path.is_file():
-        msg = f"no such file: {path}"
-        raise SourceError(msg, file=path.name)
-    size = path.stat().st_size
-    if size == 0:
-        msg = "the file is empty (0 bytes)"
-        raise SourceError(msg, file=path.name)
-    if size > max_bytes:
-        msg = f"the file is {size} bytes, above the cap of {max_bytes} bytes"
-        raise SourceError(msg, file=path.name)
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        msg = f"not UTF-8 text (byte {exc.start}); save the table as UTF-8"
-        raise SourceError(msg, file=path.name) from exc
-    try:
-        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except pd.errors.ParserError as exc:
-        msg = f"not a well-formed CSV: {exc}"
-        raise SourceError(msg, file=path.name) from exc
-    table.columns = [c.strip() for c in table.columns]
-    return table
 
 
 @contextmanager
