@@ -1,0 +1,185 @@
+"""Held-out bad inputs of the hardening audit: each refused with its place named, no traceback, atlas unchanged.
+
+Before: a join table's ``1e999`` or ``99999999999999999999999`` in an ``int`` field was stored as
+-2**63; a row with one field too many shifted the table into an index; a repeated or nameless
+header came out as ``name.1``/``Unnamed: 2``; a BOM-only table, a ``title = "x"``, a
+``description = 5``, a NUL in a path and a directory named ``x.toml`` were tracebacks; misspelt or
+mistyped catalogue keys (``requird``, ``required = "no"``, ``optional = "yes"``, ``enum = "core"``,
+``on = "area id"``) were accepted; an empty ``layers/`` built an empty atlas over the old one; and
+``query … -o`` naming the atlas replaced the atlas with the query's rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+AREAS_HEADER = "area_id,name,kind,residents,source_file,source_lines\n"
+SOUTH_ROW = "south,南片,edge,,000_test.txt,11-12\n"
+
+
+def _table(text: str | bytes) -> Callable[[Path], None]:
+    def mutate(root: Path) -> None:
+        target = root / "attributes" / "areas.csv"
+        if isinstance(text, bytes):
+            target.write_bytes(text)
+        else:
+            target.write_text(text, encoding="utf-8")
+
+    return mutate
+
+
+def _edit(old: str, new: str, relative: str = "layers/areas.toml") -> Callable[[Path], None]:
+    def mutate(root: Path) -> None:
+        path = root / relative
+        text = path.read_text(encoding="utf-8")
+        assert old in text, old
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    return mutate
+
+
+def _empty_layers(root: Path) -> None:
+    for path in (root / "layers").iterdir():
+        path.unlink()
+
+
+def _toml_directory(root: Path) -> None:
+    (root / "layers" / "extra.toml").mkdir()
+
+
+CASES: dict[str, tuple[Callable[[Path], None], str]] = {
+    "int past int64": (
+        _table(AREAS_HEADER + "north,北片,core,99999999999999999999999,000_test.txt,10\n" + SOUTH_ROW),
+        r"file attributes/areas\.csv, layer areas, feature north, field residents: '9+' is not a valid int",
+    ),
+    "int 1e999": (
+        _table(AREAS_HEADER + "north,北片,core,1e999,000_test.txt,10\n" + SOUTH_ROW),
+        r"feature north, field residents: '1e999' is not a valid int",
+    ),
+    "int inf": (
+        _table(AREAS_HEADER + "north,北片,core,inf,000_test.txt,10\n" + SOUTH_ROW),
+        r"feature north, field residents: 'inf' is not a valid int",
+    ),
+    "row with a field too many": (
+        _table(AREAS_HEADER + "north,北片,core,1200,000_test.txt,10,EXTRA\n" + SOUTH_ROW),
+        r"file attributes/areas\.csv, layer areas, feature row 2: has 7 fields but the header 6",
+    ),
+    "row with a field too few": (
+        _table(AREAS_HEADER + "north,北片,core,1200,000_test.txt\n" + SOUTH_ROW),
+        r"feature row 2: has 5 fields but the header 6",
+    ),
+    "repeated header": (
+        _table(
+            "area_id,name,name,residents,source_file,source_lines\nnorth,北片,core,1200,000_test.txt,10\n" + SOUTH_ROW
+        ),
+        r"file attributes/areas\.csv, layer areas, feature row 1, field name: the header names column 'name' 2 times",
+    ),
+    "nameless header column": (
+        _table("area_id,name,,residents,source_file,source_lines\nnorth,北片,core,1200,000_test.txt,10\n" + SOUTH_ROW),
+        r"feature row 1: the header's column 3 has no name",
+    ),
+    "table holding only a BOM": (_table(b"\xef\xbb\xbf"), r"file attributes/areas\.csv, layer areas: .*no header row"),
+    "NUL in a cell": (
+        _table(AREAS_HEADER + "north,北\x00片,core,1200,000_test.txt,10\n" + SOUTH_ROW),
+        r"feature row 2, field name: holds a NUL character",
+    ),
+    "unknown top-level table": (
+        _edit('licence = "CC0"', 'licence = "CC0"\n[stlye]\ncolor = "#ffffff"'),
+        r"layers/areas\.toml: key\(s\) 'stlye' not known",
+    ),
+    "misspelt field key": (
+        _edit('[fields.residents]\ntype = "int"', '[fields.residents]\ntype = "int"\nrequird = true'),
+        r"\[fields\.residents\] key\(s\) 'requird' not known",
+    ),
+    "required as text": (
+        _edit("required = true", 'required = "no"'),
+        r"\[fields\.area_id\] required should be true or false, got 'no'",
+    ),
+    "enum as text": (
+        _edit('enum = ["core", "edge"]', 'enum = "core"'),
+        r"\[fields\.kind\] enum should be a list, got 'core'",
+    ),
+    "field title as text": (
+        _edit('[fields.residents]\ntype = "int"', '[fields.residents]\ntype = "int"\ntitle = "x"'),
+        r"\[fields\.residents\] title should be a table of texts",
+    ),
+    "description as a number": (
+        _edit('key = "area_id"', 'key = "area_id"\ndescription = 5'),
+        r"layers/areas\.toml: description should be a table of texts",
+    ),
+    "title text as a number": (
+        _edit('title = { zh = "片区", en = "Areas" }', 'title = { zh = 1, en = "Areas" }'),
+        r"layers/areas\.toml: title should be a table with 'zh' and 'en'",
+    ),
+    "join key not an identifier": (
+        _edit('on = "area_id"', 'on = "area id"'),
+        r"\[\[joins\]\] on should match .*got 'area id'",
+    ),
+    "join optional as text": (
+        _edit('on = "area_id"', 'on = "area_id"\noptional = "yes"'),
+        r"\[\[joins\]\] optional should be true or false",
+    ),
+    "misspelt join key": (
+        _edit('on = "area_id"', 'on = "area_id"\ntabel = "x"'),
+        r"\[\[joins\]\] key\(s\) 'tabel' not known",
+    ),
+    "data-card text as a number": (
+        _edit('source = "test fixture"', "source = 5"),
+        r"layers/areas\.toml: source should be text, got 5",
+    ),
+    "NUL in a source path": (
+        _edit('source = "sources/areas.geojson"', 'source = "sources/areas.geojson\\u0000x"'),
+        r"\[geometry\] source should be a path .*control character",
+    ),
+    "a directory named *.toml": (_toml_directory, r"layers/extra\.toml: cannot be read as a layer entry"),
+    "layers/ without entries": (_empty_layers, r"'layers/' holds no layer \.toml files"),
+}
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_validate_and_build_refuse_with_the_place_named(case: str, mini_geodata: Path, run, tmp_path: Path) -> None:
+    good = tmp_path / "good"
+    shutil.copytree(mini_geodata, good)
+    assert run("build", "--source", str(good)).exit_code == 0
+    atlas = tmp_path / "atlas.gpkg"
+    before = _sha(atlas)
+    mutate, expected = CASES[case]
+    mutate(mini_geodata)
+    for args in (("validate", str(mini_geodata)), ("build", "--source", str(mini_geodata))):
+        result = run(*args)
+        assert result.exit_code == 3, result.output
+        assert "Traceback" not in result.output
+        assert re.search(expected, result.output), result.output
+    assert _sha(atlas) == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".atlas")) == []
+
+
+def test_an_unknown_dependency_names_the_layer_file(mini_geodata: Path, run) -> None:
+    _edit('depends = ["areas"]', 'depends = ["nope"]', "layers/sites.toml")(mini_geodata)
+    result = run("validate", str(mini_geodata))
+    assert result.exit_code == 3
+    assert "layers/sites.toml: layer 'sites' depends on unknown layer 'nope'" in result.output
+
+
+def test_an_output_naming_the_atlas_is_refused_and_the_atlas_kept(mini_geodata: Path, run, tmp_path: Path) -> None:
+    assert run("build", "--source", str(mini_geodata)).exit_code == 0
+    atlas = tmp_path / "atlas.gpkg"
+    before = _sha(atlas)
+    query = run("query", "within", "--layer", "sites", "--of", "areas", "--distance", "1km", "-o", str(atlas))
+    dump = run("dump", "sites", "-o", str(atlas))
+    report = run("validate", str(mini_geodata), "--report", str(atlas))
+    for result in (query, dump, report):
+        assert result.exit_code != 0, result.output
+        assert "is a planatlas atlas; an output written there would replace it" in result.output
+    assert _sha(atlas) == before
+    assert run("layers").exit_code == 0
