@@ -183,3 +183,90 @@ def test_an_output_naming_the_atlas_is_refused_and_the_atlas_kept(mini_geodata: 
         assert "is a planatlas atlas; an output written there would replace it" in result.output
     assert _sha(atlas) == before
     assert run("layers").exit_code == 0
+
+
+def _shapefile(folder: Path, names: list[str], *, encoding: str = "GBK") -> Path:
+    import geopandas as gpd
+    import shapely
+
+    frame = gpd.GeoDataFrame(
+        {"area_id": ["north", "south"], "note": names},
+        geometry=[shapely.Point(115.88, 28.69), shapely.Point(115.88, 28.67)],
+        crs="EPSG:4490",
+    )
+    shp = folder / "areas.shp"
+    frame.to_file(shp, encoding=encoding)
+    return shp
+
+
+def _zip(folder: Path, shp: Path, extra: dict[str, bytes] | None = None) -> Path:
+    import zipfile
+
+    archive = folder / "areas.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for part in sorted(shp.parent.glob("areas.*")):
+            if part.suffix != ".zip":
+                zf.writestr(part.name, part.read_bytes())
+        for name, data in (extra or {}).items():
+            zf.writestr(name, data)
+    return archive
+
+
+@pytest.mark.parametrize("cpg", [None, "GBK"])
+def test_a_dbf_byte_that_is_not_its_encoding_is_refused_by_feature_and_field(tmp_path: Path, cpg: str | None) -> None:
+    from planatlas.errors import SourceError
+    from planatlas.io import read_source
+
+    shp = _shapefile(tmp_path, ["北片", "南"])
+    tmp_path.joinpath("areas.cpg").unlink(missing_ok=True)
+    if cpg:
+        tmp_path.joinpath("areas.cpg").write_text(cpg)
+    dbf = tmp_path / "areas.dbf"
+    data = bytearray(dbf.read_bytes())
+    at = data.find("南".encode("gbk"))
+    data[at : at + 2] = b"\x81\x20"  # a GBK lead byte without a valid trail byte
+    dbf.write_bytes(bytes(data))
+    with pytest.raises(SourceError) as caught:
+        read_source(shp, crs="EPSG:4490", key="area_id")
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.feature, problem.field) == ("areas.shp", "#2", "note")
+    assert "bytes 81 20 are not" in problem.message
+
+
+def test_zip_entries_that_flatten_to_one_name_are_refused(tmp_path: Path) -> None:
+    from planatlas.errors import SourceError
+    from planatlas.io import read_source
+
+    archive = _zip(tmp_path, _shapefile(tmp_path, ["北片", "南片"]), {"sub/areas.dbf": b"not the attribute table"})
+    with pytest.raises(SourceError, match=r"entries 'areas\.dbf' and 'sub/areas\.dbf' have the same file name"):
+        read_source(archive, crs="EPSG:4490")
+
+
+def test_an_encrypted_zip_entry_is_a_located_problem(tmp_path: Path) -> None:
+    from planatlas.errors import SourceError
+    from planatlas.io import read_source
+
+    archive = _zip(tmp_path, _shapefile(tmp_path, ["北片", "南片"]))
+    data = bytearray(archive.read_bytes())
+    for signature, flag_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # set the 'encrypted' bit of every entry
+        at = data.find(signature)
+        while at != -1:
+            data[at + flag_at] |= 1
+            at = data.find(signature, at + 4)
+    archive.write_bytes(bytes(data))
+    with pytest.raises(SourceError, match=r"areas\.zip: entry 'areas\.\w+' cannot be extracted .*without a password"):
+        read_source(archive, crs="EPSG:4490")
+
+
+def test_a_problem_inside_a_zip_names_the_zip_and_the_member(tmp_path: Path) -> None:
+    from planatlas.errors import SourceError
+    from planatlas.io import read_source
+
+    shp = _shapefile(tmp_path, ["北片", "南片"])
+    tmp_path.joinpath("areas.cpg").write_text("FOO-42")
+    archive = _zip(tmp_path, shp)
+    with pytest.raises(SourceError) as caught:
+        read_source(archive, crs="EPSG:4490")
+    (problem,) = caught.value.problems
+    assert problem.file == "areas.zip"
+    assert problem.message.startswith("areas.shp: encoding 'FOO-42'")

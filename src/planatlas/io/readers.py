@@ -22,7 +22,7 @@ from planatlas import crs as pcrs
 from planatlas.errors import ArchiveTooLargeError, Problem, SourceError
 from planatlas.io.geojson import check_members
 from planatlas.io.geometry import MAX_LISTED, feature_label, nonfinite_problems
-from planatlas.io.shapefile import check_parts, shapefile_encoding
+from planatlas.io.shapefile import check_parts, check_text, shapefile_encoding
 from planatlas.io.tables import read_table
 from planatlas.io.vector import read_vector
 
@@ -101,7 +101,10 @@ def read_source(
     suffix = path.suffix.lower()
     if suffix == ".zip":
         with _extracted(path, max_archive_bytes=max_archive_bytes) as inner:
-            gdf = _read_vector(inner, crs=crs, lon=lon, lat=lat, encoding=encoding, layer=layer, key=key)
+            try:
+                gdf = _read_vector(inner, crs=crs, lon=lon, lat=lat, encoding=encoding, layer=layer, key=key)
+            except SourceError as exc:  # name the archive, as the catalogue does, and the member inside it
+                raise SourceError([_in_archive(p, name, inner.name) for p in exc.problems]) from exc
     elif suffix in _VECTOR_SUFFIXES:
         gdf = _read_vector(path, crs=crs, lon=lon, lat=lat, encoding=encoding, layer=layer, key=key)
     else:
@@ -132,6 +135,7 @@ def _read_vector(
         if suffix == ".shp":
             check_parts(path)
             encoding = _known_encoding(encoding or shapefile_encoding(path), file=name)
+            check_text(path, encoding)
         gdf = read_vector(path, encoding=encoding if suffix == ".shp" else None, layer=layer, key=key)
         labels = gdf[key].tolist() if key is not None and key in gdf.columns else None
         file_crs = gdf.crs
@@ -142,6 +146,12 @@ def _read_vector(
     if problems:
         raise SourceError(problems)
     return to_canonical(gdf, declared=crs, file_crs=file_crs, file=name, keys=labels)
+
+
+def _in_archive(problem: Problem, archive: str, member: str) -> Problem:
+    if problem.file not in (None, member):
+        return problem
+    return Problem(f"{member}: {problem.message}", archive, problem.layer, problem.feature, problem.field)
 
 
 def _known_encoding(encoding: str, *, file: str) -> str:
@@ -303,6 +313,7 @@ def _extracted(archive: Path, *, max_archive_bytes: int) -> Iterator[Path]:
             raise SourceError(msg, file=name) from exc
         total = 0
         with zf:
+            _refuse_clashing_members(zf, file=name)
             for info in zf.infolist():
                 if info.is_dir():
                     continue
@@ -320,6 +331,9 @@ def _extracted(archive: Path, *, max_archive_bytes: int) -> Iterator[Path]:
                         raise
                     msg = f"entry {info.filename!r} is truncated or corrupt: {exc}"
                     raise SourceError(msg, file=name) from exc
+                except (RuntimeError, NotImplementedError) as exc:  # encrypted, or a compression zipfile lacks
+                    msg = f"entry {info.filename!r} cannot be extracted ({exc}); zip it again without a password"
+                    raise SourceError(msg, file=name) from exc
         candidates = sorted(p for p in tmp.iterdir() if p.suffix.lower() in _VECTOR_SUFFIXES - {".csv"})
         shp = [p for p in candidates if p.suffix.lower() == ".shp"]
         chosen = shp or candidates
@@ -330,3 +344,15 @@ def _extracted(archive: Path, *, max_archive_bytes: int) -> Iterator[Path]:
         yield chosen[0]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _refuse_clashing_members(zf: zipfile.ZipFile, *, file: str) -> None:
+    """Refuse entries that flattening would write to one file (``areas.dbf`` and ``sub/areas.dbf``): one would be lost."""
+    seen: dict[str, str] = {}
+    for info in zf.infolist():
+        if info.is_dir():
+            continue
+        first = seen.setdefault(Path(info.filename).name.lower(), info.filename)
+        if first != info.filename:
+            msg = f"entries {first!r} and {info.filename!r} have the same file name; keep one of them in the zip"
+            raise SourceError(msg, file=file)
