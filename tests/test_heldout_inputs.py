@@ -270,3 +270,51 @@ def test_a_problem_inside_a_zip_names_the_zip_and_the_member(tmp_path: Path) -> 
     (problem,) = caught.value.problems
     assert problem.file == "areas.zip"
     assert problem.message.startswith("areas.shp: encoding 'FOO-42'")
+
+
+def _areas_with(mini: Path, *, altitude: bool = False, note: str | None = None) -> None:
+    import json
+
+    path = mini / "sources" / "areas.geojson"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    feature = doc["features"][0]
+    if altitude:  # as Google Earth writes every KML vertex: ",0"
+        feature["geometry"]["coordinates"] = [
+            [[x, y, 0.0] for x, y in ring] for ring in feature["geometry"]["coordinates"]
+        ]
+    if note is not None:
+        feature["properties"]["note"] = note
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+
+
+def test_heights_are_dropped_so_the_atlas_stays_two_dimensional(mini_geodata: Path, tmp_path: Path) -> None:
+    import shapely
+
+    from planatlas.build import build_atlas
+    from planatlas.store.gpkg import GeoPackageStore
+
+    _areas_with(mini_geodata, altitude=True)
+    store = GeoPackageStore(tmp_path / "z.gpkg")
+    build_atlas(mini_geodata, store)  # warnings are errors: pyogrio warned of Z in a 2-D layer
+    assert not shapely.has_z(store.read("areas").geometry.to_numpy()).any()
+
+
+def test_a_nul_in_a_source_property_is_refused_by_validate(mini_geodata: Path) -> None:
+    from planatlas.build import validate_geodata
+
+    _areas_with(mini_geodata, note="a\x00b")
+    problems = [str(p) for p in validate_geodata(mini_geodata).problems]
+    assert (
+        "file sources/areas.geojson, layer areas, feature north, field note: holds a NUL character (byte 0)" in problems
+    )
+
+
+@pytest.mark.postgis
+def test_postgis_builds_what_validate_accepts(mini_geodata: Path, postgis_url: str) -> None:
+    from planatlas.build import build_atlas
+    from planatlas.store.postgis import PostGISStore
+
+    _areas_with(mini_geodata, altitude=True)
+    with PostGISStore(postgis_url, schema="heights") as store:
+        build_atlas(mini_geodata, store)
+        assert len(store.read("areas")) == 2

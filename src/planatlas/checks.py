@@ -255,3 +255,20 @@ def check_geometry(frame: gpd.GeoDataFrame, spec: LayerSpec) -> tuple[gpd.GeoDat
         frame = frame.set_geometry(gpd.GeoSeries(promoted, index=frame.index, crs=pcrs.STORAGE_CRS))
     frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=pcrs.STORAGE_CRS)
     return frame, problems
+
+
+def check_text_cells(frame: pd.DataFrame, origin: Mapping[str, str], *, spec: LayerSpec) -> list[Problem]:
+    """Text cells holding a NUL character: GeoPackage keeps them, PostgreSQL text refuses them at write."""
+    keys = frame[spec.key].astype(str) if spec.key in frame.columns else pd.Series(range(len(frame))).astype(str)
+    problems: list[Problem] = []
+    for col in frame.columns:
+        if col == "geometry" or frame[col].dtype != object:
+            continue
+        has_nul = frame[col].map(lambda v: isinstance(v, str) and "\x00" in v).to_numpy(dtype=bool)
+        problems += [
+            Problem(
+                "holds a NUL character (byte 0)", file=origin.get(col), layer=spec.name, feature=keys.iloc[i], field=col
+            )
+            for i in np.flatnonzero(has_nul)
+        ]
+    return problems

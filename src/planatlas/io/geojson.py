@@ -50,6 +50,7 @@ def check_members(path: Path, *, key: str | None = None) -> None:
         msg = "not readable JSON: nested too deeply"
         raise SourceError(msg, file=name) from exc
     problems = [_locate(where, member, times, doc, file=name, key=key) for where, member, times in _repeats(doc, ())]
+    problems += _nul_problems(doc, file=name, key=key)
     if len(problems) > MAX_LISTED:
         more = len(problems) - MAX_LISTED
         problems = [*problems[:MAX_LISTED], Problem(f"… and {more} more repeated members", file=name)]
@@ -93,3 +94,20 @@ def _locate(
     if rest[0] == "geometry":
         return Problem(message, file=file, feature=label, field="geometry")
     return Problem(f"{message} (in {'/'.join(map(str, rest))})", file=file, feature=label)
+
+
+def _nul_problems(doc: object, *, file: str, key: str | None) -> list[Problem]:
+    """Property texts holding a NUL character: GDAL cuts the text there, so the rest would be lost silently."""
+    features = doc.get("features") if isinstance(doc, dict) else None
+    problems: list[Problem] = []
+    for i, feature in enumerate(features if isinstance(features, list) else []):
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        if not isinstance(props, dict):
+            continue
+        label = str(props[key]) if key is not None and props.get(key) not in (None, "") else f"#{i + 1}"
+        problems += [
+            Problem("holds a NUL character (byte 0)", file=file, feature=label, field=str(field))
+            for field, value in props.items()
+            if isinstance(value, str) and "\x00" in value
+        ]
+    return problems

@@ -142,6 +142,10 @@ def _read_vector(
     if len(gdf) == 0:
         msg = "the file holds no features"
         raise SourceError(msg, file=name)
+    geoms = gdf.geometry.to_numpy()
+    if shapely.has_z(geoms[~shapely.is_missing(geoms)]).any():
+        # the atlas is 2-D: heights (a KML's altitude, usually 0) would be written into 2-D columns, which PostGIS refuses
+        gdf = gdf.set_geometry(shapely.force_2d(geoms), crs=gdf.crs)
     problems = nonfinite_problems(gdf.geometry.to_numpy(), file=name, keys=labels)
     if problems:
         raise SourceError(problems)
