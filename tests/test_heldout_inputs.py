@@ -318,3 +318,28 @@ def test_postgis_builds_what_validate_accepts(mini_geodata: Path, postgis_url: s
     with PostGISStore(postgis_url, schema="heights") as store:
         build_atlas(mini_geodata, store)
         assert len(store.read("areas")) == 2
+
+
+@pytest.mark.parametrize("coordinates", [["115.885", "28.69"], [115.885, None], [True, 28.69]])
+def test_coordinates_that_are_not_numbers_are_refused_not_dropped(tmp_path: Path, coordinates: list[object]) -> None:
+    """A derivation's source keeps rows without geometry (they are placed later): a dropped geometry went unseen."""
+    import json
+
+    from planatlas.errors import SourceError
+    from planatlas.io import read_source
+
+    features = [
+        {"type": "Feature", "properties": {"site_id": "s1"}, "geometry": {"type": "Point", "coordinates": coordinates}},
+        {
+            "type": "Feature",
+            "properties": {"site_id": "s2"},
+            "geometry": {"type": "Point", "coordinates": [115.88, 28.7]},
+        },
+    ]
+    path = tmp_path / "sites.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    with pytest.raises(SourceError) as caught:
+        read_source(path, crs="GCJ-02", allow_empty_geometry=True, key="site_id")
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.feature, problem.field) == ("sites.geojson", "s1", "geometry")
+    assert problem.message.startswith("coordinates should be numbers, got ")
