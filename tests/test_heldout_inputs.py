@@ -343,3 +343,24 @@ def test_coordinates_that_are_not_numbers_are_refused_not_dropped(tmp_path: Path
     (problem,) = caught.value.problems
     assert (problem.file, problem.feature, problem.field) == ("sites.geojson", "s1", "geometry")
     assert problem.message.startswith("coordinates should be numbers, got ")
+
+
+def test_an_atlas_behind_a_symbolic_link_is_rebuilt_where_the_link_points(
+    mini_geodata: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from planatlas.cli.main import cli
+
+    shared = tmp_path / "shared" / "atlas.gpkg"
+    link = tmp_path / "atlas.gpkg"
+    monkeypatch.setenv("PLANATLAS_ATLAS_PATH", str(shared))
+    assert CliRunner().invoke(cli, ["build", "--source", str(mini_geodata)]).exit_code == 0
+    link.symlink_to(shared)
+    before = _sha(shared)
+    _edit("北片", "北片区", "attributes/areas.csv")(mini_geodata)
+    monkeypatch.setenv("PLANATLAS_ATLAS_PATH", str(link))
+    result = CliRunner().invoke(cli, ["build", "--source", str(mini_geodata)])
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink()
+    assert _sha(shared) != before
