@@ -364,3 +364,27 @@ def test_an_atlas_behind_a_symbolic_link_is_rebuilt_where_the_link_points(
     assert result.exit_code == 0, result.output
     assert link.is_symlink()
     assert _sha(shared) != before
+
+
+def test_a_geopackage_attribute_table_as_geometry_source_is_a_located_problem(tmp_path: Path) -> None:
+    import pandas as pd
+    import pyogrio
+
+    from planatlas.errors import SourceError
+    from planatlas.io import read_source
+
+    path = tmp_path / "areas.gpkg"
+    pyogrio.write_dataframe(pd.DataFrame({"area_id": ["north"]}), path, layer="a", driver="GPKG")
+    with pytest.raises(SourceError, match=r"areas\.gpkg: layer 'a' has no geometry column \(an attribute table\)"):
+        read_source(path, crs="EPSG:4490")
+
+
+def test_a_directory_named_as_a_source_is_called_a_directory(tmp_path: Path) -> None:
+    from planatlas.errors import SourceError
+    from planatlas.io import read_source, read_table
+
+    folder = tmp_path / "areas.geojson"
+    folder.mkdir()
+    for read in (lambda: read_source(folder, crs="EPSG:4490"), lambda: read_table(folder)):
+        with pytest.raises(SourceError, match="is a directory, not a file"):
+            read()

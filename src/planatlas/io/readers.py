@@ -88,6 +88,9 @@ def read_source(
     """
     path = Path(path)
     name = path.name
+    if path.is_dir():
+        msg = f"is a directory, not a file: {path}"
+        raise SourceError(msg, file=name)
     if not path.is_file():
         msg = f"no such file: {path}"
         raise SourceError(msg, file=name)

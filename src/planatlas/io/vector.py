@@ -94,6 +94,10 @@ def _read_layer(
             raise SourceError(msg, file=name) from exc
     for w in caught:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if not isinstance(frame, gpd.GeoDataFrame):  # an attribute table: GDAL reads it without a geometry column
+        where = f"layer {layer!r}" if layer is not None else "the file"
+        msg = f"{where} has no geometry column (an attribute table); a geometry source needs geometries"
+        raise SourceError(msg, file=name)
     return frame
 
 
