@@ -388,3 +388,18 @@ def test_a_directory_named_as_a_source_is_called_a_directory(tmp_path: Path) -> 
     for read in (lambda: read_source(folder, crs="EPSG:4490"), lambda: read_table(folder)):
         with pytest.raises(SourceError, match="is a directory, not a file"):
             read()
+
+
+def test_a_kml_network_link_is_refused_rather_than_read_without_its_features(tmp_path: Path) -> None:
+    from planatlas.errors import SourceError
+    from planatlas.io import read_source
+
+    path = tmp_path / "places.kml"
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+        "<Placemark><name>p1</name><Point><coordinates>115.88,28.69</coordinates></Point></Placemark>"
+        "<NetworkLink><Link><href>http://127.0.0.1:9/more.kml</href></Link></NetworkLink></Document></kml>",
+        encoding="utf-8",
+    )
+    with pytest.raises(SourceError, match=r"places\.kml: holds a <NetworkLink>, whose features are not read"):
+        read_source(path, crs="EPSG:4490")
