@@ -89,6 +89,20 @@ CASES: dict[str, tuple[Callable[[Path], None], str]] = {
         _table(AREAS_HEADER + "north,北\x00片,core,1200,000_test.txt,10\n" + SOUTH_ROW),
         r"feature row 2, field name: holds a NUL character",
     ),
+    "a column named fid (GeoPackage's feature id)": (
+        _table(
+            AREAS_HEADER.replace("\n", ",fid\n")
+            + "north,北片,core,1200,000_test.txt,10,x\nsouth,南片,edge,,000_test.txt,11-12,y\n"
+        ),
+        r"file attributes/areas\.csv, layer areas, field fid: column name 'fid' is taken by the atlas stores",
+    ),
+    "a column named GEOM": (
+        _table(
+            AREAS_HEADER.replace("\n", ",GEOM\n")
+            + "north,北片,core,1200,000_test.txt,10,x\nsouth,南片,edge,,000_test.txt,11-12,y\n"
+        ),
+        r"field GEOM: column name 'GEOM' is taken by the atlas stores",
+    ),
     "unknown top-level table": (
         _edit('licence = "CC0"', 'licence = "CC0"\n[stlye]\ncolor = "#ffffff"'),
         r"layers/areas\.toml: key\(s\) 'stlye' not known",

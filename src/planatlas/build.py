@@ -425,7 +425,7 @@ def _join_mismatches(
     """Columns the table would bring twice, attribute rows without geometry, geometries without a row."""
     problems = [
         Problem(
-            f"column also comes from {origin.get(col)}; a column may come from one place only",
+            f"column also comes from {origin.get(col) or 'the geometry source'}; a column may come from one place only",
             file=join.table,
             layer=spec.name,
             field=col,

@@ -28,6 +28,8 @@ _MAX_NAME_BYTES = 63
 #: Spellings of a ``bool`` field in the plan tables (English and Chinese).
 _TRUE = {"true", "1", "yes", "y", "是", "t"}
 _FALSE = {"false", "0", "no", "n", "否", "f"}
+#: Column names the stores use themselves (compared without case, as GeoPackage and PostGIS do).
+_RESERVED_COLUMNS = frozenset({"fid", "geom", "geom_m", "geometry"})
 #: Integers from 2**63 on do not fit the stores' 64-bit integer columns.
 _INT64_LIMIT = 2.0**63
 
@@ -213,7 +215,14 @@ def check_columns(columns: list[str], origin: Mapping[str, str], *, spec: LayerS
     problems: list[Problem] = []
     seen: dict[str, str] = {}
     for col in columns:
-        if col == "geometry":
+        if col == "geometry" and spec.has_geometry:
+            continue
+        if col.casefold() in _RESERVED_COLUMNS:
+            msg = (
+                f"column name {col!r} is taken by the atlas stores (GeoPackage's feature id 'fid' and geometry "
+                "'geom', PostGIS's 'geom_m', the layer's 'geometry'); rename it in the file"
+            )
+            problems.append(Problem(msg, file=origin.get(col), layer=spec.name, field=col))
             continue
         if (col not in spec.fields and not _COLUMN.fullmatch(col)) or len(col.encode("utf-8")) > _MAX_NAME_BYTES:
             msg = (
