@@ -103,6 +103,10 @@ CASES: dict[str, tuple[Callable[[Path], None], str]] = {
         ),
         r"field GEOM: column name 'GEOM' is taken by the atlas stores",
     ),
+    "unknown [geometry] encoding": (
+        _edit('crs = "EPSG:4490"', 'crs = "EPSG:4490"\nencoding = "nope"'),
+        r"layers/areas\.toml: \[geometry\] encoding should be a text encoding .*got 'nope'",
+    ),
     "unknown top-level table": (
         _edit('licence = "CC0"', 'licence = "CC0"\n[stlye]\ncolor = "#ffffff"'),
         r"layers/areas\.toml: key\(s\) 'stlye' not known",

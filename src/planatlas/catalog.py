@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -293,6 +294,13 @@ def _geometry_spec(data: object, where: str) -> GeometrySpec:
             what = "a positive whole number" if kind is int else "text"
             msg = f"{where}: [geometry] {key} should be {what}, got {value!r}"
             raise CatalogError(msg)
+    encoding = gdata.get("encoding")
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            msg = f'{where}: [geometry] encoding should be a text encoding such as "GBK" or "UTF-8", got {encoding!r}'
+            raise CatalogError(msg) from None
     return GeometrySpec(source=source, crs=crs, derive=derive, params=params, options=gdata)
 
 
