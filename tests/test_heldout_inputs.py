@@ -421,3 +421,9 @@ def test_a_kml_network_link_is_refused_rather_than_read_without_its_features(tmp
     )
     with pytest.raises(SourceError, match=r"places\.kml: holds a <NetworkLink>, whose features are not read"):
         read_source(path, crs="EPSG:4490")
+
+
+def test_a_preset_parameter_given_twice_is_refused(run) -> None:
+    result = run("export", "jiuwang-roads", "--param", "phase=2022", "--param", "phase=2023", "-o", "j.html")
+    assert result.exit_code == 2
+    assert "parameter 'phase' is given more than once" in result.output
