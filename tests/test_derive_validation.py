@@ -367,7 +367,7 @@ CASES: dict[str, tuple[Callable[[Path], Path], Callable[[Path], None], list[str]
     ),
     "source column with a quote": (
         mini_tree,
-        _edit("attributes/indicators.csv", "indicator_id,", '"x""y",indicator_id,'),
+        _edit("attributes/indicators.csv", "indicator_id,value_2021,source_file,source_lines\ngdp,", '"x""y",indicator_id,value_2021,source_file,source_lines\n1,gdp,'),
         [r"file attributes/indicators\.csv, layer indicators, field x\"y: column name 'x\"y' cannot be a column"],
     ),
     "KML Name beside a table column name": (

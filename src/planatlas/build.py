@@ -26,7 +26,7 @@ from planatlas.atlas_source import (
     source_record,
 )
 from planatlas.catalog import PROVENANCE_FIELDS, Catalog, JoinSpec, LayerSpec, confine_path, load_catalog
-from planatlas.checks import apply_schema, check_columns, check_geometry, check_keys
+from planatlas.checks import apply_schema, check_columns, check_geometry, check_keys, check_text_cells
 from planatlas.derive import DeriveContext, get_derivation
 from planatlas.derive.inputs import prepare_inputs
 from planatlas.errors import AtlasUnreadableError, Problem, SourceError, ValidationError
@@ -319,6 +319,7 @@ def _build_layer(
         frame = _join_table(root, spec, join, frame, origin=origin, sources=sources, problems=problems)
     if not problems:
         problems += check_columns(list(frame.columns), origin, spec=spec)
+        problems += check_text_cells(frame, origin, spec=spec)
     if problems:
         return _LayerOutcome(problems, [], None, sources)
     frame, found = apply_schema(frame, spec, origin)
@@ -424,7 +425,7 @@ def _join_mismatches(
     """Columns the table would bring twice, attribute rows without geometry, geometries without a row."""
     problems = [
         Problem(
-            f"column also comes from {origin.get(col)}; a column may come from one place only",
+            f"column also comes from {origin.get(col) or 'the geometry source'}; a column may come from one place only",
             file=join.table,
             layer=spec.name,
             field=col,

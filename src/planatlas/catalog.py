@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -226,6 +227,8 @@ def relative_path_problem(value: object) -> str | None:
     """
     if not isinstance(value, str) or not value.strip():
         return f"should be a path relative to the geodata directory, got {value!r}"
+    if any(ord(ch) < 0x20 for ch in value):  # NUL cannot reach the OS; the others are no file name anyone meant
+        return f"should be a path relative to the geodata directory, got {value!r}, which holds a control character"
     posix, windows = PurePosixPath(value), PureWindowsPath(value)
     if posix.is_absolute() or windows.is_absolute() or windows.drive:
         return f"should be a path relative to the geodata directory, got the absolute path {value!r}"
@@ -291,7 +294,88 @@ def _geometry_spec(data: object, where: str) -> GeometrySpec:
             what = "a positive whole number" if kind is int else "text"
             msg = f"{where}: [geometry] {key} should be {what}, got {value!r}"
             raise CatalogError(msg)
+    encoding = gdata.get("encoding")
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            msg = f'{where}: [geometry] encoding should be a text encoding such as "GBK" or "UTF-8", got {encoding!r}'
+            raise CatalogError(msg) from None
     return GeometrySpec(source=source, crs=crs, derive=derive, params=params, options=gdata)
+
+
+#: The keys of a layer entry, of a ``[fields.x]`` table and of a ``[[joins]]`` entry (a misspelt key is refused).
+_LAYER_KEYS = (
+    "name", "title", "description", "geometry_type", "key", "depends", "source", "licence", "limits", "notes",
+    "geometry", "joins", "fields", "style",
+)  # fmt: skip
+_FIELD_KEYS = ("type", "required", "enum", "title")
+_JOIN_KEYS = ("table", "on", "optional")
+
+
+def _refuse_unknown(data: Mapping[str, Any], known: tuple[str, ...], what: str, where: str) -> None:
+    unknown = [k for k in data if k not in known]
+    if unknown:
+        msg = f"{where}: {what} {', '.join(map(repr, unknown))} not known; known: {', '.join(known)}"
+        raise CatalogError(msg)
+
+
+def _require_type(value: object, kind: type | tuple[type, ...], what: str, where: str) -> None:
+    names = {str: "text", bool: "true or false", list: "a list", dict: "a table"}
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        expected = names.get(kind, "a table") if isinstance(kind, type) else "a table"
+        msg = f"{where}: {what} should be {expected}, got {value!r}"
+        raise CatalogError(msg)
+
+
+def _text_table(value: object, what: str, where: str) -> Mapping[str, str]:
+    """A ``{ zh = "…", en = "…" }`` table of texts (no other value types)."""
+    if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
+        msg = f'{where}: {what} should be a table of texts such as {{ zh = "…", en = "…" }}, got {value!r}'
+        raise CatalogError(msg)
+    return value
+
+
+def _field_spec(fname: object, fdata: object, where: str) -> FieldSpec:
+    """One ``[fields.<name>]`` table, every key checked."""
+    name = _require_identifier(fname, "field name", where)
+    what = f"[fields.{name}]"
+    if not isinstance(fdata, Mapping):
+        msg = f"{where}: {what} should be a table, got {fdata!r}"
+        raise CatalogError(msg)
+    _refuse_unknown(fdata, _FIELD_KEYS, f"{what} key(s)", where)
+    ftype = fdata.get("type", "str")
+    if ftype not in FIELD_TYPES:
+        msg = f"{where}: field '{name}' type should be one of {tuple(FIELD_TYPES)}, got {ftype!r}"
+        raise CatalogError(msg)
+    required = fdata.get("required", False)
+    _require_type(required, bool, f"{what} required", where)
+    enum = fdata.get("enum")
+    if enum is not None:
+        _require_type(enum, list, f"{what} enum", where)
+        if not all(isinstance(v, str | int | float) for v in enum):
+            msg = f"{where}: {what} enum should list values (text or numbers), got {enum!r}"
+            raise CatalogError(msg)
+    return FieldSpec(
+        name=name,
+        type=ftype,
+        required=required,
+        enum=tuple(enum) if enum is not None else None,
+        title=_text_table(fdata.get("title", {}), f"{what} title", where),
+    )
+
+
+def _join_spec(j: object, key: str, where: str) -> JoinSpec:
+    """One ``[[joins]]`` entry: a confined table path, an identifier to join on, ``optional`` true or false."""
+    if not isinstance(j, Mapping):
+        msg = f"{where}: [[joins]] entries should be tables, got {j!r}"
+        raise CatalogError(msg)
+    _refuse_unknown(j, _JOIN_KEYS, "[[joins]] key(s)", where)
+    table = _require_path(_require_text(j, "table", where), "[[joins]] table", where)
+    on = _require_identifier(j.get("on", key), "[[joins]] on", where)
+    optional = j.get("optional", False)
+    _require_type(optional, bool, "[[joins]] optional", where)
+    return JoinSpec(table=table, on=on, optional=optional)
 
 
 def parse_layer_spec(data: Mapping[str, Any], *, where: str = "<layer spec>") -> LayerSpec:
@@ -300,6 +384,7 @@ def parse_layer_spec(data: Mapping[str, Any], *, where: str = "<layer spec>") ->
     Names become table and column names in the store, so they must match :data:`IDENTIFIER`;
     file paths must stay inside the geodata directory.
     """
+    _refuse_unknown(data, _LAYER_KEYS, "key(s)", where)
     name = _require_identifier(_require_text(data, "name", where), "layer name", where)
     if name.startswith(RESERVED_LAYER_PREFIXES):
         msg = f"{where}: layer name {name!r} starts with a prefix the atlas stores reserve {RESERVED_LAYER_PREFIXES}"
@@ -310,24 +395,12 @@ def parse_layer_spec(data: Mapping[str, Any], *, where: str = "<layer spec>") ->
         raise CatalogError(msg)
     key = _require_identifier(_require_text(data, "key", where), "key", where)
     title = _require(data, "title", where)
-    if not isinstance(title, Mapping) or "zh" not in title or "en" not in title:
+    if not isinstance(title, Mapping) or not all(isinstance(title.get(lang), str) for lang in LANGS):
         msg = f"{where}: title should be a table with 'zh' and 'en', got {title!r}"
         raise CatalogError(msg)
-    fields: dict[str, FieldSpec] = {}
-    for fname, fdata in (data.get("fields") or {}).items():
-        _require_identifier(fname, "field name", where)
-        ftype = fdata.get("type", "str")
-        if ftype not in FIELD_TYPES:
-            msg = f"{where}: field '{fname}' type should be one of {tuple(FIELD_TYPES)}, got {ftype!r}"
-            raise CatalogError(msg)
-        enum = fdata.get("enum")
-        fields[fname] = FieldSpec(
-            name=fname,
-            type=ftype,
-            required=bool(fdata.get("required", False)),
-            enum=tuple(enum) if enum is not None else None,
-            title=fdata.get("title", {}),
-        )
+    raw_fields = data.get("fields", {})
+    _require_type(raw_fields, dict, "[fields]", where)
+    fields = {str(fname): _field_spec(fname, fdata, where) for fname, fdata in raw_fields.items()}
     if key not in fields:
         fields[key] = FieldSpec(name=key, type="str", required=True)
     geometry = _geometry_spec(data.get("geometry") or {}, where)
@@ -339,14 +412,11 @@ def parse_layer_spec(data: Mapping[str, Any], *, where: str = "<layer spec>") ->
         raise CatalogError(msg)
     style = data.get("style", {})
     _check_style_colors(style, f"{where}: layer {name!r}")
-    joins = tuple(
-        JoinSpec(
-            table=_require_path(_require_text(j, "table", where), "[[joins]] table", where),
-            on=j.get("on", key),
-            optional=j.get("optional", False),
-        )
-        for j in data.get("joins", [])
-    )
+    raw_joins = data.get("joins", [])
+    _require_type(raw_joins, list, "[[joins]]", where)
+    joins = tuple(_join_spec(j, key, where) for j in raw_joins)
+    for what in ("source", "licence", "limits", "notes"):
+        _require_type(data.get(what, ""), str, what, where)
     depends = data.get("depends", [])
     if not isinstance(depends, list) or not all(isinstance(d, str) for d in depends):
         msg = f"{where}: depends should be a list of layer names, got {depends!r}"
@@ -360,7 +430,7 @@ def parse_layer_spec(data: Mapping[str, Any], *, where: str = "<layer spec>") ->
         geometry=geometry,
         joins=joins,
         depends=tuple(depends),
-        description=data.get("description", {}),
+        description=_text_table(data.get("description", {}), "description", where),
         source=data.get("source", ""),
         licence=data.get("licence", ""),
         limits=data.get("limits", ""),
@@ -409,7 +479,7 @@ def _topological(specs: Mapping[str, LayerSpec]) -> list[str]:
             msg = f"layer dependencies form a cycle: {' -> '.join((*chain, name))}"
             raise CatalogError(msg)
         if name not in specs:
-            msg = f"layer {chain[-1]!r} depends on unknown layer {name!r}"
+            msg = f"{specs[chain[-1]].path}: layer {chain[-1]!r} depends on unknown layer {name!r}"
             raise CatalogError(msg)
         state[name] = 1
         for dep in specs[name].depends:
@@ -431,10 +501,18 @@ def load_catalog(geodata_dir: str | Path) -> Catalog:
         raise CatalogError(msg)
     specs = []
     for path in sorted(layer_dir.glob("*.toml")):
+        where = str(path.relative_to(root))
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            msg = f"{path}: not valid UTF-8 TOML: {exc}"
+            msg = f"{where}: not valid UTF-8 TOML: {exc}"
             raise CatalogError(msg) from exc
-        specs.append(parse_layer_spec(data, where=str(path.relative_to(root))))
+        except OSError as exc:  # a directory named *.toml, a file we may not read
+            msg = f"{where}: cannot be read as a layer entry ({exc.strerror or exc})"
+            raise CatalogError(msg) from exc
+        specs.append(parse_layer_spec(data, where=where))
+    if not specs:
+        # an atlas built from no layers would replace the one there with an empty one
+        msg = f"{root}: not a geodata directory ('layers/' holds no layer .toml files)"
+        raise CatalogError(msg)
     return Catalog(specs, root=root)

@@ -28,6 +28,10 @@ _MAX_NAME_BYTES = 63
 #: Spellings of a ``bool`` field in the plan tables (English and Chinese).
 _TRUE = {"true", "1", "yes", "y", "是", "t"}
 _FALSE = {"false", "0", "no", "n", "否", "f"}
+#: Column names the stores use themselves (compared without case, as GeoPackage and PostGIS do).
+_RESERVED_COLUMNS = frozenset({"fid", "geom", "geom_m", "geometry"})
+#: Integers from 2**63 on do not fit the stores' 64-bit integer columns.
+_INT64_LIMIT = 2.0**63
 
 
 def check_keys(keys: pd.Series, *, file: str | None, layer: str, key: str) -> list[Problem]:
@@ -108,13 +112,16 @@ def _cast(series: pd.Series, ftype: str) -> tuple[pd.Series, list[int]]:
     if ftype == "str":
         return text.astype(object).where(~blank, None), []
     if ftype in ("int", "float"):
-        num = pd.to_numeric(text.where(~blank, None), errors="coerce")
-        bad = np.flatnonzero((num.isna() & ~blank).to_numpy()).tolist()
+        num = pd.to_numeric(text.where(~blank, None), errors="coerce").astype("float64")
+        # 'inf', '1e999' and integers past int64 parse, but no column can hold them: a cast would wrap silently
+        unfit = num.notna() & ~np.isfinite(num.fillna(0))
         if ftype == "int":
-            frac = num.notna() & (num != np.floor(num.fillna(0)))
-            bad += np.flatnonzero(frac.to_numpy()).tolist()
-            return num.round().astype("Int64"), sorted(set(bad))
-        return num.astype("float64"), bad
+            unfit |= num.notna() & ((num != np.floor(num.fillna(0))) | (num.abs() >= _INT64_LIMIT))
+        bad = np.flatnonzero(((num.isna() & ~blank) | unfit).to_numpy()).tolist()
+        num = num.where(~unfit, np.nan)
+        if ftype == "int":
+            return num.round().astype("Int64"), bad
+        return num, bad
     lowered = text.str.strip().str.lower()
     mapped = pd.Series(pd.NA, index=series.index, dtype="boolean")
     mapped[lowered.isin(_TRUE).fillna(value=False)] = True
@@ -208,7 +215,14 @@ def check_columns(columns: list[str], origin: Mapping[str, str], *, spec: LayerS
     problems: list[Problem] = []
     seen: dict[str, str] = {}
     for col in columns:
-        if col == "geometry":
+        if col == "geometry" and spec.has_geometry:
+            continue
+        if col.casefold() in _RESERVED_COLUMNS:
+            msg = (
+                f"column name {col!r} is taken by the atlas stores (GeoPackage's feature id 'fid' and geometry "
+                "'geom', PostGIS's 'geom_m', the layer's 'geometry'); rename it in the file"
+            )
+            problems.append(Problem(msg, file=origin.get(col), layer=spec.name, field=col))
             continue
         if (col not in spec.fields and not _COLUMN.fullmatch(col)) or len(col.encode("utf-8")) > _MAX_NAME_BYTES:
             msg = (
@@ -250,3 +264,20 @@ def check_geometry(frame: gpd.GeoDataFrame, spec: LayerSpec) -> tuple[gpd.GeoDat
         frame = frame.set_geometry(gpd.GeoSeries(promoted, index=frame.index, crs=pcrs.STORAGE_CRS))
     frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=pcrs.STORAGE_CRS)
     return frame, problems
+
+
+def check_text_cells(frame: pd.DataFrame, origin: Mapping[str, str], *, spec: LayerSpec) -> list[Problem]:
+    """Text cells holding a NUL character: GeoPackage keeps them, PostgreSQL text refuses them at write."""
+    keys = frame[spec.key].astype(str) if spec.key in frame.columns else pd.Series(range(len(frame))).astype(str)
+    problems: list[Problem] = []
+    for col in frame.columns:
+        if col == "geometry" or frame[col].dtype != object:
+            continue
+        has_nul = frame[col].map(lambda v: isinstance(v, str) and "\x00" in v).to_numpy(dtype=bool)
+        problems += [
+            Problem(
+                "holds a NUL character (byte 0)", file=origin.get(col), layer=spec.name, feature=keys.iloc[i], field=col
+            )
+            for i in np.flatnonzero(has_nul)
+        ]
+    return problems

@@ -108,6 +108,9 @@ def _parse_params(values: tuple[str, ...], preset_name: str) -> dict[str, Scalar
         if not sep or not name:
             msg = f"should be NAME=VALUE, got {item!r}"
             raise click.BadParameter(msg, param_hint="--param")
+        if name.strip() in params:  # the last one would win without a word
+            msg = f"parameter {name.strip()!r} is given more than once"
+            raise click.BadParameter(msg, param_hint="--param")
         params[name.strip()] = int(value) if value.strip().lstrip("-").isdigit() else value.strip()
     try:
         checked: dict[str, Scalar] = get_preset(preset_name).params_with_defaults(params)

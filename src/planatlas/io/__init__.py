@@ -9,6 +9,7 @@ conversion from the CRS the caller declares, and rejects files whose coordinates
 was declared (outside China, lat/lon swapped, metres declared as degrees).
 """
 
-from planatlas.io.readers import SourceOptions, read_source, read_table
+from planatlas.io.readers import SourceOptions, read_source
+from planatlas.io.tables import read_table
 
 __all__ = ["SourceOptions", "read_source", "read_table"]

@@ -50,6 +50,8 @@ def check_members(path: Path, *, key: str | None = None) -> None:
         msg = "not readable JSON: nested too deeply"
         raise SourceError(msg, file=name) from exc
     problems = [_locate(where, member, times, doc, file=name, key=key) for where, member, times in _repeats(doc, ())]
+    problems += _nul_problems(doc, file=name, key=key)
+    problems += _coordinate_problems(doc, file=name, key=key)
     if len(problems) > MAX_LISTED:
         more = len(problems) - MAX_LISTED
         problems = [*problems[:MAX_LISTED], Problem(f"… and {more} more repeated members", file=name)]
@@ -93,3 +95,55 @@ def _locate(
     if rest[0] == "geometry":
         return Problem(message, file=file, feature=label, field="geometry")
     return Problem(f"{message} (in {'/'.join(map(str, rest))})", file=file, feature=label)
+
+
+def _nul_problems(doc: object, *, file: str, key: str | None) -> list[Problem]:
+    """Property texts holding a NUL character: GDAL cuts the text there, so the rest would be lost silently."""
+    features = doc.get("features") if isinstance(doc, dict) else None
+    problems: list[Problem] = []
+    for i, feature in enumerate(features if isinstance(features, list) else []):
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        if not isinstance(props, dict):
+            continue
+        label = str(props[key]) if key is not None and props.get(key) not in (None, "") else f"#{i + 1}"
+        problems += [
+            Problem("holds a NUL character (byte 0)", file=file, feature=label, field=str(field))
+            for field, value in props.items()
+            if isinstance(value, str) and "\x00" in value
+        ]
+    return problems
+
+
+def _coordinate_problems(doc: object, *, file: str, key: str | None) -> list[Problem]:
+    """Geometries whose coordinates are not all numbers: GDAL drops the whole geometry and says nothing."""
+    features = doc.get("features") if isinstance(doc, dict) else None
+    problems: list[Problem] = []
+    for i, feature in enumerate(features if isinstance(features, list) else []):
+        geometry = feature.get("geometry") if isinstance(feature, dict) else None
+        if not isinstance(geometry, dict):
+            continue
+        bad = _first_non_number(geometry.get("coordinates", []))
+        if bad is _NONE:
+            continue
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        label = f"#{i + 1}"
+        if key is not None and isinstance(props, dict) and props.get(key) not in (None, ""):
+            label = str(props[key])
+        msg = f"coordinates should be numbers, got {bad!r}; a reader would drop the whole geometry"
+        problems.append(Problem(msg, file=file, feature=label, field="geometry"))
+    return problems
+
+
+_NONE = object()
+
+
+def _first_non_number(node: object) -> object:
+    """The first leaf of a coordinates array that is not a number, or ``_NONE``."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, list):
+            stack.extend(reversed(current))
+        elif isinstance(current, bool) or not isinstance(current, int | float):
+            return current
+    return _NONE

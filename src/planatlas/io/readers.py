@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import io
 import shutil
 import tempfile
 import zipfile
@@ -23,7 +22,8 @@ from planatlas import crs as pcrs
 from planatlas.errors import ArchiveTooLargeError, Problem, SourceError
 from planatlas.io.geojson import check_members
 from planatlas.io.geometry import MAX_LISTED, feature_label, nonfinite_problems
-from planatlas.io.shapefile import check_parts, shapefile_encoding
+from planatlas.io.shapefile import check_parts, check_text, shapefile_encoding
+from planatlas.io.tables import read_table
 from planatlas.io.vector import read_vector
 
 #: Default cap on a single source file, and on what a zip may expand to.
@@ -88,6 +88,9 @@ def read_source(
     """
     path = Path(path)
     name = path.name
+    if path.is_dir():
+        msg = f"is a directory, not a file: {path}"
+        raise SourceError(msg, file=name)
     if not path.is_file():
         msg = f"no such file: {path}"
         raise SourceError(msg, file=name)
@@ -101,7 +104,10 @@ def read_source(
     suffix = path.suffix.lower()
     if suffix == ".zip":
         with _extracted(path, max_archive_bytes=max_archive_bytes) as inner:
-            gdf = _read_vector(inner, crs=crs, lon=lon, lat=lat, encoding=encoding, layer=layer, key=key)
+            try:
+                gdf = _read_vector(inner, crs=crs, lon=lon, lat=lat, encoding=encoding, layer=layer, key=key)
+            except SourceError as exc:  # name the archive, as the catalogue does, and the member inside it
+                raise SourceError([_in_archive(p, name, inner.name) for p in exc.problems]) from exc
     elif suffix in _VECTOR_SUFFIXES:
         gdf = _read_vector(path, crs=crs, lon=lon, lat=lat, encoding=encoding, layer=layer, key=key)
     else:
@@ -132,16 +138,27 @@ def _read_vector(
         if suffix == ".shp":
             check_parts(path)
             encoding = _known_encoding(encoding or shapefile_encoding(path), file=name)
+            check_text(path, encoding)
         gdf = read_vector(path, encoding=encoding if suffix == ".shp" else None, layer=layer, key=key)
         labels = gdf[key].tolist() if key is not None and key in gdf.columns else None
         file_crs = gdf.crs
     if len(gdf) == 0:
         msg = "the file holds no features"
         raise SourceError(msg, file=name)
+    geoms = gdf.geometry.to_numpy()
+    if shapely.has_z(geoms[~shapely.is_missing(geoms)]).any():
+        # the atlas is 2-D: heights (a KML's altitude, usually 0) would be written into 2-D columns, which PostGIS refuses
+        gdf = gdf.set_geometry(shapely.force_2d(geoms), crs=gdf.crs)
     problems = nonfinite_problems(gdf.geometry.to_numpy(), file=name, keys=labels)
     if problems:
         raise SourceError(problems)
     return to_canonical(gdf, declared=crs, file_crs=file_crs, file=name, keys=labels)
+
+
+def _in_archive(problem: Problem, archive: str, member: str) -> Problem:
+    if problem.file not in (None, member):
+        return problem
+    return Problem(f"{member}: {problem.message}", archive, problem.layer, problem.feature, problem.field)
 
 
 def _known_encoding(encoding: str, *, file: str) -> str:
@@ -290,34 +307,6 @@ def _read_csv_points(path: Path, *, lon: str, lat: str) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(attrs, geometry=geometry, crs=None)
 
 
-def read_table(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> pd.DataFrame:
-    """Read a UTF-8 CSV plan-attribute table as strings (empty cells stay ``""``)."""
-    path = Path(path)
-    if not path.is_file():
-        msg = f"no such file: {path}"
-        raise SourceError(msg, file=path.name)
-    size = path.stat().st_size
-    if size == 0:
-        msg = "the file is empty (0 bytes)"
-        raise SourceError(msg, file=path.name)
-    if size > max_bytes:
-        msg = f"the file is {size} bytes, above the cap of {max_bytes} bytes"
-        raise SourceError(msg, file=path.name)
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        msg = f"not UTF-8 text (byte {exc.start}); save the table as UTF-8"
-        raise SourceError(msg, file=path.name) from exc
-    try:
-        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except pd.errors.ParserError as exc:
-        msg = f"not a well-formed CSV: {exc}"
-        raise SourceError(msg, file=path.name) from exc
-    table.columns = [c.strip() for c in table.columns]
-    return table
-
-
 @contextmanager
 def _extracted(archive: Path, *, max_archive_bytes: int) -> Iterator[Path]:
     """Extract a zip to a temp dir, counting bytes actually read against the cap; yield the data file."""
@@ -331,6 +320,7 @@ def _extracted(archive: Path, *, max_archive_bytes: int) -> Iterator[Path]:
             raise SourceError(msg, file=name) from exc
         total = 0
         with zf:
+            _refuse_clashing_members(zf, file=name)
             for info in zf.infolist():
                 if info.is_dir():
                     continue
@@ -348,6 +338,9 @@ def _extracted(archive: Path, *, max_archive_bytes: int) -> Iterator[Path]:
                         raise
                     msg = f"entry {info.filename!r} is truncated or corrupt: {exc}"
                     raise SourceError(msg, file=name) from exc
+                except (RuntimeError, NotImplementedError) as exc:  # encrypted, or a compression zipfile lacks
+                    msg = f"entry {info.filename!r} cannot be extracted ({exc}); zip it again without a password"
+                    raise SourceError(msg, file=name) from exc
         candidates = sorted(p for p in tmp.iterdir() if p.suffix.lower() in _VECTOR_SUFFIXES - {".csv"})
         shp = [p for p in candidates if p.suffix.lower() == ".shp"]
         chosen = shp or candidates
@@ -358,3 +351,15 @@ def _extracted(archive: Path, *, max_archive_bytes: int) -> Iterator[Path]:
         yield chosen[0]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _refuse_clashing_members(zf: zipfile.ZipFile, *, file: str) -> None:
+    """Refuse entries that flattening would write to one file (``areas.dbf`` and ``sub/areas.dbf``): one would be lost."""
+    seen: dict[str, str] = {}
+    for info in zf.infolist():
+        if info.is_dir():
+            continue
+        first = seen.setdefault(Path(info.filename).name.lower(), info.filename)
+        if first != info.filename:
+            msg = f"entries {first!r} and {info.filename!r} have the same file name; keep one of them in the zip"
+            raise SourceError(msg, file=file)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from planatlas.errors import SourceError
+from planatlas.errors import Problem, SourceError
+from planatlas.io.geometry import MAX_LISTED
 
 #: A dBASE header is 32 bytes, then 32 bytes per field, then a 0x0D terminator.
 _DBF_HEADER = 32
@@ -92,3 +93,45 @@ def shapefile_encoding(shp: Path) -> str:
     except UnicodeDecodeError:
         return "GB18030"
     return "UTF-8"
+
+
+def check_text(shp: Path, encoding: str) -> None:
+    """Refuse a .dbf whose text cells are not valid ``encoding`` (GDAL would replace or drop the bad bytes silently).
+
+    Raises
+    ------
+    SourceError
+        One problem per bad cell (up to :data:`MAX_LISTED`), by feature (``#n``, its order) and field.
+    """
+    dbf = _side_file(shp, ".dbf")
+    if dbf is None:
+        return
+    data = dbf.read_bytes()
+    rows = int.from_bytes(data[4:8], "little")
+    header_len = int.from_bytes(data[8:10], "little")
+    row_len = int.from_bytes(data[10:12], "little")
+    fields: list[tuple[str, int, int]] = []  # (name, offset in the record, length) of the text (C) fields
+    offset = 1  # after the deletion flag
+    for pos in range(_DBF_HEADER, header_len - 1, _DBF_HEADER):
+        descriptor = data[pos : pos + _DBF_HEADER]
+        if len(descriptor) < _DBF_HEADER or descriptor[0] == 0x0D:
+            break
+        name = descriptor[:11].split(b"\x00", 1)[0].decode(encoding, errors="replace")
+        if descriptor[11:12] == b"C":
+            fields.append((name, offset, descriptor[16]))
+        offset += descriptor[16]
+    problems: list[Problem] = []
+    for row in range(rows):
+        start = header_len + row * row_len
+        for name, at, length in fields:
+            cell = data[start + at : start + at + length]
+            try:
+                cell.decode(encoding)
+            except UnicodeDecodeError as exc:
+                bad = cell[exc.start : exc.end + 1]
+                msg = f"bytes {bad.hex(' ')} are not {encoding} text; save the file in one encoding (and say which in a .cpg)"
+                problems.append(Problem(msg, file=shp.name, feature=f"#{row + 1}", field=name))
+    if len(problems) > MAX_LISTED:
+        problems = [*problems[:MAX_LISTED], Problem(f"… and {len(problems) - MAX_LISTED} more cells", file=shp.name)]
+    if problems:
+        raise SourceError(problems)

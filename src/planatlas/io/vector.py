@@ -34,6 +34,10 @@ def read_vector(path: Path, *, encoding: str | None, layer: str | None, key: str
         cannot build (one problem per feature, by ``key`` where the file has it, else ``#n``).
     """
     name = path.name
+    if path.suffix.lower() == ".kml" and b"<NetworkLink" in path.read_bytes():
+        # GDAL reads only the file: the features behind the link would be missing without a word
+        msg = "holds a <NetworkLink>, whose features are not read; put them in the file (or export it with them)"
+        raise SourceError(msg, file=name)
     layers = _layer_names(path)
     listing = ", ".join(repr(n) for n in layers) or "none"
     if layer is not None:
@@ -94,6 +98,10 @@ def _read_layer(
             raise SourceError(msg, file=name) from exc
     for w in caught:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if not isinstance(frame, gpd.GeoDataFrame):  # an attribute table: GDAL reads it without a geometry column
+        where = f"layer {layer!r}" if layer is not None else "the file"
+        msg = f"{where} has no geometry column (an attribute table); a geometry source needs geometries"
+        raise SourceError(msg, file=name)
     return frame
 
 

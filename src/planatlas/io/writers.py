@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 import shutil
+import sqlite3
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -184,6 +185,7 @@ def replacing(path: Path, *, suffix: str) -> Iterator[Path]:
     Whatever fails (a full disk, no permission, GDAL) leaves any previous file at ``path``
     untouched and no temporary file behind, and is raised as :class:`OutputWriteError` naming ``path``.
     """
+    _refuse_atlas(path)
     tmp: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -202,6 +204,24 @@ def replacing(path: Path, *, suffix: str) -> Iterator[Path]:
     finally:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
+
+
+def _refuse_atlas(path: Path) -> None:
+    """Refuse to write an output over a planatlas atlas (``-o`` naming the atlas would replace every layer)."""
+    try:
+        with path.open("rb") as fh:
+            if fh.read(16) != b"SQLite format 3\x00":
+                return
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            found = con.execute("SELECT 1 FROM sqlite_master WHERE name = 'planatlas_metadata'").fetchone()
+        finally:
+            con.close()
+    except (OSError, sqlite3.Error):
+        return  # not there, not readable, not SQLite: nothing of ours to protect
+    if found:
+        msg = f"{path} is a planatlas atlas; an output written there would replace it: choose another file"
+        raise OutputNameError(msg)
 
 
 def _move_into_place(tmp: Path, path: Path) -> None:

@@ -42,7 +42,10 @@ class GeoPackageStore(LayerStore):
     """
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
+        given = Path(path)
+        # An atlas reached through a symbolic link (shared storage) is written where the link points:
+        # renaming the new atlas over the link would replace the link and leave the shared atlas stale.
+        self.path = given.resolve() if given.is_symlink() else given
         self._meta_cache: tuple[float, dict[str, Any]] | None = None
         self._specs = ParsedSpecs()
 
