@@ -20,6 +20,7 @@ from pyproj.exceptions import CRSError
 
 from planatlas import crs as pcrs
 from planatlas.errors import ArchiveTooLargeError, Problem, SourceError
+from planatlas.io.files import checked_size
 from planatlas.io.geojson import check_members
 from planatlas.io.geometry import MAX_LISTED, feature_label, nonfinite_problems
 from planatlas.io.shapefile import check_parts, check_text, shapefile_encoding
@@ -88,19 +89,7 @@ def read_source(
     """
     path = Path(path)
     name = path.name
-    if path.is_dir():
-        msg = f"is a directory, not a file: {path}"
-        raise SourceError(msg, file=name)
-    if not path.is_file():
-        msg = f"no such file: {path}"
-        raise SourceError(msg, file=name)
-    size = path.stat().st_size
-    if size == 0:
-        msg = "the file is empty (0 bytes)"
-        raise SourceError(msg, file=name)
-    if size > max_bytes:
-        msg = f"the file is {size} bytes, above the cap of {max_bytes} bytes"
-        raise SourceError(msg, file=name)
+    checked_size(path, max_bytes=max_bytes)
     suffix = path.suffix.lower()
     if suffix == ".zip":
         with _extracted(path, max_archive_bytes=max_archive_bytes) as inner:

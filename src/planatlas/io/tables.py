@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from planatlas.errors import Problem, SourceError
+from planatlas.io.files import checked_size
 from planatlas.io.geometry import MAX_LISTED
 
 #: Default cap on a single table file.
@@ -31,19 +32,7 @@ def read_table(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> pd.Da
     """
     path = Path(path)
     name = path.name
-    if path.is_dir():
-        msg = f"is a directory, not a file: {path}"
-        raise SourceError(msg, file=name)
-    if not path.is_file():
-        msg = f"no such file: {path}"
-        raise SourceError(msg, file=name)
-    size = path.stat().st_size
-    if size == 0:
-        msg = "the file is empty (0 bytes)"
-        raise SourceError(msg, file=name)
-    if size > max_bytes:
-        msg = f"the file is {size} bytes, above the cap of {max_bytes} bytes"
-        raise SourceError(msg, file=name)
+    checked_size(path, max_bytes=max_bytes)
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
