@@ -8,6 +8,7 @@ import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from types import UnionType
 from typing import Any
 
 from planatlas.errors import CatalogError, LayerNotFoundError
@@ -328,6 +329,13 @@ def _require_type(value: object, kind: type | tuple[type, ...], what: str, where
         raise CatalogError(msg)
 
 
+def _require_items(value: object, kind: type | UnionType, what: str, where: str, *, expected: str) -> None:
+    """``value`` is a list whose every item is a ``kind``; else a :class:`CatalogError` saying what was expected."""
+    if not isinstance(value, list) or not all(isinstance(v, kind) for v in value):
+        msg = f"{where}: {what} should {expected}, got {value!r}"
+        raise CatalogError(msg)
+
+
 def _text_table(value: object, what: str, where: str) -> Mapping[str, str]:
     """A ``{ zh = "…", en = "…" }`` table of texts (no other value types)."""
     if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
@@ -353,9 +361,7 @@ def _field_spec(fname: object, fdata: object, where: str) -> FieldSpec:
     enum = fdata.get("enum")
     if enum is not None:
         _require_type(enum, list, f"{what} enum", where)
-        if not all(isinstance(v, str | int | float) for v in enum):
-            msg = f"{where}: {what} enum should list values (text or numbers), got {enum!r}"
-            raise CatalogError(msg)
+        _require_items(enum, str | int | float, f"{what} enum", where, expected="list values (text or numbers)")
     return FieldSpec(
         name=name,
         type=ftype,
@@ -418,9 +424,7 @@ def parse_layer_spec(data: Mapping[str, Any], *, where: str = "<layer spec>") ->
     for what in ("source", "licence", "limits", "notes"):
         _require_type(data.get(what, ""), str, what, where)
     depends = data.get("depends", [])
-    if not isinstance(depends, list) or not all(isinstance(d, str) for d in depends):
-        msg = f"{where}: depends should be a list of layer names, got {depends!r}"
-        raise CatalogError(msg)
+    _require_items(depends, str, "depends", where, expected="be a list of layer names")
     return LayerSpec(
         name=name,
         title=title,
