@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NODES = ROOT / "tools" / "data" / "east_asian_metro_nanchang_nodes.csv"
 PLACES = ROOT / "geodata" / "places" / "metro.csv"
 LAYER_SOURCE = ROOT / "geodata" / "sources" / "metro_stations.csv"
+ARTICLES = ROOT / "tools" / "data" / "metro_stations_articles.csv"
 
 DATASET = "East Asian metro dataset (Cheng, Verma, Cats, TU Delft)"
 DATASET_COMMIT = "cc26f1b7c0db57492b78f98d5365891d5922f214"
@@ -160,10 +161,12 @@ def county_of() -> dict[str, object]:
 
 
 def old_rows() -> dict[str, dict[str, str]]:
-    """The previous layer source, for English names, intersections and opening dates read from articles."""
-    if not LAYER_SOURCE.exists():
-        return {}
-    with LAYER_SOURCE.open(encoding="utf-8", newline="") as fh:
+    """English names, intersections and opening dates kept from the layer this script replaced.
+
+    Intersections and opening dates were read from zh.wikipedia articles; English names are the
+    article's where it gave one, else pinyin (as the replaced layer's notes say).
+    """
+    with ARTICLES.open(encoding="utf-8", newline="") as fh:
         return {row["name"]: row for row in csv.DictReader(fh)}
 
 
@@ -240,7 +243,7 @@ def main() -> int:
                 "station_source": DATASET_URL,
                 "intersection": prev.get("intersection", ""),
                 "opened": prev.get("opened", ""),
-                "source_file": seed_file or "east-asian-metro-dataset",
+                "source_file": seed_file or DATASET_URL,
                 "source_lines": seed_lines or "n/a",
             }
         )
