@@ -37,6 +37,8 @@ DATASET_URL = (
     f"https://github.com/hanyuchengatdelft/east-asian-metro-dataset/blob/{DATASET_COMMIT}/L2/Nanchang-L.json"
 )
 DATASET_LICENCE = "CC BY 4.0"
+#: How a map's source note names the dataset (the layer's ``source_file`` for stations no plan names).
+DATASET_CREDIT = "East Asian metro dataset (TU Delft), CC BY 4.0"
 SEED_000 = "000_f23723ccf6c3a3ea.txt"
 SEED_001 = "001_d4b95dcfe9f62ad4.txt"
 
@@ -243,7 +245,7 @@ def main() -> int:
                 "station_source": DATASET_URL,
                 "intersection": prev.get("intersection", ""),
                 "opened": prev.get("opened", ""),
-                "source_file": seed_file or DATASET_URL,
+                "source_file": seed_file or DATASET_CREDIT,
                 "source_lines": seed_lines or "n/a",
             }
         )
