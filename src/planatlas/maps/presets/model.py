@@ -127,6 +127,9 @@ class PresetLayer:
     map_label_strip
         Per language, a suffix dropped from on-map labels so they fit ("Nanpu Subdistrict" is
         labelled "Nanpu"); tooltips, popups and exports keep the full name.
+    context
+        Background drawn when the atlas holds the layer and left out when it does not (an atlas
+        built from a geodata directory without it still draws the preset).
     """
 
     id: str
@@ -145,6 +148,7 @@ class PresetLayer:
     simplify_m: float | None = None
     labels_on_map: bool = False
     map_label_strip: Mapping[str, str] = field(default_factory=dict)
+    context: bool = False
 
     def title_in(self, lang: str) -> str:
         """The layer title in ``lang``."""
