@@ -112,10 +112,10 @@ PLACE_COLUMNS = [
     "place_id", "name_zh", "name_en", "aliases", "kind", "district", "lon", "lat", "crs", "precision",
     "uncertainty_m", "placed_by", "position_source", "position_licence", "seed_file", "seed_lines", "note",
 ]  # fmt: skip
+#: The layer's own columns: its position and precision come from the gazetteer (``station_id`` = place_id).
 LAYER_COLUMNS = [
-    "station_id", "name", "name_en", "lines", "interchange", "status", "lon", "lat", "precision",
-    "uncertainty_m", "position_source", "coord_basis", "station_source", "intersection", "opened",
-    "source_file", "source_lines",
+    "station_id", "name", "name_en", "lines", "interchange", "status", "station_source", "intersection",
+    "opened", "source_file", "source_lines",
 ]  # fmt: skip
 
 
@@ -233,15 +233,6 @@ def main() -> int:
                 "lines": line_list,
                 "interchange": "true" if len(lines[name]) > 1 else "false",
                 "status": "operating",
-                "lon": f"{lon:.8f}",
-                "lat": f"{lat:.8f}",
-                "precision": "approximate",
-                "uncertainty_m": UNCERTAINTY_M,
-                "position_source": DATASET_URL,
-                "coord_basis": (
-                    f"station point of the {DATASET}, file L2/Nanchang-L.json at commit {DATASET_COMMIT[:12]} "
-                    f"(WGS-84; built by the dataset from the Amap rail-transit layer), {DATASET_LICENCE}"
-                ),
                 "station_source": DATASET_URL,
                 "intersection": prev.get("intersection", ""),
                 "opened": prev.get("opened", ""),
@@ -265,11 +256,8 @@ def main() -> int:
         layer.append(
             {
                 "station_id": place_id, "name": name, "name_en": spec["name_en"], "lines": spec["lines"],
-                "interchange": "false", "status": "planned", "lon": "", "lat": "", "precision": "unlocated",
-                "uncertainty_m": "", "position_source": "",
-                "coord_basis": "unlocated: a planned station the plan names, with no public coordinate",
-                "station_source": f"seed {seed_file} line {seed_lines}", "intersection": "", "opened": "",
-                "source_file": seed_file, "source_lines": seed_lines,
+                "interchange": "false", "status": "planned", "station_source": f"seed {seed_file} line {seed_lines}",
+                "intersection": "", "opened": "", "source_file": seed_file, "source_lines": seed_lines,
             }  # fmt: skip
         )
     # Stations the plan names as planned that the dataset holds as in service keep the dataset's status;
