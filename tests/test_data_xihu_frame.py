@@ -356,7 +356,9 @@ def test_every_feature_is_traceable(layers, name):
         if name == "metro_stations" and seed not in (SEED, SEED_XINJIAN):
             # a station the plan does not name cites the public source that does (no plan lines)
             assert row["source_lines"] == "n/a", row["name"]
-            assert seed == "zh.wikipedia.org" or seed.startswith(("http", "unsourced", "East Asian metro dataset")), seed
+            assert seed == "zh.wikipedia.org" or seed.startswith(("http", "unsourced", "East Asian metro dataset")), (
+                seed
+            )
             continue
         assert seed in (SEED, SEED_XINJIAN), seed
         n_lines = len(seed_lines(seed))

@@ -33,9 +33,7 @@ ARTICLES = ROOT / "tools" / "data" / "metro_stations_articles.csv"
 
 DATASET = "East Asian metro dataset (Cheng, Verma, Cats, TU Delft)"
 DATASET_COMMIT = "cc26f1b7c0db57492b78f98d5365891d5922f214"
-DATASET_URL = (
-    f"https://github.com/hanyuchengatdelft/east-asian-metro-dataset/blob/{DATASET_COMMIT}/L2/Nanchang-L.json"
-)
+DATASET_URL = f"https://github.com/hanyuchengatdelft/east-asian-metro-dataset/blob/{DATASET_COMMIT}/L2/Nanchang-L.json"
 DATASET_LICENCE = "CC BY 4.0"
 #: How a map's source note names the dataset (the layer's ``source_file`` for stations no plan names).
 DATASET_CREDIT = "East Asian metro dataset (TU Delft), CC BY 4.0"
@@ -245,19 +243,39 @@ def main() -> int:
         place_id = f"metro_{pinyin_key(name)}"
         places.append(
             {
-                "place_id": place_id, "name_zh": name, "name_en": spec["name_en"], "aliases": f"{name}站",
-                "kind": "metro_station", "district": "", "lon": "", "lat": "", "crs": "", "precision": "unlocated",
-                "uncertainty_m": "", "placed_by": "", "position_source": "", "position_licence": "",
-                "seed_file": seed_file, "seed_lines": seed_lines,
+                "place_id": place_id,
+                "name_zh": name,
+                "name_en": spec["name_en"],
+                "aliases": f"{name}站",
+                "kind": "metro_station",
+                "district": "",
+                "lon": "",
+                "lat": "",
+                "crs": "",
+                "precision": "unlocated",
+                "uncertainty_m": "",
+                "placed_by": "",
+                "position_source": "",
+                "position_licence": "",
+                "seed_file": seed_file,
+                "seed_lines": seed_lines,
                 "note": "planned station of the line-1 north extension named by the Xinjian plan; not in the dataset, "
                 "no public coordinate found: listed, never drawn",
             }  # fmt: skip
         )
         layer.append(
             {
-                "station_id": place_id, "name": name, "name_en": spec["name_en"], "lines": spec["lines"],
-                "interchange": "false", "status": "planned", "station_source": f"seed {seed_file} line {seed_lines}",
-                "intersection": "", "opened": "", "source_file": seed_file, "source_lines": seed_lines,
+                "station_id": place_id,
+                "name": name,
+                "name_en": spec["name_en"],
+                "lines": spec["lines"],
+                "interchange": "false",
+                "status": "planned",
+                "station_source": f"seed {seed_file} line {seed_lines}",
+                "intersection": "",
+                "opened": "",
+                "source_file": seed_file,
+                "source_lines": seed_lines,
             }  # fmt: skip
         )
     # Stations the plan names as planned that the dataset holds as in service keep the dataset's status;

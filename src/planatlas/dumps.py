@@ -31,10 +31,12 @@ from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 import shapely
 
 from planatlas import __version__
 from planatlas.catalog import SEED_XIHU, SEED_XINJIAN
+from planatlas.io.writers import FORMATS, format_from_path, replacing, write_frame
 
 if TYPE_CHECKING:
     from planatlas.catalog import LayerSpec
@@ -185,10 +187,6 @@ def prepare_dump(frame: pd.DataFrame, spec: LayerSpec) -> Dump:
 
 def write_dump(dump: Dump, path: str | Path, *, fmt: str | None = None) -> list[Path]:
     """Write ``dump`` to ``path`` (format from ``fmt`` or the extension), atomically; the paths written."""
-    import pyogrio
-
-    from planatlas.io.writers import FORMATS, format_from_path, replacing, write_frame
-
     path = Path(path)
     fmt = fmt or format_from_path(path)
     if fmt == "csv":
