@@ -164,3 +164,15 @@ def test_lines_pass_through_every_station_in_order(layers):
         assert lines.loc[line_id, "station_count"] == len(run)
     # the plan's line-4 stations in 新建区 start line 4, in the order the plan lists them
     assert runs["4"][0][:3] == LINE4_WEST
+
+
+def test_opening_dates_only_where_a_page_gives_them(layers):
+    """Line 1 phase one (双港–瑶湖西, 24 stations) opened 2015-12-26; 雅苑路 with line 2; others unknown."""
+    spec = tomllib.loads((GEODATA / "layers" / "metro_lines.toml").read_text(encoding="utf-8"))
+    line1 = spec["geometry"]["params"]["runs"]["1"][0]
+    phase1 = line1[line1.index("双港") : line1.index("瑶湖西") + 1]
+    st = layers["metro_stations"].set_index("name")
+    opened = st["opened"].fillna("").astype(str)
+    assert len(phase1) == 24
+    assert all(opened[n].startswith("2015-12-26") for n in phase1)
+    assert set(opened.index[opened != ""]) == set(phase1) | {"雅苑路"}

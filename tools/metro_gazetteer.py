@@ -62,6 +62,12 @@ RUNS: dict[str, list[str]] = {
     ).split(),
 }
 
+#: Line 1 phase one: the 24 stations 双港–瑶湖西 opened with the line on 2015-12-26 (baike.com article
+#: on 双港站: "1号线一期24个站点", "车站于2015年12月26日和1号线一同启用"; m.tftnews.com/news2606287: line 1
+#: opened 2015-12-26). The dataset's trunk run 双港 … 瑶湖西 is those 24 stations.
+LINE1_PHASE1 = ("双港", "瑶湖西")
+LINE1_OPENED = "2015-12-26 (line 1)"
+
 #: Stations a plan names, with the seed file and line that name them.
 PLAN_CITES = {
     "八一馆": (SEED_000, "132"),
@@ -190,6 +196,9 @@ def main() -> int:
     print("dataset vs encyclopedia (m):", json.dumps({n: round(e) for n, e in errors.items()}, ensure_ascii=False))
     counties = county_of()
     old = old_rows()
+    trunk = RUNS["1"][RUNS["1"].index(LINE1_PHASE1[0]) : RUNS["1"].index(LINE1_PHASE1[1]) + 1]
+    if len(trunk) != 24:
+        raise SystemExit(f"line 1 phase one should be 24 stations, got {len(trunk)}")
     places, layer = [], []
     for name, (lon, lat) in nodes.items():
         pt = shapely.Point(lon, lat)
@@ -233,7 +242,7 @@ def main() -> int:
                 "status": "operating",
                 "station_source": DATASET_URL,
                 "intersection": prev.get("intersection", ""),
-                "opened": prev.get("opened", ""),
+                "opened": prev.get("opened") or (LINE1_OPENED if name in trunk else ""),
                 "source_file": seed_file or DATASET_CREDIT,
                 "source_lines": seed_lines or "n/a",
             }
