@@ -75,19 +75,6 @@ CLUSTERS = {
     "健康养老产业集聚区": ["嘉佑健康城", "台湾健康产业城", "广明大健康产业园", "热敏灸小镇"],
 }
 
-#: Line 132: the transfer stations (中转站) the plan names inside the district, and their lines.
-PLAN_TRANSFER_STATIONS = {"八一馆": {"1", "3"}, "绳金塔": {"3", "4"}, "丁公路北": {"1", "4"},
-                          "丁公路南": {"2", "4"}}
-#: Line 4's western stations in 新建区, needed by the Jiuwang layers.
-LINE4_WEST = ["白马山", "裕丰街", "璜溪"]
-#: Stations of lines 1-4 in or within about 2 km of Xihu District the atlas must hold.
-STATIONS_NEAR_XIHU = {
-    "秋水广场", "滕王阁", "万寿宫", "八一馆", "八一广场", "丁公路北", "师大南路", "彭家桥",
-    "阳明公园", "青山路口", "福州路", "永叔路", "丁公路南", "南昌火车站", "顺化门",
-    "墩子塘", "六眼井", "绳金塔", "十字街", "江铃", "坛子口", "人民公园",
-}
-# 南昌大桥东 (line 4) is left out: its memory position lay 2.4 km from a reference coordinate and no
-# citable coordinate was found (see metro_stations.toml limits).
 # fmt: on
 
 
@@ -291,129 +278,7 @@ def test_clusters_are_complete_against_column_16(layers, xihu):
     assert len(coords) == pts["place_id"].nunique() - 1
 
 
-# ---------------------------------------------------------------------------------------------
-# metro
-# ---------------------------------------------------------------------------------------------
-
-
-def test_metro_stations_cover_xihu_and_line4_west(layers, xihu):
-    st = layers["metro_stations"].set_index("name")
-    assert STATIONS_NEAR_XIHU | set(LINE4_WEST) <= set(st.index)
-    for name, lines in PLAN_TRANSFER_STATIONS.items():
-        assert set(st.loc[name, "lines"].split(";")) == lines
-        assert bool(st.loc[name, "interchange"])
-    for name, row in st.iterrows():
-        assert bool(row["interchange"]) == (len(row["lines"].split(";")) > 1), name
-    metric = st.to_crs(METRIC_CRS)
-    dist = metric.distance(xihu)
-    assert (dist[sorted(STATIONS_NEAR_XIHU)] <= 2000).all()
-    # the plan's transfer stations are in the district (or on its boundary road)
-    assert (dist[list(PLAN_TRANSFER_STATIONS)] <= 50).all()
-    xinjian = layers["districts"].set_index("district_id").to_crs(METRIC_CRS).geometry["xinjian"]
-    for name in LINE4_WEST:
-        assert "4" in st.loc[name, "lines"].split(";")
-        assert xinjian.contains(metric.geometry[name]), name
-
-
-def test_metro_lines_pass_through_their_stations_in_order(layers):
-    lines = layers["metro_lines"].set_index("line_id")
-    st = layers["metro_stations"]
-    assert set(lines.index) == {"1", "2", "3", "4"}
-    for line_id, row in lines.iterrows():
-        members = st.loc[st["lines"].str.split(";").apply(lambda ls, i=line_id: i in ls)]
-        assert row["station_count"] == len(members)
-        vertices = {(round(x, 7), round(y, 7)) for x, y in shapely.get_coordinates(row.geometry)}
-        for p in members.geometry:
-            assert (round(p.x, 7), round(p.y, 7)) in vertices
-    # line 4 is drawn in two parts: no segment across the unlisted stretch west of the river
-    assert len(shapely.get_parts(lines.loc["4", "geometry"])) == 2
-    first = shapely.get_parts(lines.loc["4", "geometry"])[0]
-    named = st.set_index("name").geometry
-    ends = [shapely.Point(c) for c in first.coords]
-    assert len(ends) == len(LINE4_WEST)
-    assert all(a.distance(named[n]) < 1e-9 for a, n in zip(ends, LINE4_WEST, strict=True))
-
-
-#: Stations whose position is an encyclopedia coordinate (zh.wikipedia infobox, WGS84), with the value
-#: read from the page: the layer must keep them (a re-authored position would fail here).
-CITED_STATIONS = {
-    "秋水广场": (115.8547376, 28.6845964),
-    "滕王阁": (115.8732619, 28.676716),
-    "八一广场": (115.89847, 28.67812),
-    "孔目湖": (115.8530516, 28.7360389),
-    "庐山南大道": (115.8603326, 28.7045854),
-    "雅苑路": (115.8522698, 28.6953605),
-}
-
-
-def test_metro_station_citations_name_the_station(layers):
-    """Each station cites a plan line that contains its name, or (not named by the plan) a public source."""
-    st = layers["metro_stations"]
-    named_by_plan = set()
-    for _, row in st.iterrows():
-        if row["source_file"] in (SEED, SEED_XINJIAN):
-            text = cited(row["source_lines"], row["source_file"])
-            assert row["name"] in text, (row["name"], row["source_file"], row["source_lines"])
-            named_by_plan.add(row["name"])
-        else:
-            assert row["source_lines"] == "n/a"
-    assert named_by_plan == set(PLAN_TRANSFER_STATIONS) | set(LINE4_WEST) | {"兴业大道", "昌北机场"}
-
-
-def test_metro_station_positions_say_where_they_come_from(layers):
-    """A position is either a cited page coordinate (URL, ≤150 m) or marked NOT SOURCED with its estimate."""
-    st = layers["metro_stations"].set_index("name")
-    located = st.loc[st["precision"] != "unlocated"]
-    sourced = located.loc[located["position_source"].map(text_of).str.startswith("http")]
-    assert set(CITED_STATIONS) <= set(sourced.index)
-    for name, row in located.iterrows():
-        source = text_of(row["position_source"])
-        assert row["uncertainty_m"] == row["uncertainty_m"] and row["uncertainty_m"] > 0, name
-        if source:
-            assert source.startswith("http"), name
-            assert row["uncertainty_m"] <= 150 and row["precision"] == "sourced", name
-            assert "zh.wikipedia" in row["coord_basis"], name
-            assert row["source_file"] in (SEED, SEED_XINJIAN, "zh.wikipedia.org"), name
-        else:
-            assert row["coord_basis"].startswith("NOT SOURCED"), name
-            assert row["uncertainty_m"] >= 300, name
-            assert row["precision"] == "schematic", name  # a memory position is never presented as sourced
-        p = row.geometry
-        assert 115.65 <= p.x <= 116.1 and 28.5 <= p.y <= 28.9, name  # inside Nanchang
-    for name, (lon, lat) in CITED_STATIONS.items():
-        p = st.geometry[name]  # stored in CGCS2000: the WGS84 value to centimetres
-        assert abs(p.x - lon) < 1e-6 and abs(p.y - lat) < 1e-6, name
-    # stations the plan names but nobody placed: kept without geometry, never drawn
-    unlocated = st.loc[st["precision"] == "unlocated"]
-    assert set(unlocated.index) == {"兴业大道", "昌北机场"}
-    assert unlocated.geometry.isna().all() or unlocated.geometry.is_empty.all()
-    assert (unlocated["status"] == "planned").all()
-
-
-def test_metro_stations_source_is_declared_wgs84():
-    import tomllib
-
-    spec = tomllib.loads((GEODATA / "layers" / "metro_stations.toml").read_text(encoding="utf-8"))
-    assert spec["geometry"]["crs"] in ("EPSG:4326", "EPSG:4490")
-
-
-def test_metro_runs_are_in_order_and_close(layers):
-    """Consecutive stations of every run are under 4 km apart; the plan's transfer stations interchange."""
-    import tomllib
-
-    spec = tomllib.loads((GEODATA / "layers" / "metro_lines.toml").read_text(encoding="utf-8"))
-    st = layers["metro_stations"].set_index("name")
-    metric = st.loc[st["precision"] != "unlocated"].to_crs(METRIC_CRS).geometry
-    for line_id, runs in spec["geometry"]["params"]["runs"].items():
-        for run in runs:
-            assert len(run) == len(set(run)) >= 2, line_id
-            for a, b in itertools.pairwise(run):
-                assert metric[a].distance(metric[b]) < 4000, (line_id, a, b)
-    # line 1 in the order the line-1 station list and the articles' neighbours give
-    line1 = spec["geometry"]["params"]["runs"]["1"][0]
-    assert line1[:5] == ["孔目湖", "庐山南大道", "秋水广场", "滕王阁", "万寿宫"]
-    for name, lines in PLAN_TRANSFER_STATIONS.items():
-        assert bool(st.loc[name, "interchange"]) and set(st.loc[name, "lines"].split(";")) == lines
+# metro: tests/test_data_metro.py
 
 
 # ---------------------------------------------------------------------------------------------
@@ -494,7 +359,9 @@ def test_every_feature_is_traceable(layers, name):
         if name == "metro_stations" and seed not in (SEED, SEED_XINJIAN):
             # a station the plan does not name cites the public source that does (no plan lines)
             assert row["source_lines"] == "n/a", row["name"]
-            assert seed == "zh.wikipedia.org" or seed.startswith(("http", "unsourced")), seed
+            assert seed == "zh.wikipedia.org" or seed.startswith(("http", "unsourced", "East Asian metro dataset")), (
+                seed
+            )
             continue
         assert seed in (SEED, SEED_XINJIAN), seed
         n_lines = len(seed_lines(seed))

@@ -384,7 +384,7 @@ def test_cli_answers_the_same_on_both_backends(bundled_pg, monkeypatch):
     assert pushed.exit_code == 0, pushed.output
     assert "[embedded]" in embedded.output and "[postgis]" in pushed.output
     assert embedded.output.replace("[embedded]", "") == pushed.output.replace("[postgis]", "")
-    assert "bayi_guangchang" in pushed.output
+    assert "metro_ba_yi_guang_chang" in pushed.output
 
 
 def test_a_rebuild_by_another_process_is_seen(postgis_url):

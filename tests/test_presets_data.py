@@ -108,7 +108,7 @@ def test_template_required_fields_and_params_are_located():
     _preset(data, "metro")["layers"][0]["use"] = "street"
     with pytest.raises(
         DataFileError,
-        match=r"preset 'metro', layer #1, field 'use': should be one of 'streets', 'district', got 'street'",
+        match=r"preset 'metro', layer #1, field 'use': should be one of 'streets', 'district', 'counties', got 'street'",
     ):
         parse_plan("xihu.toml", data, load_categories())
     data = _plan()

@@ -185,15 +185,18 @@ def validate(path: Path, crs: str | None, layer: str | None, report: Path | None
 @db_option
 @handle_errors
 def dump(layer: str, fmt: str | None, output: Path, db_url: str | None) -> None:
-    """Write one layer to GeoJSON, GeoPackage or CSV."""
-    from planatlas.io.writers import write_frame  # noqa: PLC0415 - loads geopandas; keeps --help fast
+    """Write one layer to GeoJSON, GeoPackage or CSV, with its caveat and its plan figures once."""
+    from planatlas.dumps import prepare_dump, write_dump  # noqa: PLC0415 - loads geopandas; keeps --help fast
 
-    frame = open_store_from(db_url).read(layer)
+    store = open_store_from(db_url)
+    frame = store.read(layer)
+    dump = prepare_dump(frame, store.spec(layer))
     try:
-        write_frame(frame, output, fmt=fmt, layer=layer)
+        written = write_dump(dump, output, fmt=fmt)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="-o/--output") from exc
-    click.echo(f"wrote {len(frame)} features of {layer} to {output}")
+    extra = f" (plan figures: {len(dump.figures)} rows)" if dump.figures is not None else ""
+    click.echo(f"wrote {len(frame)} features of {layer} to {', '.join(map(str, written))}{extra}")
 
 
 @click.command()

@@ -122,12 +122,19 @@ def format_from_path(path: str | Path) -> str:
 
 
 def write_frame(
-    frame: gpd.GeoDataFrame | pd.DataFrame, path: str | Path, *, fmt: str | None = None, layer: str = "layer"
+    frame: gpd.GeoDataFrame | pd.DataFrame,
+    path: str | Path,
+    *,
+    fmt: str | None = None,
+    layer: str = "layer",
+    description: str | None = None,
 ) -> Path:
     """Write ``frame`` to ``path`` atomically (temp file in the same folder, then rename).
 
     GeoJSON is written in EPSG:4490 coordinates (RFC 7946 readers treat them as WGS84, which
-    differs by centimetres); CSV carries the geometry as WKT plus lon/lat for points.
+    differs by centimetres); CSV carries the geometry as WKT plus lon/lat for points. ``layer``
+    names the GeoPackage table and the GeoJSON collection (never the temporary file's name);
+    ``description`` becomes the GeoJSON ``description`` member or the GeoPackage table description.
     """
     path = Path(path)
     fmt = fmt or format_from_path(path)
@@ -149,8 +156,8 @@ def write_frame(
         else:
             tmp.unlink()
             driver = "GeoJSON" if fmt == "geojson" else "GPKG"
-            kwargs = {"layer": layer} if fmt == "gpkg" else {}
-            pyogrio.write_dataframe(frame, tmp, driver=driver, **kwargs)
+            options = {"DESCRIPTION": description} if description else None
+            pyogrio.write_dataframe(frame, tmp, driver=driver, layer=layer, layer_options=options)
     return path
 
 

@@ -183,6 +183,7 @@ def prepare_preset_data(data: PresetData, *, simplify: bool = True) -> list[Prep
     return [
         prepare_layer(pl, data.frames, params=data.params, simplify=simplify, key=data.keys.get(pl.layer))
         for pl in data.preset.layers
+        if not (pl.context and pl.layer not in data.frames)
     ]
 
 

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 #: Layer drawn in the locator inset of printed pages, when the atlas has it.
 INSET_LAYER = "districts"
+#: Layers the inset prefers, in order: all county-level units of Nanchang first (context), then the
+#: plan districts alone.
+INSET_LAYERS = ("counties", INSET_LAYER)
 
 
 @dataclass(frozen=True)
@@ -96,11 +99,12 @@ def load_preset(store: LayerStore, name: str | Preset, params: Mapping[str, obje
         If a parameter value is not one of its choices.
     """
     preset = name if isinstance(name, Preset) else get_preset(name)
-    frames = {layer: store.read(layer) for layer in preset.catalogue_layers()}
+    held = store.layers()
+    context = {pl.layer for pl in preset.layers if pl.context} - set(held)
+    frames = {layer: store.read(layer) for layer in preset.catalogue_layers() if layer not in context}
     specs = {layer: store.spec(layer) for layer in frames}
     keys = {layer: spec.key for layer, spec in specs.items()}
     titles = {layer: {f: dict(fs.title) for f, fs in spec.fields.items() if fs.title} for layer, spec in specs.items()}
-    districts = frames.get(INSET_LAYER)
-    if districts is None and INSET_LAYER in store.layers():
-        districts = store.read(INSET_LAYER)
+    inset = next((name for name in INSET_LAYERS if name in frames or name in held), None)
+    districts = None if inset is None else frames[inset] if inset in frames else store.read(inset)
     return PresetData.from_frames(preset, frames, params=params, keys=keys, field_titles=titles, districts=districts)

@@ -303,12 +303,20 @@ def _inset_labels(
     fontsize: float,
     box_w: float,
 ) -> None:
-    """District names: those under the map (beside a small map frame), all of them when few."""
+    """District names: those under the map (beside a small map frame), and, when few, the others
+    large enough to hold their name (at least 4% of the whole; small urban districts stay unnamed)."""
     _x0, y0, x1, y1 = extent
     anchors = shapely.get_coordinates(shapely.point_on_surface(frame.geometry.values))
     names = frame[label_column].astype("string").fillna("")
-    for xy, text, is_hit in zip(anchors, names, hit, strict=True):
-        if not (is_hit or len(frame) <= 12):
+    areas = shapely.area(frame.geometry.values)
+    roomy = areas >= 0.04 * areas.sum()
+    bx0, by0, bx1, by1 = frame.total_bounds
+    beside = box_w < 0.25 and bool(hit.any())  # a red name is set beside the frame: keep its place free
+    for xy, text, is_hit, big in zip(anchors, names, hit, roomy, strict=True):
+        if not (is_hit or (len(frame) <= 12 and big)):
+            continue
+        near_red = abs(xy[1] - (y0 + y1) / 2) < 0.08 * (by1 - by0) and 0 <= xy[0] - x1 < 0.35 * (bx1 - bx0)
+        if not is_hit and beside and near_red:
             continue
         if is_hit and box_w < 0.25:
             # A small map frame would hide its district's name: put the name beside it.

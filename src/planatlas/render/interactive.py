@@ -229,6 +229,9 @@ def _data_attribution(data: PresetData, prepared: list[PreparedLayer], lang: str
     text = f"planatlas · {label}: {seeds}"
     if any(p.schematic for p in prepared):
         text += " · " + t("map_geometry_schematic", lang)
+    credit = data.preset.credits_in(lang)
+    if credit:
+        text += " · " + credit
     return html.escape(text)
 
 

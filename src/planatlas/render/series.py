@@ -174,7 +174,9 @@ def _check_series_overlap(preset: Preset, layers: Sequence[MapLayer], units: Seq
     if not units:
         return
     area = shapely.union_all([u.geometry for u in units])
-    if not any(len(ly.frame) and shapely.intersects(ly.frame.geometry.values, area).any() for ly in layers):
+    context = {pl.id for pl in preset.layers if pl.context}  # background drawn everywhere: not a subject
+    subjects = [ly for ly in layers if ly.name not in context]
+    if not any(len(ly.frame) and shapely.intersects(ly.frame.geometry.values, area).any() for ly in subjects):
         msg = f"preset {preset.name!r} draws nothing inside these series units; choose a preset that covers them"
         raise PresetDataError(msg)
 

@@ -169,6 +169,7 @@ def render_map(
                 fontsize=6.5 * sheet.s,
                 title=t("print_inset", page.lang),
             )
-        draw_notes(sheet, lay.notes, layers)
+        credit = preset.credits_in(page.lang)
+        draw_notes(sheet, lay.notes, layers, extra=[credit] if credit else ())
     metadata = {"title": page_title, "subject": page_subtitle, "keywords": f"planatlas; {preset.name}; EPSG:4548"}
     return RenderedPage(figure=fig, rc=rc, metadata=metadata)

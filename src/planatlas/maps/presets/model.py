@@ -127,6 +127,9 @@ class PresetLayer:
     map_label_strip
         Per language, a suffix dropped from on-map labels so they fit ("Nanpu Subdistrict" is
         labelled "Nanpu"); tooltips, popups and exports keep the full name.
+    context
+        Background drawn when the atlas holds the layer and left out when it does not (an atlas
+        built from a geodata directory without it still draws the preset).
     """
 
     id: str
@@ -145,6 +148,7 @@ class PresetLayer:
     simplify_m: float | None = None
     labels_on_map: bool = False
     map_label_strip: Mapping[str, str] = field(default_factory=dict)
+    context: bool = False
 
     def title_in(self, lang: str) -> str:
         """The layer title in ``lang``."""
@@ -188,6 +192,9 @@ class Preset:
     #: Seed files the preset draws on (for the source note of exports).
     sources: tuple[str, ...] = ()
     description: Mapping[str, str] = field(default_factory=dict)
+    #: Sources beyond the plan and caveats the map must carry (language -> text): the attribution
+    #: of the interactive map and the notes of a printed page show it.
+    credits: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         ids = [pl.id for pl in self.layers]
@@ -202,6 +209,10 @@ class Preset:
     def subtitle_in(self, lang: str) -> str:
         """The subtitle (plan and year) in ``lang``."""
         return text_in(self.subtitle, lang)
+
+    def credits_in(self, lang: str) -> str:
+        """The credits and caveats in ``lang`` ('' when the preset has none)."""
+        return text_in(self.credits, lang) if self.credits else ""
 
     def layer(self, layer_id: str) -> PresetLayer:
         """The preset layer with id ``layer_id``."""
