@@ -183,3 +183,13 @@ def test_presets_load_with_features_and_say_schematic(bundled_atlas, name):
     assert any(p.schematic for p in prepared)
     frames = pd.concat([data.frames[f] for f in data.frames if f.startswith("xihu_")])
     assert frames.geometry.notna().sum() >= 4
+
+
+def test_facility_map_title_states_the_drawn_and_unlocated_counts(bundled_atlas):
+    from planatlas.maps.presets import get_preset
+
+    fac = bundled_atlas.read("xihu_facilities")
+    located = int(fac.geometry.notna().sum())
+    title = get_preset("xihu-facilities").layer("facilities").title
+    assert f"{len(fac)}处，{located}处按街道示意落点，{len(fac) - located}处未定位" in title["zh"]
+    assert f"{len(fac)}, {located} placed in their street, {len(fac) - located} unlocated" in title["en"]
