@@ -143,7 +143,7 @@ def test_kml_folders_all_reach_the_atlas(mini_geodata):
     (mini_geodata / "sources/marks.kml").write_text(KML, encoding="utf-8")
     (mini_geodata / "attributes/marks.csv").write_text(
         "mark_id,precision,source_file,source_lines\n"
-        + "".join(f"m{i},approximate,000_test.txt,{30 + i}\n" for i in range(4)),
+        + "".join(f"m{i},sourced,000_test.txt,{30 + i}\n" for i in range(4)),
         encoding="utf-8",
     )
     (mini_geodata / "layers/marks.toml").write_text(

@@ -356,7 +356,9 @@ def test_every_feature_has_provenance(bundled_atlas, layer):
     assert (frame["source_file"] == SEED).all()
     assert frame["source_lines"].map(lambda s: bool(_line_numbers(s))).all()
     assert frame["geom_note"].str.len().gt(0).all()
-    assert set(frame["precision"]) <= {"approximate", "street", "schematic", "unlocated"}, "nothing here is surveyed"
+    assert set(frame["precision"]) <= {"sourced", "address", "street", "schematic", "unlocated"}, (
+        "nothing here is surveyed"
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -191,7 +191,7 @@ PLACES_KML = """<?xml version="1.0" encoding="utf-8" ?>
 <SimpleField name="precision" type="string"></SimpleField></Schema>
 <Folder><name>places</name><Placemark><name>八一广场</name>
 <ExtendedData><SchemaData schemaUrl="#places"><SimpleData name="place_id">p1</SimpleData>
-<SimpleData name="precision">approximate</SimpleData></SchemaData></ExtendedData>
+<SimpleData name="precision">sourced</SimpleData></SchemaData></ExtendedData>
 <Point><coordinates>115.8926,28.68</coordinates></Point></Placemark></Folder>
 </Document></kml>
 """

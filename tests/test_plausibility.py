@@ -125,7 +125,7 @@ def _specs(points_crs: str):
     }
 
 
-def _layer(lon, lat, *, precision="approximate", names=NAMES):
+def _layer(lon, lat, *, precision="sourced", names=NAMES):
     return gpd.GeoDataFrame(
         {"id": [f"k{i}" for i in range(len(lon))], "name": names, "precision": precision},
         geometry=gpd.points_from_xy(lon, lat),
@@ -175,7 +175,7 @@ def test_namesakes_far_away_are_not_pairs():
 
 
 def test_street_placed_references_are_not_used():
-    """Only positions the atlas holds to a few hundred metres (surveyed, approximate) are references."""
+    """Only positions the atlas holds to a few hundred metres (surveyed, sourced) are references."""
     placed = _layer(TRUE_LON, TRUE_LAT, precision="street")
     assert _check(_layer(*pcrs.wgs84_to_gcj02(TRUE_LON, TRUE_LAT)), stations=placed) == []
 
@@ -192,7 +192,7 @@ def test_a_polygon_reference_counts_by_distance():
     """A reference outline (a district, a street) pairs with a point by distance to the outline."""
     squares = [shapely.Point(x, y).buffer(0.001, cap_style="square") for x, y in zip(TRUE_LON, TRUE_LAT, strict=True)]
     stations = gpd.GeoDataFrame(
-        {"id": [f"k{i}" for i in range(12)], "name": NAMES, "precision": "approximate"},
+        {"id": [f"k{i}" for i in range(12)], "name": NAMES, "precision": "sourced"},
         geometry=squares,
         crs=pcrs.STORAGE_CRS,
     )

@@ -95,7 +95,7 @@ def cnmaps_district(
     if problems:
         raise ValidationError(problems)
     out = gpd.GeoDataFrame(
-        {spec.key: keys, "precision": "approximate", "geometry_source": files},
+        {spec.key: keys, "precision": "sourced", "geometry_source": files},
         geometry=geoms,
         crs=pcrs.STORAGE_CRS,
     )
