@@ -245,6 +245,12 @@ def test_series_by_town_has_one_framed_page_per_located_town(bundled_atlas):
     changleng = next(u for u in units if u.key == "changleng_zhen")
     assert changleng.name == "长堎镇"
     assert any("重点城镇建设功能区" in text for _, text in changleng.paragraphs)
+    # each town page lists what the plan places in it (nearest seat): the forest park in 象山镇
+    xiangshan = next(u for u in units if u.key == "xiangshan_zhen")
+    placed = " ".join(text for _, text in xiangshan.paragraphs)
+    assert "象山森林公园" in placed and "海昏侯" not in placed
+    datangping = " ".join(text for _, text in next(u for u in units if u.key == "datangping_xiang").paragraphs)
+    assert "南昌汉代海昏侯国遗址公园" in datangping
 
 
 def test_cli_series_by_town_writes_a_page_per_located_town(bundled_atlas, tmp_path, monkeypatch):

@@ -67,8 +67,10 @@ SERIES_BY: Mapping[str, tuple[str, tuple[str, str] | None]] = {
 SERIES_TEXT = {
     "streets": ("approach", "key_industries", "named_projects", "zones"),
     "zones": ("key_industries", "streets_as_written", "business_district_full"),
-    "towns": ("kind", "district", "function_area", "tese_xiaozhen"),
+    "towns": ("kind", "district", "function_area", "tese_xiaozhen", "placed_here"),
 }
+#: Layers whose located features a town page lists (those nearest its seat, within the radius).
+SERIES_TOWN_CONTENTS = ("xinjian_areas", "xinjian_projects", "xinjian_facilities", "xinjian_sites")
 #: Radius (m) of the page frame around a unit given as a point (a town seat): the township radius
 #: used for the uncertainty of places put in a town (geodata/places/xinjian_*.csv).
 SERIES_POINT_RADIUS_M = 5000.0
@@ -216,6 +218,31 @@ def _zone_names(store: LayerStore, frame: pd.DataFrame, lang: str) -> pd.DataFra
     return out
 
 
+def _placed_here(store: LayerStore, towns: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``towns`` with ``placed_here``: the names of the located features of :data:`SERIES_TOWN_CONTENTS`
+    whose nearest seat is the town's, within :data:`SERIES_POINT_RADIUS_M` (``；``-separated)."""
+    seats = towns[~(towns.geometry.isna() | towns.geometry.is_empty)]
+    out = towns.copy()
+    out["placed_here"] = ""
+    if seats.empty:
+        return out
+    seat_m = to_metric(seats, name="towns").geometry
+    built = set(store.layers())
+    names: dict[object, list[str]] = {i: [] for i in seats.index}
+    for layer in (name for name in SERIES_TOWN_CONTENTS if name in built):
+        frame = store.read(layer)
+        frame = frame[~(frame.geometry.isna() | frame.geometry.is_empty)]
+        if frame.empty:
+            continue
+        for name, geom in zip(frame["name"], to_metric(frame, name=layer).geometry, strict=True):
+            distances = seat_m.distance(geom)
+            if distances.min() <= SERIES_POINT_RADIUS_M:
+                names[distances.idxmin()].append(str(name))
+    for i, found in names.items():
+        out.loc[i, "placed_here"] = "；".join(sorted(set(found)))
+    return out
+
+
 def _framed_points(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Units given as points (town seats) as discs of :data:`SERIES_POINT_RADIUS_M`; unlocated ones dropped."""
     geoms = frame.geometry
@@ -244,6 +271,8 @@ def series_units_for(store: LayerStore, by: str, *, lang: str) -> list[SeriesUni
         frame = frame[frame[where[0]] == where[1]]
     if by == "streets":
         frame = _zone_names(store, frame, lang)
+    if by == "towns":
+        frame = _placed_here(store, frame)
     frame = _framed_points(frame)
     spec = store.spec(layer)
     titles = {name: f.title for name, f in spec.fields.items() if f.title}
