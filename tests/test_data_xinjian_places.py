@@ -77,7 +77,7 @@ def places() -> gpd.GeoDataFrame:
     return gaz.rows
 
 
-def test_the_23_towns_and_farms_are_present_and_18_located():
+def test_the_23_towns_and_farms_are_present_and_19_located():
     towns = read("xinjian_towns")
     names = {r["name_zh"] for r in towns}
     listed = re.findall(r"([\u4e00-\u9fff]{2,3}[镇乡])", PLAN[1310].split("在新建区")[1].split("集镇")[0])
@@ -86,7 +86,7 @@ def test_the_23_towns_and_farms_are_present_and_18_located():
     assert all(f in PLAN[1319] for f in farms) and farms <= names
     assert {"金桥乡", "生米镇"} <= names and len(towns) == 23
     located = [r for r in towns if r["precision"] != "unlocated"]
-    assert len(located) == 18
+    assert len(located) == 19
     sourced = [r for r in towns if r["precision"] == "sourced"]
     assert len(sourced) == 16
     assert all(r["position_source"].startswith("GeoNames cities1000") for r in sourced)
@@ -227,7 +227,7 @@ def test_located_shares_per_category(bundled_atlas):
         frame = bundled_atlas.read(layer)
         return float((frame["precision"] != "unlocated").mean())
 
-    assert share("xinjian_towns") >= 18 / 23
+    assert share("xinjian_towns") >= 19 / 23
     assert share("xinjian_areas") >= 0.75
     assert share("xinjian_sites") >= 0.44
 
@@ -264,4 +264,4 @@ def test_cli_series_by_town_writes_a_page_per_located_town(bundled_atlas, tmp_pa
     out = tmp_path / "towns.pdf"
     result = CliRunner().invoke(cli, ["export-series", "xinjian-towns", "--by", "towns", "--dpi", "30", "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert len(PdfReader(out).pages) == 18
+    assert len(PdfReader(out).pages) == 19
