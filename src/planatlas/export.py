@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import folium
 import pandas as pd
 
+from planatlas.crs import to_metric
 from planatlas.errors import ExportError
 from planatlas.i18n import t
 from planatlas.maps.load import load_preset
@@ -36,6 +37,8 @@ from planatlas.render.write import (
 )
 
 if TYPE_CHECKING:
+    import geopandas as gpd
+
     from planatlas.maps.load import PresetData
     from planatlas.store.base import LayerStore
 
@@ -58,12 +61,19 @@ __all__ = [
 SERIES_BY: Mapping[str, tuple[str, tuple[str, str] | None]] = {
     "streets": ("streets", None),
     "zones": ("zones", ("kind", "zone")),
+    "towns": ("xinjian_towns", None),
 }
 #: Columns printed beside the map on series pages, in order (those the layer has).
 SERIES_TEXT = {
     "streets": ("approach", "key_industries", "named_projects", "zones"),
     "zones": ("key_industries", "streets_as_written", "business_district_full"),
+    "towns": ("kind", "district", "function_area", "tese_xiaozhen", "placed_here"),
 }
+#: Layers whose located features a town page lists (those nearest its seat, within the radius).
+SERIES_TOWN_CONTENTS = ("xinjian_areas", "xinjian_projects", "xinjian_facilities", "xinjian_sites")
+#: Radius (m) of the page frame around a unit given as a point (a town seat): the township radius
+#: used for the uncertainty of places put in a town (geodata/places/xinjian_*.csv).
+SERIES_POINT_RADIUS_M = 5000.0
 #: Column locating each unit's guidance in the plan (streets: the item of 专栏1).
 SERIES_REFERENCE = {"streets": "guidance_no"}
 #: How a street belongs to a zone (``zone_roles`` of layer ``streets``): the roles the plan words
@@ -208,6 +218,42 @@ def _zone_names(store: LayerStore, frame: pd.DataFrame, lang: str) -> pd.DataFra
     return out
 
 
+def _placed_here(store: LayerStore, towns: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``towns`` with ``placed_here``: the names of the located features of :data:`SERIES_TOWN_CONTENTS`
+    whose nearest seat is the town's, within :data:`SERIES_POINT_RADIUS_M` (``；``-separated)."""
+    seats = towns[~(towns.geometry.isna() | towns.geometry.is_empty)]
+    out = towns.copy()
+    out["placed_here"] = ""
+    if seats.empty:
+        return out
+    seat_m = to_metric(seats, name="towns").geometry
+    built = set(store.layers())
+    names: dict[object, list[str]] = {i: [] for i in seats.index}
+    for layer in (name for name in SERIES_TOWN_CONTENTS if name in built):
+        frame = store.read(layer)
+        frame = frame[~(frame.geometry.isna() | frame.geometry.is_empty)]
+        if frame.empty:
+            continue
+        for name, geom in zip(frame["name"], to_metric(frame, name=layer).geometry, strict=True):
+            distances = seat_m.distance(geom)
+            if distances.min() <= SERIES_POINT_RADIUS_M:
+                names[distances.idxmin()].append(str(name))
+    for i, found in names.items():
+        out.loc[i, "placed_here"] = "；".join(sorted(set(found)))
+    return out
+
+
+def _framed_points(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Units given as points (town seats) as discs of :data:`SERIES_POINT_RADIUS_M`; unlocated ones dropped."""
+    geoms = frame.geometry
+    located = frame[~(geoms.isna() | geoms.is_empty)]
+    if located.empty or not (located.geom_type == "Point").all():
+        return located
+    metric = to_metric(located, name="series units")
+    discs = metric.geometry.buffer(SERIES_POINT_RADIUS_M)
+    return located.set_geometry(discs.to_crs(located.crs).to_numpy())
+
+
 def series_units_for(store: LayerStore, by: str, *, lang: str) -> list[SeriesUnit]:
     """One unit per street (layer ``streets``) or per zone (layer ``zones``, kind ``zone``).
 
@@ -225,6 +271,9 @@ def series_units_for(store: LayerStore, by: str, *, lang: str) -> list[SeriesUni
         frame = frame[frame[where[0]] == where[1]]
     if by == "streets":
         frame = _zone_names(store, frame, lang)
+    if by == "towns":
+        frame = _placed_here(store, frame)
+    frame = _framed_points(frame)
     spec = store.spec(layer)
     titles = {name: f.title for name, f in spec.fields.items() if f.title}
     text = [c for c in SERIES_TEXT[by] if c in frame.columns] or None
@@ -280,7 +329,7 @@ def export_series(
     params: Mapping[str, Any] | None = None,
     font_path: str | Path | None = None,
 ) -> int:
-    """Write a map series (one page per street or zone) to one PDF atomically; returns the page count.
+    """Write a map series (one page per street, zone or town) to one PDF atomically; returns the page count.
 
     Raises
     ------

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from planatlas.store.base import LayerStore
 
 
-_PRESET_HELP = "Map preset: one-belt-four-zones, jiuwang-roads, buildings, commerce-culture, hq-by-street, metro."
+_PRESET_HELP = "Map preset: one-belt-four-zones, jiuwang-roads, buildings, commerce-culture, hq-by-street, metro, xinjian-industry, xinjian-eco-tourism, xinjian-public-services, xinjian-towns."
 
 
 _PAGE_OPTIONS = (
@@ -172,10 +172,10 @@ def export(preset: str, fmt: str | None, choices: PageChoices, output: Path, db_
 @click.argument("preset")
 @click.option(
     "--by",
-    type=click.Choice(["streets", "zones"]),
+    type=click.Choice(["streets", "zones", "towns"]),
     default="streets",
     show_default=True,
-    help="One page per street or per zone.",
+    help="One page per street, per zone or per Xinjian town (use with preset xinjian-towns).",
 )
 @_page_options
 @click.option("-o", "--output", type=FILE, required=True, help="PDF file to write (one page per unit).")

@@ -153,7 +153,7 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
     with st.form("pa_series_form"):
         by = st.radio(
             t("export_by", lang),
-            ["streets", "zones"],
+            ["streets", "zones", "towns"],
             format_func=lambda v: t(f"export_{v}", lang),
             horizontal=True,
             key="pa_series_by",
