@@ -23,11 +23,11 @@ GEOMETRY_TYPES = (
     "None",
 )
 FIELD_TYPES = {"str": str, "int": int, "float": float, "bool": bool}
-PRECISION_CLASSES = ("surveyed", "approximate", "street", "schematic", "unlocated")
+PRECISION_CLASSES = ("surveyed", "sourced", "approximate", "address", "street", "schematic", "unlocated")
 #: Precision of features the plan names but nobody can place: stored without geometry, never drawn.
 UNLOCATED = "unlocated"
 #: Precision classes of drawn features, most precise first (legends and print notes follow it).
-PRECISION_ORDER = ("surveyed", "approximate", "street", "schematic")
+PRECISION_ORDER = ("surveyed", "sourced", "approximate", "address", "street", "schematic")
 #: Languages every user-facing text is written in; the first is the default.
 LANGS = ("zh", "en")
 #: The plan documents bundled in ``geodata/seeds/``: Xihu industry plan 2022–2025, Xinjian 14th five-year plan.
