@@ -41,9 +41,24 @@ ROOT = Path(__file__).resolve().parents[1]
 GEO = ROOT / "geodata"
 SEED = "001_d4b95dcfe9f62ad4.txt"
 PLACES_COLUMNS = [
-    "place_id", "name_zh", "name_en", "aliases", "kind", "district", "lon", "lat", "crs", "precision",
-    "uncertainty_m", "placed_by", "position_source", "position_licence", "seed_file", "seed_lines", "note",
-]  # fmt: skip
+    "place_id",
+    "name_zh",
+    "name_en",
+    "aliases",
+    "kind",
+    "district",
+    "lon",
+    "lat",
+    "crs",
+    "precision",
+    "uncertainty_m",
+    "placed_by",
+    "position_source",
+    "position_licence",
+    "seed_file",
+    "seed_lines",
+    "note",
+]
 AUTHORED = "authored for planatlas, CC0"
 MEMORY = "memory of web maps (GCJ-02), not sourced"
 
@@ -92,8 +107,10 @@ SOURCED_ANCHORS: dict[str, tuple[float, float, str, int, str, str]] = {
         28.865,
         "EPSG:4326",
         300,
-        "https://en.wikipedia.org/wiki/Nanchang_Changbei_International_Airport (infobox 28°51′54″N 115°54′00″E; "
-        "read in the mirror https://how.com.vn/wiki/en/Nanchang_Changbei_International_Airport)",
+        (
+            "https://en.wikipedia.org/wiki/Nanchang_Changbei_International_Airport (infobox 28°51′54″N 115°54′00″E; "
+            "read in the mirror https://how.com.vn/wiki/en/Nanchang_Changbei_International_Airport)"
+        ),
         "CC BY-SA 4.0 (fact cited, no text copied)",
     ),
 }
@@ -113,7 +130,13 @@ def load_town_file() -> dict[str, tuple[float, float, str, int, str]]:
                 continue
             short = row["name_zh"].removesuffix("镇").removesuffix("乡")
             for key in {row["name_zh"], short}:
-                out[key] = (float(row["lon"]), float(row["lat"]), row["crs"], int(row["uncertainty_m"] or 0), row["place_id"])
+                out[key] = (
+                    float(row["lon"]),
+                    float(row["lat"]),
+                    row["crs"],
+                    int(row["uncertainty_m"] or 0),
+                    row["place_id"],
+                )
     return out
 
 
@@ -211,6 +234,7 @@ NEWS_LONGTOUGANG = (
     "http://www.zhijinsteel.com/zixun/hyxg/zc/article/2016/09/30/458356.html (2016-09-30 report: "
     "龙头岗综合码头地处新建区樵舍镇龙头岗)"
 )
+# fmt: off
 #: (place_id, name, name_en, aliases, kind, anchor or None, seed_lines, note, town_source)
 POINTS: list[tuple[str, str, str, str, str, str | None, str, str, str]] = [
     ("xj_changbei_airport", "南昌昌北机场", "Nanchang Changbei International Airport", "昌北国际机场;昌北机场;南昌昌北机场三期工程",
@@ -245,7 +269,7 @@ TOWN_STATIONS = [
     ("liuhu", "流湖镇", "流湖", "1557"), ("lianwei", "联圩镇", "联圩", "1557"), ("lehua", "乐化镇", "乐化", "1557"),
     ("qiaoshe", "樵舍镇", "樵舍", "1557"), ("datangping", "大塘坪乡", "大塘坪", "1557"), ("tiehe", "铁河乡", "铁河", "1557"),
     ("changyi", "昌邑乡", "昌邑", "1557"),
-]  # fmt: skip
+]
 for _pid, _town, _anchor, _lines in TOWN_STATIONS:
     POINTS.append((f"xj_bus_{_pid}_station", f"{_town}客运站", f"{_town} coach station", "", "乡镇客运站", _anchor, _lines,
                    "one of the 17 农村客运场站 (line 1533); placed at its town", ""))
@@ -254,6 +278,7 @@ POINTS.append(("xj_bus_shigang_station", "石港镇客运站", "Shigang coach st
 MEMORY_ANCHORS["西山北"] = (115.700, 28.700, 5000)
 MEMORY_ANCHORS["新祺周"] = (115.830, 28.760, 3000)
 TARGETS["向塘"] = (115.985, 28.435)
+# fmt: on
 
 
 def place_rows() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
@@ -261,25 +286,55 @@ def place_rows() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     places, points = [], []
     for pid, name, name_en, aliases, kind, anc, lines, note, town_source in POINTS:
         row: dict[str, object] = dict.fromkeys(PLACES_COLUMNS, "")
-        row.update(place_id=pid, name_zh=name, name_en=name_en, aliases=aliases, kind=kind, district="新建区",
-                   seed_file=SEED, seed_lines=lines, note=note)
+        row.update(
+            place_id=pid,
+            name_zh=name,
+            name_en=name_en,
+            aliases=aliases,
+            kind=kind,
+            district="新建区",
+            seed_file=SEED,
+            seed_lines=lines,
+            note=note,
+        )
         if anc is None:
             row.update(precision="unlocated", placed_by="not placed")
         elif anc in SOURCED_ANCHORS:
             lon, lat, crs, unc, src, lic = SOURCED_ANCHORS[anc]
-            row.update(lon=lon, lat=lat, crs=crs, precision="sourced" if kind == "机场" else "street",
-                       uncertainty_m=unc if kind == "机场" else 2000, placed_by="encyclopedia coordinate",
-                       position_source=src, position_licence=lic)
+            row.update(
+                lon=lon,
+                lat=lat,
+                crs=crs,
+                precision="sourced" if kind == "机场" else "street",
+                uncertainty_m=unc if kind == "机场" else 2000,
+                placed_by="encyclopedia coordinate",
+                position_source=src,
+                position_licence=lic,
+            )
         elif anc in TOWNS:
             lon, lat, crs, unc, tid = TOWNS[anc]
-            row.update(lon=lon, lat=lat, crs=crs, precision="street", uncertainty_m=max(unc, 2000),
-                       placed_by=f"town seat {tid}", position_source=town_source or "geodata/places/xinjian_towns.csv",
-                       position_licence="see xinjian_towns.csv")
+            row.update(
+                lon=lon,
+                lat=lat,
+                crs=crs,
+                precision="street",
+                uncertainty_m=max(unc, 2000),
+                placed_by=f"town seat {tid}",
+                position_source=town_source or "geodata/places/xinjian_towns.csv",
+                position_licence="see xinjian_towns.csv",
+            )
         else:
             lon, lat, unc = MEMORY_ANCHORS[anc]
-            row.update(lon=lon, lat=lat, crs="GCJ-02", precision="schematic", uncertainty_m=unc,
-                       placed_by=f"town seat {anc}, position recalled from web maps (not sourced)",
-                       position_source=town_source, position_licence=AUTHORED)
+            row.update(
+                lon=lon,
+                lat=lat,
+                crs="GCJ-02",
+                precision="schematic",
+                uncertainty_m=unc,
+                placed_by=f"town seat {anc}, position recalled from web maps (not sourced)",
+                position_source=town_source,
+                position_licence=AUTHORED,
+            )
         places.append(row)
         pt = dict(row)
         if row["lon"] != "" and row["crs"] == "GCJ-02":
@@ -302,6 +357,7 @@ def write_csv(path: Path, rows: list[dict[str, object]]) -> None:
 
 
 # ---------------------------------------------------------------- transport: lines
+# fmt: off
 #: (line_id, name, kind, project, section as written, seed_lines, how: ("through", [anchors]) |
 #:  ("toward", start, target) | None, note)
 LINES: list[tuple[str, str, str, str, str, str, tuple[object, ...] | None, str]] = [
@@ -349,33 +405,46 @@ LINES: list[tuple[str, str, str, str, str, str, tuple[object, ...] | None, str]]
     ("waterway_3000t", "3000吨级航道", "航道", "水运建设工程", "", "1552;1529", None, "积极争取; the reach is not named"),
     ("longtougang_rail_spur", "龙头岗港区的铁路专用线", "铁路专用线", "水运建设工程", "", "1529", None, "no alignment given"),
 ]
+# fmt: on
 
 
 def transport_line_features(outline: shapely.Geometry | None) -> list[dict[str, object]]:
     feats = []
     for lid, name, kind, project, section, lines, how, note in LINES:
         props: dict[str, object] = {
-            "line_id": lid, "name": name, "kind": kind, "project": project, "section": section,
-            "source_file": SEED, "source_lines": lines,
-        }  # fmt: skip
+            "line_id": lid,
+            "name": name,
+            "kind": kind,
+            "project": project,
+            "section": section,
+            "source_file": SEED,
+            "source_lines": lines,
+        }
         geom = None
         if how is None:
             props.update(precision="unlocated", uncertainty_m=None, geom_note=f"not drawn: {note}")
         elif how[0] == "toward":
             _, start, target = how
             geom = toward(str(start), str(target), outline)
-            props.update(precision="schematic", uncertainty_m=uncertainty([str(start)], 5000),
-                         geom_note=f"SCHEMATIC corridor, {note}; clipped at the district outline. Anchor {notes([str(start)])}.")
+            props.update(
+                precision="schematic",
+                uncertainty_m=uncertainty([str(start)], 5000),
+                geom_note=f"SCHEMATIC corridor, {note}; clipped at the district outline. Anchor {notes([str(start)])}.",
+            )
         else:
             names = list(how[1])  # type: ignore[arg-type]
             geom = line_through(names)
-            props.update(precision="schematic", uncertainty_m=uncertainty(names, 1000),
-                         geom_note=f"SCHEMATIC, straight between anchors{': ' + note if note else ''}. Anchors {notes(names)}.")
+            props.update(
+                precision="schematic",
+                uncertainty_m=uncertainty(names, 1000),
+                geom_note=f"SCHEMATIC, straight between anchors{': ' + note if note else ''}. Anchors {notes(names)}.",
+            )
         feats.append(_feature(props, geom))
     return feats
 
 
 # ---------------------------------------------------------------- frameworks
+# fmt: off
 F5 = "东融、西扩、南建、北合、中优"
 CLUSTERS = "一带一谷五集群"
 ECO = "生态功能区"
@@ -439,32 +508,58 @@ FLINES: list[tuple[str, str, str, str, str, str, list[str] | None, str]] = [
     ("c5_yidai", CLUSTERS, "一带", "一带", "产业布局", "710", None, "“一带一谷五集群” (一带 not described)"),
     ("t225_two_belts", "225全域旅游发展空间格局", "两带", "两带串联", "旅游布局", "1239", None, "两带 not named"),
 ]
+# fmt: on
 
 
 def framework_features() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     areas, lines = [], []
     for item, fw, el, name, kind, srcl, anchors, radius, text in AREAS:
-        props: dict[str, object] = {"item_id": item, "framework": fw, "element": el, "name": name, "kind": kind,
-                                    "plan_text": text, "members": "、".join(anchors or []), "source_file": SEED, "source_lines": srcl}
+        props: dict[str, object] = {
+            "item_id": item,
+            "framework": fw,
+            "element": el,
+            "name": name,
+            "kind": kind,
+            "plan_text": text,
+            "members": "、".join(anchors or []),
+            "source_file": SEED,
+            "source_lines": srcl,
+        }
         geom = None
         if anchors is None:
             props.update(precision="unlocated", uncertainty_m=None, geom_note="not drawn: the plan does not say where")
         else:
-            geom = MultiPolygon([g for g in getattr(hull(anchors, radius), "geoms", [hull(anchors, radius)])])
-            props.update(precision="schematic", uncertainty_m=uncertainty(anchors, int(radius)),
-                         geom_note=f"SCHEMATIC: circles of {radius / 1000:g} km around the places the plan names, joined; "
-                         f"not a boundary. Anchors {notes(anchors)}.")
+            shape = hull(anchors, radius)
+            geom = MultiPolygon(list(getattr(shape, "geoms", [shape])))
+            props.update(
+                precision="schematic",
+                uncertainty_m=uncertainty(anchors, int(radius)),
+                geom_note=f"SCHEMATIC: circles of {radius / 1000:g} km around the places the plan names, joined; "
+                f"not a boundary. Anchors {notes(anchors)}.",
+            )
         areas.append(_feature(props, geom))
     for item, fw, el, name, kind, srcl, anchors, text in FLINES:
-        props = {"item_id": item, "framework": fw, "element": el, "name": name, "kind": kind, "plan_text": text,
-                 "members": "、".join(anchors or []), "source_file": SEED, "source_lines": srcl}
+        props = {
+            "item_id": item,
+            "framework": fw,
+            "element": el,
+            "name": name,
+            "kind": kind,
+            "plan_text": text,
+            "members": "、".join(anchors or []),
+            "source_file": SEED,
+            "source_lines": srcl,
+        }
         geom = None
         if anchors is None:
             props.update(precision="unlocated", uncertainty_m=None, geom_note="not drawn: the plan names no line")
         else:
             geom = MultiLineString([line_through(anchors)])
-            props.update(precision="schematic", uncertainty_m=uncertainty(anchors, 2000),
-                         geom_note=f"SCHEMATIC direction drawn straight between the places the plan names. Anchors {notes(anchors)}.")
+            props.update(
+                precision="schematic",
+                uncertainty_m=uncertainty(anchors, 2000),
+                geom_note=f"SCHEMATIC direction drawn straight between the places the plan names. Anchors {notes(anchors)}.",
+            )
         lines.append(_feature(props, geom))
     return areas, lines
 
@@ -477,11 +572,14 @@ def main() -> None:
     places, points = place_rows()
     write_csv(GEO / "places" / "xinjian_transport.csv", places)
     write_csv(GEO / "sources" / "xinjian_transport_points.csv", points)
-    write_geojson(GEO / "sources" / "xinjian_transport_lines.geojson", "xinjian_transport_lines", transport_line_features(outline))
+    write_geojson(
+        GEO / "sources" / "xinjian_transport_lines.geojson", "xinjian_transport_lines", transport_line_features(outline)
+    )
     areas, lines = framework_features()
     write_geojson(GEO / "sources" / "xinjian_framework_areas.geojson", "xinjian_framework_areas", areas)
     write_geojson(GEO / "sources" / "xinjian_framework_lines.geojson", "xinjian_framework_lines", lines)
-    print(f"{len(places)} places, {len(LINES)} transport lines, {len(areas)} framework areas, {len(lines)} framework lines")
+    summary = f"{len(places)} places, {len(LINES)} transport lines, {len(areas)} framework areas, {len(lines)} framework lines"
+    print(summary)  # noqa: T201 - a script says what it wrote
 
 
 if __name__ == "__main__":

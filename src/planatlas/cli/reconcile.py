@@ -114,7 +114,10 @@ def xinjian(fmt: str, db_url: str | None) -> None:
     click.echo("Xinjian District plan (seed 001): plan figures vs mapped")
     shown = [c for c in table.columns if c not in ("plan_text", "note")]
     rows = [
-        {c: _cell(rec[c], signed=c == "diff", digits=1) if c != "plan_value" else _cell(rec[c], digits=1) for c in shown}
+        {
+            c: _cell(rec[c], signed=c == "diff", digits=1) if c != "plan_value" else _cell(rec[c], digits=1)
+            for c in shown
+        }
         for rec in table.to_dict(orient="records")
     ]
     print_table(rows, columns=shown)
