@@ -173,6 +173,8 @@ def test_presets_are_complete_and_bilingual():
         "commerce-culture",
         "hq-by-street",
         "metro",
+        "xinjian-spatial",
+        "xinjian-transport",
     }
     for preset in PRESETS.values():
         assert preset.title["zh"] and preset.title["en"]

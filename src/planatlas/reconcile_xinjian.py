@@ -273,7 +273,7 @@ PLAN_FIGURES: tuple[PlanFigure, ...] = (
         "“东融、西扩、南建、北合、中优”城市发展战略",
         5,
         "个方向",
-        "stated",
+        "listed",
         "929",
         _FL,
         "item_id",
