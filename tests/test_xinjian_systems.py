@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 import shapely
 from click.testing import CliRunner
-from conftest import GEODATA
 
+from conftest import GEODATA
 from planatlas import crs as pcrs
 from planatlas.catalog import PRECISION_CLASSES, SEED_XINJIAN, UNLOCATED
 from planatlas.maps import get_preset, load_preset, prepare_preset_data
@@ -25,10 +25,25 @@ SYSTEM_LAYERS = (
     "xinjian_framework_areas",
     "xinjian_framework_lines",
 )
-GAZETTEER_COLUMNS = (
-    "place_id,name_zh,name_en,aliases,kind,district,lon,lat,crs,precision,uncertainty_m,placed_by,"
-    "position_source,position_licence,seed_file,seed_lines,note"
-).split(",")
+GAZETTEER_COLUMNS = [
+    "place_id",
+    "name_zh",
+    "name_en",
+    "aliases",
+    "kind",
+    "district",
+    "lon",
+    "lat",
+    "crs",
+    "precision",
+    "uncertainty_m",
+    "placed_by",
+    "position_source",
+    "position_licence",
+    "seed_file",
+    "seed_lines",
+    "note",
+]
 
 
 def _line(n: int) -> str:
