@@ -356,7 +356,9 @@ def test_every_feature_has_provenance(bundled_atlas, layer):
     assert (frame["source_file"] == SEED).all()
     assert frame["source_lines"].map(lambda s: bool(_line_numbers(s))).all()
     assert frame["geom_note"].str.len().gt(0).all()
-    assert set(frame["precision"]) <= {"approximate", "street", "schematic", "unlocated"}, "nothing here is surveyed"
+    assert set(frame["precision"]) <= {"sourced", "address", "street", "schematic", "unlocated"}, (
+        "nothing here is surveyed"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -409,15 +411,14 @@ def test_unknown_locations_are_unlocated_without_geometry(bundled_atlas):
         assert unlocated["street_id"].isna().all(), layer
 
 
-def test_layers_declare_gcj02_and_depend_on_streets():
+def test_layers_take_positions_from_the_gazetteer():
     from planatlas.catalog import load_catalog
 
     catalog = load_catalog(GEODATA)
     for layer in LAYERS:
         spec = catalog[layer]
-        assert spec.geometry.crs == "GCJ-02", layer
-        assert spec.geometry.derive == "place_in_street", layer
-        assert "streets" in spec.depends, layer
+        assert spec.geometry.places == "place_id", layer
+        assert spec.geometry.crs is None and spec.geometry.derive is None, layer
         assert spec.style.get("kind") == "categorical", layer
 
 

@@ -38,7 +38,7 @@ def synthetic_metro() -> dict[str, gpd.GeoDataFrame]:
             "name": [f"站{i}" for i in range(n)],
             "lines": ["1"] * n,
             "interchange": [True, False] * (n // 2),
-            "precision": ["approximate"] * n,
+            "precision": ["sourced"] * n,
             "source_file": [SEED] * n,
             "source_lines": ["120"] * n,
         },
@@ -49,7 +49,7 @@ def synthetic_metro() -> dict[str, gpd.GeoDataFrame]:
         {
             "line_id": ["1", "2"],
             "name": ["1号线", "2号线"],
-            "precision": ["approximate"] * 2,
+            "precision": ["sourced"] * 2,
             "source_file": [SEED] * 2,
             "source_lines": ["120"] * 2,
         },
@@ -297,7 +297,7 @@ def test_precision_notes_name_schematic_layers_only_when_drawn(frames):
     layers = resolve_layers(prepare_preset(get_preset("one-belt-four-zones"), frames), "en")
     notes = precision_notes(layers, "en")
     assert notes[0].startswith("Schematic") and "Streets" in notes[0]
-    approx = [layer for layer in layers if set(layer.frame["precision"]) == {"approximate"}]
+    approx = [layer for layer in layers if set(layer.frame["precision"]) == {"sourced"}]
     assert approx
     assert not any(n.startswith("Schematic") for n in precision_notes(approx, "en"))
 

@@ -77,7 +77,7 @@ def frames():
                 "name": "万寿宫历史文化街区",
                 "cluster_type": "文化旅游集聚区",
                 **PROV,
-                "precision": "approximate",
+                "precision": "sourced",
             },
             {
                 "cluster_id": "c2",

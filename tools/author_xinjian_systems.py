@@ -4,9 +4,8 @@ Writes, from the tables below:
 
 - ``geodata/places/xinjian_transport.csv``: the point places of the transport chapter (airport,
   ports, interchanges, passenger hubs) in the gazetteer format (FORMAT of issue 10);
-- ``geodata/sources/xinjian_transport_points.csv``: the same rows as a point source in EPSG:4326
-  (the gazetteer rows converted one by one from the CRS they were read in), until the atlas reads
-  point positions from the gazetteer itself;
+- ``geodata/sources/xinjian_transport_points.csv``: the rows of the layer ``xinjian_transport_points``,
+  keyed on ``place_id`` (the build takes each position from the gazetteer);
 - ``geodata/sources/xinjian_transport_lines.geojson``: railways, expressways, trunk and county road
   sections of 专栏11-1, schematic, the unplaceable ones without geometry (``unlocated``);
 - ``geodata/sources/xinjian_framework_areas.geojson`` and ``…_lines.geojson``: the frameworks.
@@ -355,7 +354,7 @@ POINTS.append(("xj_bus_shigang_station", "石港镇客运站", "Shigang coach st
 
 
 def place_rows() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
-    """Gazetteer rows (as read) and point-source rows (EPSG:4326) of :data:`POINTS`."""
+    """Gazetteer rows (positions as read) and the layer's rows (keyed on ``place_id``) of :data:`POINTS`."""
     places, points = [], []
     for pid, name, name_en, aliases, kind, anc, lines, note, town_source in POINTS:
         row: dict[str, object] = dict.fromkeys(PLACES_COLUMNS, "")
@@ -410,14 +409,16 @@ def place_rows() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
                 position_licence=AUTHORED,
             )
         places.append(row)
-        pt = dict(row)
-        if row["lon"] != "" and row["crs"] == "GCJ-02":
-            wlon, wlat = pcrs.gcj02_to_wgs84(float(row["lon"]), float(row["lat"]))
-            pt.update(lon=round(float(wlon), 6), lat=round(float(wlat), 6))
-        pt["crs_read"] = pt.pop("crs")
-        pt["name"] = pt.pop("name_zh")
-        pt["source_file"] = pt.pop("seed_file")
-        pt["source_lines"] = pt.pop("seed_lines")
+        pt = {
+            "place_id": row["place_id"],
+            "name": row["name_zh"],
+            "name_en": row["name_en"],
+            "aliases": row["aliases"],
+            "kind": row["kind"],
+            "note": row["note"],
+            "source_file": row["seed_file"],
+            "source_lines": row["seed_lines"],
+        }
         points.append(pt)
     return places, points
 

@@ -61,7 +61,7 @@ def precision_notes(layers: Sequence[MapLayer], lang: str) -> list[str]:
     counts = precision_counts(layers)
     sep = "、" if lang == "zh" else ", "
     notes = []
-    for cls in ("schematic", "street", "address", "approximate", "sourced"):
+    for cls in ("schematic", "street", "address", "sourced"):
         if cls not in counts:
             continue
         titles = sep.join(counts[cls])
