@@ -243,3 +243,25 @@ def test_presets_draw_the_systems(bundled_atlas, name, params, layer_id):
     assert len(frame) >= 4
     assert (frame["precision"] != UNLOCATED).all()
     assert prepared[layer_id].schematic
+
+
+def test_project_rows_count_and_sum_the_stated_investments():
+    from planatlas.reconcile_xinjian import investment_yi, project_rows
+
+    assert investment_yi("项目总投资为7731万元@540;项目占地面积6821.25平方米@540") == pytest.approx(0.7731)
+    assert investment_yi("项目计划总投资约1.7亿元@541") == 1.7
+    assert investment_yi("预计2022年底建成@556") is None
+    projects = gpd.GeoDataFrame(
+        {
+            "category": ["汽车", "汽车", "数字经济"],
+            "box": ["专栏3-1", "专栏3-1", "专栏3-11"],
+            "figures": ["项目总投资为7731万元@540", "项目计划总投资约1.7亿元@541", ""],
+            "precision": ["street", UNLOCATED, UNLOCATED],
+        },
+        geometry=[shapely.Point(115.8, 28.7), None, None],
+        crs="EPSG:4490",
+    )
+    rows = project_rows(projects).set_index("item")
+    assert rows.loc["汽车", "plan_value"] == pytest.approx(2.47)
+    assert (rows.loc["汽车", "mapped_present"], rows.loc["汽车", "mapped_located"]) == (2, 1)
+    assert pd.isna(rows.loc["数字经济", "plan_value"]) and "0 of 1" in rows.loc["数字经济", "note"]

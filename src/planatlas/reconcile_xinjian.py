@@ -10,6 +10,7 @@ the plan lists (said so in the table). Nothing here reads files or databases exc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -421,19 +422,75 @@ def reconcile_xinjian(layers: Mapping[str, pd.DataFrame]) -> XinjianReconciliati
     return XinjianReconciliation(table=table, notes=notes)
 
 
+#: A project's total investment as the plan writes it (``项目总投资25亿元``, ``总投资为7731万元``, ``计划总投资约1.7亿元``).
+_INVESTMENT = re.compile(r"总投资[^0-9@;]{0,6}?(\d+(?:\.\d+)?)\s*(亿元|万元)")
+#: The layer of the plan's projects (places helper) and its category and figures columns.
+PROJECTS_LAYER = "xinjian_projects"
+
+
+def investment_yi(figures: object) -> float | None:
+    """The first total investment in a project's ``figures`` text, in 亿元 (万元 / 10 000), or None."""
+    found = _INVESTMENT.search(str(figures or ""))
+    if found is None:
+        return None
+    value = float(found.group(1))
+    return value / 10_000 if found.group(2) == "万元" else value
+
+
+def project_rows(projects: pd.DataFrame) -> pd.DataFrame:
+    """Per category of the plan's projects: how many are listed and located, and their stated investment.
+
+    ``plan_value`` is OUR sum of the total investments the plan states project by project (亿元),
+    over the projects that state one (the note says how many); the plan gives no per-category total.
+    """
+    records = []
+    located = _located(projects)
+    for category, rows in projects.groupby("category", sort=True):
+        amounts = [a for a in (investment_yi(f) for f in rows.get("figures", pd.Series(dtype=str))) if a is not None]
+        boxes = "、".join(sorted(set(rows["box"].astype(str)))) if "box" in rows else ""
+        records.append(
+            {
+                "topic": "项目 projects",
+                "item": str(category),
+                "plan_text": f"{boxes} 项目总投资（逐项原文之和）",
+                "plan_value": round(sum(amounts), 2) if amounts else None,
+                "unit": "亿元",
+                "basis": "listed",
+                "source_lines": boxes,
+                "mapped_present": len(rows),
+                "mapped_located": int(located.index.isin(rows.index).sum()),
+                "mapped_km": None,
+                "diff": None,
+                "note": f"our sum of the 总投资 the plan states for {len(amounts)} of {len(rows)} projects",
+            }
+        )
+    return pd.DataFrame.from_records(records, columns=XINJIAN_COLUMNS)
+
+
 def reconcile_xinjian_from_store(store: LayerStore) -> XinjianReconciliation:
-    """Read the layers :data:`PLAN_FIGURES` count (those the atlas holds) and reconcile."""
+    """Read the layers :data:`PLAN_FIGURES` count (those the atlas holds) and reconcile.
+
+    When the atlas holds the plan's projects (:data:`PROJECTS_LAYER`), one row per project
+    category follows (:func:`project_rows`).
+    """
     built = set(store.layers())
     names = sorted({fig.layer for fig in PLAN_FIGURES} & built)
-    return reconcile_xinjian({name: store.read(name) for name in names})
+    result = reconcile_xinjian({name: store.read(name) for name in names})
+    if PROJECTS_LAYER in built:
+        projects = project_rows(store.read(PROJECTS_LAYER))
+        result.table = pd.concat([result.table, projects], ignore_index=True)
+    return result
 
 
 __all__ = [
     "PLAN_FIGURES",
+    "PROJECTS_LAYER",
     "XINJIAN_COLUMNS",
     "PlanFigure",
     "XinjianReconciliation",
+    "investment_yi",
     "measured_km",
+    "project_rows",
     "reconcile_xinjian",
     "reconcile_xinjian_from_store",
 ]
