@@ -175,6 +175,8 @@ def test_presets_are_complete_and_bilingual():
         "metro",
         "xihu-facilities",
         "xihu-water-roads",
+        "xinjian-spatial",
+        "xinjian-transport",
     }
     for preset in PRESETS.values():
         assert preset.title["zh"] and preset.title["en"]

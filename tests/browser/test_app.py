@@ -249,6 +249,18 @@ def test_jiuwang_phase_filter(driver, app_url, atlas):
     assert full["roads"] == len(store.read("jiuwang_roads"))
 
 
+def test_xinjian_spatial_framework_switch(driver, app_url, atlas):
+    _, store = atlas
+    open_app(driver, app_url, preset="xinjian-spatial", lang="zh", framework="生态功能区")
+    eco = expected_counts(store, "xinjian-spatial", params={"framework": "生态功能区"})
+    assert eco["areas"] == 4
+    wait_for_counts(driver, eco)
+    click_sidebar_option(driver, "都市现代农业：一带一谷五集群")
+    clusters = expected_counts(store, "xinjian-spatial", params={"framework": "一带一谷五集群"})
+    assert clusters["areas"] == 5
+    wait_for_counts(driver, clusters)
+
+
 def test_data_page_shows_catalogue_and_reconciliation(driver, app_url):
     from selenium.webdriver.common.by import By
 
@@ -273,6 +285,7 @@ def test_data_page_shows_catalogue_and_reconciliation(driver, app_url):
     )
     assert "Layer catalogue" in main and "Attribute table" in main
     assert "Reconciliation unavailable" not in main
+    assert "Xinjian plan: plan figures versus map" in main and "Xinjian plan indicators (verbatim)" in main
     wait_app_idle(driver)  # the run has finished: the screenshot shows the whole page
     screenshot(driver, "data-page")
 

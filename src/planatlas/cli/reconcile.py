@@ -1,6 +1,6 @@
 """The ``reconcile`` command family: plan figures beside what is mapped.
 
-Commands: ``reconcile`` (group) with ``reconcile jiuwang``.
+Commands: ``reconcile`` (group) with ``reconcile jiuwang`` and ``reconcile xinjian``.
 """
 
 from __future__ import annotations
@@ -81,3 +81,49 @@ def jiuwang(fmt: str, db_url: str | None) -> None:
         click.echo("notes:")
         for note in result.notes:
             click.echo(f"  - {note}")
+
+
+@reconcile.command("xinjian")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="Plain-text table with notes, CSV of the table, or JSON with table and notes.",
+)
+@db_option
+@handle_errors
+def xinjian(fmt: str, db_url: str | None) -> None:
+    """Xinjian spatial systems: the plan's counts and km (transport, frameworks, indicators) vs mapped."""
+    from planatlas.reconcile_xinjian import reconcile_xinjian_from_store  # noqa: PLC0415 - loads geopandas
+
+    store: LayerStore = open_store_from(db_url)
+    try:
+        result = reconcile_xinjian_from_store(store)
+    finally:
+        store.dispose()
+    table = result.table
+    if fmt == "csv":
+        click.echo(csv_text(table), nl=False)
+        return
+    if fmt == "json":
+        records = json.loads(table.to_json(orient="records", force_ascii=False))
+        click.echo(json.dumps({"table": records, "notes": result.notes}, ensure_ascii=False, indent=2))
+        return
+    click.echo("Xinjian District plan (seed 001): plan figures vs mapped")
+    shown = [c for c in table.columns if c not in ("plan_text", "note")]
+    rows = [
+        {
+            c: _cell(rec[c], signed=c == "diff", digits=1) if c != "plan_value" else _cell(rec[c], digits=1)
+            for c in shown
+        }
+        for rec in table.to_dict(orient="records")
+    ]
+    print_table(rows, columns=shown)
+    click.echo("notes:")
+    for rec in table.to_dict(orient="records"):
+        if rec["note"]:
+            click.echo(f"  - {rec['item']}: {rec['note']}")
+    for note in result.notes:
+        click.echo(f"  - {note}")

@@ -34,7 +34,7 @@ from planatlas.render.basemaps import BASEMAPS
 from planatlas.render.interactive import View, build_map
 from planatlas.settings import Settings
 from planatlas.store.base import LayerStore
-from planatlas.ui.reconciliation import reconciliation_section
+from planatlas.ui.reconciliation import XINJIAN_PRESET_TOPICS, reconciliation_section, xinjian_section
 from planatlas.ui.widgets import html_text, plain_markdown, stable_choice
 
 MAP_KEY = "pa_map"
@@ -285,6 +285,9 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
         if preset.name == "jiuwang-roads":
             with st.expander(t("reconcile", lang), expanded=False):
                 reconciliation_section(store, lang)
+        if preset.name in XINJIAN_PRESET_TOPICS:
+            with st.expander(t("reconcile_xinjian", lang), expanded=False):
+                xinjian_section(store, lang, preset.name)
     result = result or {}
     clicked = result.get("last_active_drawing")
     layer_ids = [pl.id for pl in preset.layers]

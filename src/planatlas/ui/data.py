@@ -19,7 +19,7 @@ from planatlas.maps.presets import PRECISION_LABELS
 from planatlas.maps.style import text_in
 from planatlas.settings import Settings
 from planatlas.store.base import LayerStore
-from planatlas.ui.reconciliation import reconciliation_section
+from planatlas.ui.reconciliation import reconciliation_section, xinjian_section
 from planatlas.ui.widgets import plain_markdown
 
 
@@ -142,3 +142,6 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
 
     st.header(t("reconcile", lang))
     reconciliation_section(store, lang)
+
+    st.header(t("reconcile_xinjian", lang))
+    xinjian_section(store, lang)
