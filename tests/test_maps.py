@@ -177,6 +177,10 @@ def test_presets_are_complete_and_bilingual():
         "xihu-water-roads",
         "xinjian-spatial",
         "xinjian-transport",
+        "xinjian-industry",
+        "xinjian-eco-tourism",
+        "xinjian-public-services",
+        "xinjian-towns",
     }
     for preset in PRESETS.values():
         assert preset.title["zh"] and preset.title["en"]
