@@ -173,6 +173,10 @@ def test_presets_are_complete_and_bilingual():
         "commerce-culture",
         "hq-by-street",
         "metro",
+        "xinjian-industry",
+        "xinjian-eco-tourism",
+        "xinjian-public-services",
+        "xinjian-towns",
     }
     for preset in PRESETS.values():
         assert preset.title["zh"] and preset.title["en"]
