@@ -231,7 +231,9 @@ def test_unlocated_features_have_no_geometry_and_others_must(mini_geodata, tmp_p
     sites = store.read("sites").set_index("site_id")
     assert sites.geometry["s4"] is None and sites.loc["s4", "precision"] == "unlocated"
     path.write_text(
-        path.read_text(encoding="utf-8").replace("s1,115.885,28.690,sourced", "s1,115.885,28.690,unlocated"),
+        path.read_text(encoding="utf-8").replace(
+            "s1,115.885,28.690,sourced,north,100", "s1,115.885,28.690,unlocated,north,"
+        ),
         encoding="utf-8",
     )
     found = _problems(mini_geodata)

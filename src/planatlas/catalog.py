@@ -37,7 +37,11 @@ LANGS = ("zh", "en")
 SEED_XIHU = "000_f23723ccf6c3a3ea.txt"
 SEED_XINJIAN = "001_d4b95dcfe9f62ad4.txt"
 #: Fields every geometry feature must carry (from its source or a joined table).
-PROVENANCE_FIELDS = ("precision", "source_file", "source_lines")
+PROVENANCE_FIELDS = ("precision", "uncertainty_m", "source_file", "source_lines")
+#: ``uncertainty_m`` of a feature whose source states none, by precision class: the stated value of
+#: schematic geometry (drawn from plan wording). Every other class states its own (a point's comes
+#: from the gazetteer or its street's radius); ``unlocated`` features have none.
+STATED_UNCERTAINTY_M = {"schematic": 1000}
 #: Layer names the rest of the product relies on.
 #: What a layer, key, field or join-key name may be: it becomes a table or column name in
 #: GeoPackage and PostGIS, so lower-case ASCII, and at most 63 characters (PostgreSQL's limit).
