@@ -279,6 +279,7 @@ def test_data_page_shows_catalogue_and_reconciliation(driver, app_url):
         lambda: (
             (t := driver.find_element(By.CSS_SELECTOR, "section.main, [data-testid='stMain']").text)
             and "Jiuwang roads: plan versus map" in t
+            and "Xinjian plan indicators (verbatim)" in t
             and t
         ),
         timeout=60,
@@ -286,7 +287,7 @@ def test_data_page_shows_catalogue_and_reconciliation(driver, app_url):
     )
     assert "Layer catalogue" in main and "Attribute table" in main
     assert "Reconciliation unavailable" not in main
-    assert "Xinjian plan: plan figures versus map" in main and "Xinjian plan indicators (verbatim)" in main
+    assert "Xinjian plan: plan figures versus map" in main
     wait_app_idle(driver)  # the run has finished: the screenshot shows the whole page
     screenshot(driver, "data-page")
 
