@@ -177,7 +177,13 @@ def filter_equal(frame: pd.DataFrame, where: Mapping[str, Any]) -> pd.DataFrame:
 
 
 def cast_to_spec(frame: pd.DataFrame, spec: LayerSpec) -> pd.DataFrame:
-    """Restore declared dtypes after a round trip through a store (nullable ints come back as floats)."""
+    """Restore declared dtypes after a round trip through a store (nullable ints come back as floats).
+
+    ``uncertainty_m``, a provenance field every geometry layer carries, is whole metres whether or
+    not the layer declares it.
+    """
+    if spec.has_geometry and "uncertainty_m" in frame.columns and "uncertainty_m" not in spec.fields:
+        frame["uncertainty_m"] = pd.to_numeric(frame["uncertainty_m"]).round().astype("Int64")
     for name, field in spec.fields.items():
         if name not in frame.columns:
             continue
