@@ -239,3 +239,41 @@ def test_bundled_gazetteer_is_clean_and_cites_lines_that_name_each_place():
         for first, last in cited_lines(row["seed_lines"]) or []:
             text = "".join(seeds[row["seed_file"]][first - 1 : last]).replace(" ", "")
             assert any(n in text for n in names), (pid, first)
+
+
+def _squashed(name: object) -> str:
+    return "".join(str(name).split()).strip('“”"')
+
+
+def test_a_name_shared_by_point_layers_sits_at_one_place(bundled_build):
+    """Any name carried by point features of several layers lies within 150 m across them (issue 10)."""
+    _store, result = bundled_build
+    spots: dict[str, list[tuple[str, object]]] = {}
+    for layer, frame in result.layers.items():
+        if layer == "places" or "name" not in frame.columns or not hasattr(frame, "geometry"):
+            continue
+        if frame.geom_type.dropna().ne("Point").any():
+            continue
+        metric = frame.to_crs(pcrs.METRIC_CRS)
+        for name, geom in zip(metric["name"], metric.geometry, strict=True):
+            if geom is not None and not geom.is_empty:
+                spots.setdefault(_squashed(name), []).append((layer, geom))
+    shared = {n: s for n, s in spots.items() if len({layer for layer, _ in s}) > 1}
+    assert len(shared) >= 20  # the names the issue counted are among them
+    far = {
+        n: round(max(a.distance(b) for _, a in s for _, b in s))
+        for n, s in shared.items()
+        if max(a.distance(b) for _, a in s for _, b in s) > 150
+    }
+    assert far == {}
+
+
+def test_xihu_places_count_by_precision(bundled_build):
+    """The Xihu layers' places, by precision: the numbers the data card and closing note quote."""
+    _store, result = bundled_build
+    places = result.layers["places"]
+    xihu = places[places["gazetteer_file"] == "places/xihu.csv"]
+    assert set(xihu["precision"]) <= {"sourced", "address", "street", "schematic", "unlocated"}
+    # a cited position always names its source and licence
+    cited = xihu[xihu["precision"].isin(["sourced", "address"])]
+    assert (cited["position_source"].str.len() > 0).all() and (cited["position_licence"].str.len() > 0).all()

@@ -92,6 +92,11 @@ def render_datacard(catalog: Catalog) -> str:
                 else ""
             )
             + (f"; derived by `{spec.geometry.derive}`" if spec.geometry.derive else "")
+            + (
+                f"; positions from the gazetteer (`places/*.csv`) by `{spec.geometry.places}`"
+                if spec.geometry.places
+                else ""
+            )
         )
         for join in spec.joins:
             lines.append(f"- **Plan attributes**: `{join.table}` joined on `{join.on}`")
