@@ -56,3 +56,18 @@ def test_the_context_layer_is_drawn_first_when_held_and_skipped_when_not(bundled
     assert with_context[0].layer.id == "counties" and with_context[0].layer.context
     without = prepare_preset(preset, {k: v for k, v in frames.items() if k != "counties"})
     assert [p.layer.id for p in without] == [p.layer.id for p in with_context[1:]]
+
+
+def test_the_metro_map_credits_the_station_dataset_and_the_ring_caveat(bundled_atlas):
+    from planatlas.render.interactive import build_map
+    from planatlas.render.page import PageSpec
+    from planatlas.render.static import render_map
+
+    data = load_preset(bundled_atlas, "metro")
+    assert "East Asian metro dataset" in data.preset.credits_in("en")
+    html = build_map(data, lang="en").get_root().render()
+    assert "East Asian metro dataset (Cheng, Verma, Cats, TU Delft; CC BY 4.0)" in html
+    page = render_map(data, PageSpec(lang="en", dpi=60))
+    texts = [t.get_text() for ax in page.figure.axes for t in ax.texts] + [t.get_text() for t in page.figure.texts]
+    notes = " ".join(texts)
+    assert "East Asian metro dataset" in notes and "1 km rings" in notes

@@ -110,3 +110,13 @@ def test_cli_dump_names_the_collection_and_adds_the_caveat(run, mini_geodata, tm
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["name"] == "sites" and data["description"].startswith("planatlas ")
     assert "plan_figures" not in data  # the mini layer has no group figures
+
+
+def test_the_apps_geojson_download_is_the_honest_dump(roads):
+    from planatlas.ui.data import layer_geojson
+
+    frame, spec = roads
+    data = json.loads(layer_geojson(frame, spec))
+    assert data["name"] == "jiuwang_roads" and "Precision: 23 schematic" in data["description"]
+    assert len(data["plan_figures"]) == 4 and len(data["features"]) == 23
+    assert not [k for k in data["features"][0]["properties"] if k.startswith("plan_year_")]

@@ -185,6 +185,16 @@ def prepare_dump(frame: pd.DataFrame, spec: LayerSpec) -> Dump:
     return Dump(name=spec.name, features=features, figures=figures, caveat=caveat)
 
 
+def geojson_bytes(dump: Dump) -> bytes:
+    """``dump`` as GeoJSON bytes (for a download): the collection's name, caveat and figures as in a file."""
+    features = json.loads(gpd.GeoDataFrame(dump.features).to_json(drop_id=True, ensure_ascii=False))["features"]
+    data: dict[str, object] = {"type": "FeatureCollection", "name": dump.name, "description": dump.caveat}
+    if dump.figures is not None:
+        data["plan_figures"] = json.loads(dump.figures.to_json(orient="records", force_ascii=False))
+    data["features"] = features
+    return json.dumps(data, ensure_ascii=False).encode("utf-8")
+
+
 def write_dump(dump: Dump, path: str | Path, *, fmt: str | None = None) -> list[Path]:
     """Write ``dump`` to ``path`` (format from ``fmt`` or the extension), atomically; the paths written."""
     path = Path(path)

@@ -13,6 +13,8 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from planatlas.catalog import LayerSpec
+from planatlas.dumps import geojson_bytes, prepare_dump
 from planatlas.i18n import t
 from planatlas.io.writers import csv_text
 from planatlas.maps.presets import PRECISION_LABELS
@@ -70,8 +72,14 @@ def layer_csv(frame: pd.DataFrame) -> bytes:
     return csv_text(attribute_frame(frame)).encode("utf-8-sig")
 
 
-def layer_geojson(frame: gpd.GeoDataFrame) -> bytes:
-    """GeoJSON bytes of a layer (EPSG:4490 coordinates, RFC 7946 axis order lon/lat)."""
+def layer_geojson(frame: gpd.GeoDataFrame, spec: LayerSpec | None = None) -> bytes:
+    """GeoJSON bytes of a layer (EPSG:4490 coordinates, RFC 7946 axis order lon/lat).
+
+    With the layer's ``spec`` it is the honest dump of :mod:`planatlas.dumps`: named for the layer,
+    with its caveat and its plan group figures once.
+    """
+    if spec is not None:
+        return geojson_bytes(prepare_dump(frame, spec))
     text: str = frame.to_json(drop_id=True, ensure_ascii=False)
     return text.encode("utf-8")
 
@@ -132,7 +140,14 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
     # (label, bytes, file name, MIME type) of each download offered, one column each
     downloads = [(t("download_csv", lang), layer_csv(shown), f"{name}.csv", "text/csv")]
     if "geometry" in frame.columns:
-        downloads.append((t("download_geojson", lang), layer_geojson(shown), f"{name}.geojson", "application/geo+json"))
+        downloads.append(
+            (
+                t("download_geojson", lang),
+                layer_geojson(shown, store.spec(name)),
+                f"{name}.geojson",
+                "application/geo+json",
+            )
+        )
     atlas_path = settings.atlas_path
     if not settings.database_url and atlas_path.is_file():
         atlas = (t("download_atlas", lang), atlas_path.read_bytes(), atlas_path.name, "application/geopackage+sqlite3")
