@@ -182,7 +182,8 @@ def test_pdf_has_one_page_a_searchable_title_and_the_page_furniture(frames):
         "km",
         "EPSG:4548",
         "示意",
-        "000_f23723ccf6c3a3ea.txt",
+        "《南昌市西湖区产业高质量发展规划（2022—2025年）》",
+        "位置误差 ±",
         "南浦街道",
     ):
         assert expected in text, expected

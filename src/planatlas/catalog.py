@@ -42,6 +42,8 @@ PROVENANCE_FIELDS = ("precision", "uncertainty_m", "source_file", "source_lines"
 #: schematic geometry (drawn from plan wording). Every other class states its own (a point's comes
 #: from the gazetteer or its street's radius); ``unlocated`` features have none.
 STATED_UNCERTAINTY_M = {"schematic": 1000}
+#: Columns a layer with ``[geometry] places`` takes from the gazetteer (besides geometry and ``precision``).
+PLACE_FIELDS = ("precision", "uncertainty_m", "position_source", "position_licence", "placed_by")
 #: Layer names the rest of the product relies on.
 #: What a layer, key, field or join-key name may be: it becomes a table or column name in
 #: GeoPackage and PostGIS, so lower-case ASCII, and at most 63 characters (PostgreSQL's limit).

@@ -25,7 +25,7 @@ import shapely
 
 from planatlas import crs as pcrs
 from planatlas.atlas_source import file_sha256
-from planatlas.catalog import IDENTIFIER, PRECISION_CLASSES, UNLOCATED
+from planatlas.catalog import IDENTIFIER, PLACE_FIELDS, PRECISION_CLASSES, UNLOCATED
 from planatlas.errors import Problem, SourceError
 from planatlas.io import read_table
 
@@ -39,8 +39,6 @@ PLACE_COLUMNS = (
 PLACE_CRS = ("EPSG:4490", "EPSG:4326", pcrs.GCJ02, pcrs.BD09)
 #: Precision classes whose position cites where it comes from (``position_source`` required).
 CITED_PRECISION = ("surveyed", "sourced", "address")
-#: Columns a ``places`` layer takes from the gazetteer (besides its geometry).
-PLACE_FIELDS = ("precision", "uncertainty_m", "position_source", "position_licence", "placed_by")
 #: What a layer's features record when the plan does not name the place (gazetteer layer only).
 NOT_IN_PLANS = "n/a"
 _LINES = re.compile(r"(\d+)(?:-(\d+))?")
