@@ -346,7 +346,7 @@ TOWN_STATIONS = [
     ("changyi", "昌邑乡", "昌邑", "1557"),
 ]
 for _pid, _town, _seat, _lines in TOWN_STATIONS:
-    POINTS.append((f"xj_bus_{_pid}_station", f"{_town}客运站", f"{_town} coach station", "", "乡镇客运站", _seat, _lines,
+    POINTS.append((f"xj_bus_{_pid}_station", f"{_town}客运站", f"{_pid.capitalize()} coach station", "", "乡镇客运站", _seat, _lines,
                    "one of the 17 农村客运场站 (line 1533); placed at its town", ""))
 POINTS.append(("xj_bus_shigang_station", "石港镇客运站", "Shigang coach station", "", "乡镇客运站", None, "1557",
                "the district has no town 石港 (石岗镇 is named elsewhere, e.g. line 1311); not placed rather than guessed", ""))
