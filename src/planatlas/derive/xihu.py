@@ -318,7 +318,12 @@ def zones_from_streets(
         geometry=geoms,
         crs=pcrs.METRIC_CRS,
     )
-    return out.to_crs(pcrs.STORAGE_CRS)
+    out = out.to_crs(pcrs.STORAGE_CRS)
+    # Reprojected, rings that nearly touch (official street boundaries meeting within millimetres) can cross: repair
+    bad = ~out.geometry.is_valid.to_numpy()
+    if bad.any():
+        out.loc[bad, "geometry"] = [_polygonal(shapely.make_valid(g)) for g in out.geometry[bad]]
+    return out
 
 
 # --------------------------------------------------------------------------- metro lines
