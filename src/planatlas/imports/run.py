@@ -181,7 +181,7 @@ def remove_layer(
     """Take an imported layer (or the official geometry replacing a bundled one) out of the atlas."""
     with _overlay_lock(overlay):
         if name not in overlay.manifest():
-            if name in load_catalog(geodata_dir):
+            if name in list(load_catalog(geodata_dir)):
                 msg = f"layer {name!r} is bundled with planatlas and cannot be removed (only imported layers can)"
                 raise ImportRefusedError(msg)
             msg = f"no imported layer {name!r}; imported layers: {', '.join(overlay.manifest()) or 'none'}"
