@@ -180,7 +180,7 @@ def _with_layer(p: Problem, layer: str, file_name: str) -> Problem:
     if "records no CRS" in message:
         message = (
             "the file records no CRS (no .prj or SRS) and none was given; give it: --crs EPSG:4548 (CGCS2000 "
-            "3-degree zone 39, metres), --crs EPSG:4490 (CGCS2000 lon/lat), --crs GCJ-02 (Amap/Tencent web maps) "
+            "3-degree CM 117°E, metres), --crs EPSG:4490 (CGCS2000 lon/lat), --crs GCJ-02 (Amap/Tencent web maps) "
             "or --crs BD-09 (Baidu)"
         )
     return Problem(message, file=file, layer=p.layer or layer, feature=p.feature, field=p.field)
