@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -59,9 +58,15 @@ def footprints(n: int = 200, *, seed: int = 1) -> gpd.GeoDataFrame:
     """``n`` small squares near the middle of Xihu, in EPSG:4548, with Chinese column names."""
     rng = np.random.default_rng(seed)
     x0, y0 = XIHU_4548
-    geoms = [shapely.box(x - 10, y - 10, x + 10, y + 10) for x, y in rng.uniform(-1500, 1500, (n, 2)) + (x0, y0)]
+    geoms = [
+        shapely.box(x - 10, y - 10, x + 10, y + 10) for x, y in rng.uniform(-1500, 1500, (n, 2)) + np.array([x0, y0])
+    ]
     return gpd.GeoDataFrame(
-        {"编号": [f"B{i:04d}" for i in range(n)], "用途": rng.choice(["住宅", "商业"], n), "层数": rng.integers(1, 30, n)},
+        {
+            "编号": [f"B{i:04d}" for i in range(n)],
+            "用途": rng.choice(["住宅", "商业"], n),
+            "层数": rng.integers(1, 30, n),
+        },
         geometry=geoms,
         crs="EPSG:4548",
     )
@@ -112,7 +117,11 @@ def official_streets(store: GeoPackageStore, folder: Path) -> Path:
     streets = streets.loc[streets["street_id"] != "nanpu"]
     names = [n.removesuffix("街道") if i % 2 else n for i, n in enumerate(streets["name"])]  # 南浦街道 = 南浦
     shapes = gpd.GeoDataFrame({"街道名": names}, geometry=streets.geometry.simplify(30).to_numpy(), crs="EPSG:4548")
-    extra = gpd.GeoDataFrame({"街道名": ["外区街道"]}, geometry=[shapely.box(*XIHU_4548, XIHU_4548[0] + 50, XIHU_4548[1] + 50)], crs="EPSG:4548")
+    extra = gpd.GeoDataFrame(
+        {"街道名": ["外区街道"]},
+        geometry=[shapely.box(*XIHU_4548, XIHU_4548[0] + 50, XIHU_4548[1] + 50)],
+        crs="EPSG:4548",
+    )
     folder.mkdir()
     path = folder / "街道界线.shp"
     gpd.GeoDataFrame(gpd.pd.concat([shapes, extra], ignore_index=True), crs="EPSG:4548").to_file(path, encoding="GBK")
@@ -182,7 +191,9 @@ def _duplicate_keys(tmp: Path) -> list[str]:
 
 
 def _outside_china(tmp: Path) -> list[str]:
-    frame = gpd.GeoDataFrame({"name": ["巴黎", "南昌"]}, geometry=[shapely.Point(2.35, 48.85), shapely.Point(115.88, 28.66)], crs="EPSG:4326")
+    frame = gpd.GeoDataFrame(
+        {"name": ["巴黎", "南昌"]}, geometry=[shapely.Point(2.35, 48.85), shapely.Point(115.88, 28.66)], crs="EPSG:4326"
+    )
     path = tmp / "abroad.geojson"
     frame.to_file(path)
     return [str(path), "--layer", "abroad"]
@@ -264,7 +275,7 @@ def test_editor_password(tmp_path: Path) -> None:
     assert not editor_configured(tmp_path)
     assert not check_editor_password(tmp_path, "anything")
     path = set_editor_password(tmp_path, "correct horse")
-    assert oct(os.stat(path).st_mode & 0o777) == "0o600"
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
     assert "correct horse" not in path.read_text()
     record = json.loads(path.read_text())
     assert record["scheme"] == "scrypt" and len(record["salt"]) >= 16
@@ -279,7 +290,9 @@ def test_editor_password(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgis
-def test_import_restore_remove_on_postgis(env: dict[str, Path], postgis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_import_restore_remove_on_postgis(
+    env: dict[str, Path], postgis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import psycopg
     import sqlalchemy as sa
 

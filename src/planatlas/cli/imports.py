@@ -114,7 +114,13 @@ def import_(
         raise ValidationError(prepared.problems)
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     result = run_import(
-        prepared, geodata_dir=geodata, store=store, overlay=overlay, imported_at=stamp, max_bytes=cap, progress=_progress
+        prepared,
+        geodata_dir=geodata,
+        store=store,
+        overlay=overlay,
+        imported_at=stamp,
+        max_bytes=cap,
+        progress=_progress,
     )
     count = len(prepared.frame) if prepared.frame is not None else 0
     verb = "replaced the geometry of" if prepared.mode == "replace_bundled" else "imported"

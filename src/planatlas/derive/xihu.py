@@ -318,12 +318,15 @@ def zones_from_streets(
         geometry=geoms,
         crs=pcrs.METRIC_CRS,
     )
-    out = out.to_crs(pcrs.STORAGE_CRS)
-    # Reprojected, rings that nearly touch (official street boundaries meeting within millimetres) can cross: repair
-    bad = ~out.geometry.is_valid.to_numpy()
+    return _repaired(out.to_crs(pcrs.STORAGE_CRS))
+
+
+def _repaired(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Reprojected, rings that nearly touch (official street boundaries meeting within millimetres) can cross: repair."""
+    bad = ~frame.geometry.is_valid.to_numpy()
     if bad.any():
-        out.loc[bad, "geometry"] = [_polygonal(shapely.make_valid(g)) for g in out.geometry[bad]]
-    return out
+        frame.loc[bad, "geometry"] = [_polygonal(shapely.make_valid(g)) for g in frame.geometry[bad]]
+    return frame
 
 
 # --------------------------------------------------------------------------- metro lines

@@ -11,7 +11,6 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -50,7 +49,7 @@ def set_editor_password(config_dir: Path, password: str) -> Path:
     }
     path = config_dir / EDITOR_FILE
     write_text_atomic(path, json.dumps(record, indent=2))
-    os.chmod(path, 0o600)
+    path.chmod(0o600)
     return path
 
 

@@ -93,7 +93,9 @@ class PreparedImport:
         return not self.problems and self.frame is not None
 
     def problem(self, message: str, *, feature: str | None = None, fld: str | None = None) -> None:
-        self.problems.append(Problem(message, file=self.file_name, layer=self.options.layer, feature=feature, field=fld))
+        self.problems.append(
+            Problem(message, file=self.file_name, layer=self.options.layer, feature=feature, field=fld)
+        )
 
 
 def resolve_input(path: Path) -> Path:

@@ -238,4 +238,3 @@ def atlas_geodata_dir(metadata: Mapping[str, Any], default: Path) -> Path:
     if recorded and Path(str(recorded)).is_dir():
         return Path(str(recorded))
     return default
-
