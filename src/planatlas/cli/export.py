@@ -117,7 +117,8 @@ def _parse_params(values: tuple[str, ...], preset_name: str) -> dict[str, Scalar
         params[name.strip()] = int(value) if value.strip().lstrip("-").isdigit() else value.strip()
     if preset_name.startswith("layer:"):  # a one-layer map has no parameters
         if params:
-            raise click.BadParameter("a layer: map takes no parameters", param_hint="--param")
+            msg = "a layer: map takes no parameters"
+            raise click.BadParameter(msg, param_hint="--param")
         return {}
     try:
         checked: dict[str, Scalar] = get_preset(preset_name).params_with_defaults(params)

@@ -7,7 +7,7 @@ column (chosen at import), or by a column given here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from planatlas.catalog import LayerSpec
@@ -79,10 +79,10 @@ def layer_preset(spec: LayerSpec, *, column: str | None = None, outlines: bool =
     )
 
 
-def preset_for(name: str, spec_of: Any = None, *, layers: list[str] | None = None) -> Preset:
+def preset_for(name: str, spec_of: Callable[[str], LayerSpec], *, layers: list[str] | None = None) -> Preset:
     """The preset called ``name``: a bundled one, or ``layer:<layer>`` built from ``spec_of(layer)``."""
     if not is_layer_preset(name):
         return get_preset(name)
     layer = name.removeprefix(LAYER_PREFIX)
-    spec: LayerSpec = spec_of(layer)
+    spec = spec_of(layer)
     return layer_preset(spec, outlines=layers is None or OUTLINE_LAYER in layers)
