@@ -28,8 +28,10 @@ from planatlas.imports.editor import AttemptLimiter, check_editor_password, edit
 from planatlas.imports.overlay import Overlay
 from planatlas.imports.prepare import ImportOptions, PreparedImport, prepare_import
 from planatlas.imports.run import atlas_geodata_dir, existing_layers, layer_origins, plan_reader, run_import
+from planatlas.render.leaflet import use_package_assets
 from planatlas.settings import Settings
 from planatlas.store.base import LayerStore
+from planatlas.ui.atlas import asset_base_url
 from planatlas.ui.widgets import plain_markdown
 
 #: CRS choices offered (the first: what the file records).
@@ -39,6 +41,8 @@ UPLOAD_TYPES = ["zip", "gpkg", "geojson", "json", "csv", "kml"]
 #: Features drawn in the preview map (the table shows the first rows).
 PREVIEW_FEATURES = 2000
 PREVIEW_ROWS = 200
+#: Problems listed as a plain table; more go to a scrollable grid.
+MAX_TABLE_ROWS = 50
 _OK_KEY, _LIMIT_KEY, _PREPARED_KEY = "pa_editor_ok", "pa_editor_limiter", "pa_import_prepared"
 
 
@@ -55,6 +59,14 @@ def problem_table(problems: list[Problem], lang: str) -> pd.DataFrame:
             for p in problems
         ]
     )
+
+
+def _show_problems(problems: list[Problem], lang: str) -> None:
+    """The first problems as a plain table (readable, selectable), all of them in a scrollable grid beyond."""
+    table = problem_table(problems, lang)
+    st.table(table.head(MAX_TABLE_ROWS))
+    if len(table) > MAX_TABLE_ROWS:
+        st.dataframe(table.iloc[MAX_TABLE_ROWS:], use_container_width=True, hide_index=True)
 
 
 def suggested_name(file_name: str) -> str:
@@ -144,6 +156,7 @@ def _preview(prepared: PreparedImport, store: LayerStore, lang: str) -> None:
     ).add_to(fmap)
     minx, miny, maxx, maxy = frame.total_bounds
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    use_package_assets(fmap, asset_base_url())  # Leaflet from the package, never a CDN
     from streamlit_folium import st_folium  # noqa: PLC0415 - declares a component on import: not at import time
 
     st_folium(fmap, key="pa_import_preview", height=420, use_container_width=True, returned_objects=[])
@@ -176,7 +189,7 @@ def _write(prepared: PreparedImport, store: LayerStore, settings: Settings, lang
         st.error(t("import_failed", lang))
         problems = getattr(exc, "problems", None)
         if problems:
-            st.dataframe(problem_table(problems, lang), use_container_width=True, hide_index=True)
+            _show_problems(problems, lang)
         else:
             st.write(plain_markdown(str(exc)))
         return
@@ -242,7 +255,7 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
         st.caption(note)
     if prepared.problems:
         st.error(t("import_problems", lang, n=len(prepared.problems)))
-        st.dataframe(problem_table(prepared.problems, lang), use_container_width=True, hide_index=True)
+        _show_problems(prepared.problems, lang)
         return
     mode = t(f"import_mode_{prepared.mode}", lang)
     count = 0 if prepared.frame is None else len(prepared.frame)
