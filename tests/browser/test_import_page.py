@@ -21,6 +21,7 @@ from browser_support import (
     wait_for,
     wait_for_counts,
 )
+
 from streamlit_session import serve_app
 
 pytestmark = pytest.mark.browser
@@ -59,7 +60,10 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     )
     ensure_atlas(settings)
     set_editor_password(settings.config_dir, PASSWORD)
-    env = {"PLANATLAS_USER_GEODATA_DIR": str(settings.user_geodata_dir), "PLANATLAS_CONFIG_DIR": str(settings.config_dir)}
+    env = {
+        "PLANATLAS_USER_GEODATA_DIR": str(settings.user_geodata_dir),
+        "PLANATLAS_CONFIG_DIR": str(settings.config_dir),
+    }
     with serve_app(settings.atlas_path, root / "streamlit.log", env=env) as server:
         driver = make_driver()
         try:
@@ -114,7 +118,7 @@ def test_import_page_end_to_end(setup: dict[str, Any]) -> None:
 
     driver, root = setup["driver"], setup["root"]
     before = _atlas_sha(setup)
-    driver.get(f"{setup['url']}/?page=import&lang=en")
+    driver.get(f"{setup['url']}/?page=imports&lang=en")
     wait_app_idle(driver)
 
     # a wrong password is refused and nothing is written
@@ -143,10 +147,13 @@ def test_import_page_end_to_end(setup: dict[str, Any]) -> None:
     _wait_text(driver, "problem(s) found; nothing was written")
     wait_for(
         driver,
-        lambda: "duplicate key" in driver.execute_script(
-            "return Array.from(document.querySelectorAll('[data-testid=stDataFrame]')).map(e => e.innerText).join(' ')"
-        )
-        or "duplicate key" in _page_text(driver),
+        lambda: (
+            "duplicate key"
+            in driver.execute_script(
+                "return Array.from(document.querySelectorAll('[data-testid=stDataFrame]')).map(e => e.innerText).join(' ')"
+            )
+            or "duplicate key" in _page_text(driver)
+        ),
         what="the duplicate-key problem in the table",
     )
     driver.execute_script("document.querySelector('[data-testid=stTable]').scrollIntoView({block: 'center'})")
@@ -160,7 +167,10 @@ def test_import_page_end_to_end(setup: dict[str, Any]) -> None:
     upload.send_keys(str(footprints(root / "footprints_checked.gpkg")))
     wait_for(
         driver,
-        lambda: _input(driver, "Layer name (lower-case letters, digits, '_')").get_attribute("value") == "footprints_checked",
+        lambda: (
+            _input(driver, "Layer name (lower-case letters, digits, '_')").get_attribute("value")
+            == "footprints_checked"
+        ),
         what="the second file's name as the suggested layer name",
     )
     wait_app_idle(driver)
