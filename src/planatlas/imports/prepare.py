@@ -23,6 +23,7 @@ from planatlas.atlas_source import file_sha256
 from planatlas.catalog import IDENTIFIER, PRECISION_CLASSES, RESERVED_LAYER_PREFIXES, identifier_problem
 from planatlas.checks import check_keys
 from planatlas.errors import Problem, SourceError
+from planatlas.imports.batched import read_batched, wants_batches
 from planatlas.imports.replace import OFFICIAL_SOURCE, Matching, match_features, unmatched_text
 from planatlas.io import read_source
 
@@ -138,7 +139,7 @@ def prepare_import(
         source = resolve_input(path)
         if source != path and not options.display_name:
             prepared.file_name = f"{path.name}/{source.name}"
-        raw = _read(source, options)
+        raw = _read(source, options, tell)
     except SourceError as exc:
         prepared.problems += [_with_layer(p, options.layer, prepared.file_name) for p in exc.problems]
         return prepared
@@ -188,7 +189,20 @@ def _with_layer(p: Problem, layer: str, file_name: str) -> Problem:
     return Problem(message, file=file, layer=p.layer or layer, feature=p.feature, field=p.field)
 
 
-def _read(source: Path, options: ImportOptions) -> gpd.GeoDataFrame:
+def _read(source: Path, options: ImportOptions, tell: Progress) -> gpd.GeoDataFrame:
+    if wants_batches(source):
+        frame = read_batched(
+            source,
+            crs=options.crs,
+            layer=options.source_layer,
+            encoding=options.encoding,
+            max_bytes=options.max_bytes,
+            cap_setting=options.cap_settings[0],
+            progress=tell,
+        )
+        if options.crs is None:
+            frame.attrs["file_crs"] = _file_crs_name(source, options)
+        return frame
     extra: dict[str, Any] = {}
     if source.suffix.lower() == ".csv":
         extra = dict(zip(("lon", "lat"), _lonlat_columns(source), strict=True))
