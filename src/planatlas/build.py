@@ -316,6 +316,12 @@ def ensure_atlas(settings: Settings, *, notify: Progress | None = None) -> Layer
             f"{configured}' to switch)"
         )
     overlay = recorded_overlay(metadata)
+    if overlay is not None and not overlay.root.is_dir():  # another machine's imports (a shared PostGIS atlas)
+        tell(
+            f"the atlas {store!r} holds layers imported from {overlay.root}, which is not on this machine; "
+            "the atlas is kept as it is (rebuild it where the imports are)"
+        )
+        return store
     if source_changes(source) or overlay_changed(metadata):
         build_atlas(source.directory, store, overlay=overlay, max_bytes=settings.max_import_bytes)
     return store

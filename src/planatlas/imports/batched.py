@@ -63,10 +63,12 @@ def read_batched(
             total = int(info.get("features") or 0)
             frames = []
             done = 0
-            with pyogrio.open_arrow(path, layer=layer, encoding=encoding, batch_size=BATCH_SIZE) as (meta, reader):
+            with pyogrio.open_arrow(
+                path, layer=layer, encoding=encoding, batch_size=BATCH_SIZE, use_pyarrow=True
+            ) as (meta, reader):
                 geometry_column = meta.get("geometry_name") or "wkb_geometry"
                 for batch in reader:
-                    table = batch.to_pandas() if hasattr(batch, "to_pandas") else pd.DataFrame(batch)
+                    table = batch.to_pandas()
                     wkb = table.pop(geometry_column) if geometry_column in table else table.pop(table.columns[-1])
                     geoms = shapely.from_wkb(wkb.to_numpy(), on_invalid="raise")
                     frames.append(gpd.GeoDataFrame(table, geometry=geoms, crs=meta.get("crs")))
