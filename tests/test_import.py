@@ -324,3 +324,58 @@ def test_import_restore_remove_on_postgis(
         assert len(PostGISStore(url).read("footprints")) == 200
     finally:
         store.dispose()
+
+
+def _zip_folder(folder: Path, target: Path, *, keep_folder: bool) -> Path:
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for part in sorted(folder.rglob("*")):
+            if part.is_file():
+                zf.write(part, part.relative_to(folder.parent if keep_folder else folder))
+    return target
+
+
+@pytest.mark.parametrize("kind", ["gdb-folder", "gdb-zip", "shp-zip", "kml"])
+def test_the_other_formats_come_in(env: dict[str, Path], kind: str) -> None:
+    frame = footprints(30)
+    tmp = env["tmp"]
+    if kind.startswith("gdb"):
+        path = tmp / "测绘.gdb"
+        frame.to_file(
+            path,
+            driver="OpenFileGDB",
+            layer="buildings",
+            layer_options={"TARGET_ARCGIS_VERSION": "ARCGIS_PRO_3_2_OR_LATER"},
+        )
+        if kind == "gdb-zip":
+            path = _zip_folder(path, tmp / "测绘.gdb.zip", keep_folder=True)
+    elif kind == "shp-zip":
+        folder = tmp / "shp"
+        folder.mkdir()
+        frame.to_file(folder / "建筑.shp", encoding="GBK")
+        (folder / "建筑.cpg").unlink(missing_ok=True)
+        path = _zip_folder(folder, tmp / "建筑.zip", keep_folder=False)
+    else:
+        path = tmp / "buildings.kml"
+        frame.to_crs("EPSG:4326").rename(columns={"编号": "Name"})[["Name", "geometry"]].to_file(path, driver="KML")
+    code, out = planatlas("import", str(path), "--layer", "survey", *(("--key", "编号") if kind != "kml" else ()))
+    assert code == 0, out
+    got = GeoPackageStore(env["atlas"]).read("survey")
+    assert len(got) == 30
+    if kind == "shp-zip":  # GBK text without .cpg read right
+        spec = GeoPackageStore(env["atlas"]).spec("survey")
+        titles = {f.title.get("zh") for f in spec.fields.values()}
+        assert {"编号", "用途"} <= titles
+        assert set(got[next(n for n, f in spec.fields.items() if f.title.get("zh") == "用途")]) <= {"住宅", "商业"}
+
+
+def test_large_files_are_read_in_batches_with_progress(env: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    from planatlas.imports import batched
+
+    monkeypatch.setattr(batched, "BATCH_ABOVE_BYTES", 0)
+    monkeypatch.setattr(batched, "BATCH_SIZE", 40)
+    path = env["tmp"] / "many.gpkg"
+    footprints(100).to_file(path)
+    code, out = planatlas("import", str(path), "--layer", "many", "--key", "编号")
+    assert code == 0, out
+    assert "read 40/100 features" in out and "read 100/100 features" in out
+    assert len(GeoPackageStore(env["atlas"]).read("many")) == 100

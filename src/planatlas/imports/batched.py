@@ -63,9 +63,10 @@ def read_batched(
             total = int(info.get("features") or 0)
             frames = []
             done = 0
-            with pyogrio.open_arrow(
-                path, layer=layer, encoding=encoding, batch_size=BATCH_SIZE, use_pyarrow=True
-            ) as (meta, reader):
+            with pyogrio.open_arrow(path, layer=layer, encoding=encoding, batch_size=BATCH_SIZE, use_pyarrow=True) as (
+                meta,
+                reader,
+            ):
                 geometry_column = meta.get("geometry_name") or "wkb_geometry"
                 for batch in reader:
                     table = batch.to_pandas()
