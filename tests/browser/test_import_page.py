@@ -26,7 +26,7 @@ from streamlit_session import serve_app
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "editor-pass-2026"
+PASSWORD = "editor-pass-2026"  # noqa: S105 - a throwaway test password
 N = 60
 
 
