@@ -100,6 +100,7 @@ def validate_geodata(
     replacements: dict[str, Path] = {}
     if view is not None:
         catalog, roots, replacements = _with_overlay(catalog, view)
+    preloaded = dict(view.frames) if view is not None else {}
     caps: dict[str, Any] = {}
     if max_bytes is not None:
         caps = {"max_bytes": max_bytes, "max_archive_bytes": max_bytes, "cap_settings": _BUILD_CAPS}
@@ -119,7 +120,12 @@ def validate_geodata(
             problems.append(Problem(f"not built because layer(s) {failed_deps} failed", layer=name))
             continue
         outcome = _build_layer(
-            roots.get(name, root), spec, built, located=located, replacement=replacements.get(name), caps=caps
+            roots.get(name, root),
+            spec,
+            built,
+            located=located,
+            replacement=replacements.get(name),
+            caps={**caps, "preloaded": preloaded.get(name)},
         )
         warnings.extend(outcome.warnings)
         if outcome.problems or outcome.frame is None:
@@ -425,11 +431,15 @@ def _read_or_derive(
     """
     gspec = spec.geometry
     frame: Frame | None = None
+    caps = dict(caps)
+    preloaded = caps.pop("preloaded", None)
     if gspec.source:
         src_path, outside = confine_path(root, gspec.source)
         if outside is not None:
             raise ValidationError([Problem(outside, file=spec.path, layer=spec.name, field="source")])
-        if spec.has_geometry:
+        if preloaded is not None:  # an import's layer, read and converted already (its file is what it wrote)
+            frame = preloaded.copy()
+        elif spec.has_geometry:
             options: dict[str, Any] = {**caps, **gspec.options}
             frame = read_source(src_path, crs=gspec.crs, allow_empty_geometry=True, key=spec.key, **options)
         else:

@@ -97,6 +97,8 @@ class OverlayView:
     removed: set[str] = field(default_factory=set)
     #: New origin records of staged or removed layers (``None``: the record goes).
     records: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    #: Staged layers already read (EPSG:4490, as written to their staged source): the build need not read them again.
+    frames: dict[str, Any] = field(default_factory=dict)
 
     def _folder_of(self, name: str) -> Path | None:
         if name in self.removed:

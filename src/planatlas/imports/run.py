@@ -111,6 +111,7 @@ def _stage(prepared: PreparedImport, overlay: Overlay, record: Mapping[str, Any]
         geometry_type=geometry_type or None,
         promote_to_multi=geometry_type.startswith("Multi"),
         use_arrow=True,
+        layer_options={"SPATIAL_INDEX": "NO"},  # read whole by the build; the atlas has its own index
     )
     if prepared.mode != "replace_bundled":
         (staging / toml_rel).parent.mkdir(parents=True, exist_ok=True)
@@ -143,7 +144,8 @@ def run_import(
         if progress:
             progress(f"writing {record['features']} features of {name} for the build")
         staging = _stage(prepared, overlay, record)
-        view = OverlayView(overlay, staged={name: staging}, records={name: record})
+        frames = {} if prepared.mode == "replace_bundled" else {name: prepared.frame}
+        view = OverlayView(overlay, staged={name: staging}, records={name: record}, frames=frames)
         return _build_then_commit(geodata_dir, store, view, name, staging, record, max_bytes, progress)
 
 
