@@ -214,13 +214,21 @@ def _check(
             max_archive_bytes=settings.max_archive_bytes,
             cap_settings=("PLANATLAS_MAX_UPLOAD_BYTES", "PLANATLAS_MAX_ARCHIVE_BYTES"),
         )
+        status = st.empty()  # reading a large file reports how far it got
+
+        def tell(message: str) -> None:
+            status.caption(message)
+
         with st.spinner(t("import_check", lang)):
-            return prepare_import(
+            prepared = prepare_import(
                 path,
                 options,
                 existing=existing_layers(geodata, Overlay(settings.user_geodata_dir)),
                 plan_frame=plan_reader(store),
+                progress=tell,
             )
+        status.empty()
+        return prepared
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
