@@ -89,6 +89,14 @@ def test_import_restore_remove_a_geopackage(env: dict[str, Path]) -> None:
     code, out = planatlas("layers")
     row = next(line for line in out.splitlines() if line.startswith("footprints"))
     assert "imported" in row and "现状建筑.gpkg" in row and sha(path)[:12] in row
+    # at once in Query (every layer) and Export: its own map over the district outlines
+    from planatlas.ui.export import layer_presets
+
+    assert list(layer_presets(store)) == ["layer:footprints"]
+    page = env["tmp"] / "footprints.png"
+    code, out = planatlas("export", "layer:footprints", "--dpi", "72", "-o", str(page))
+    assert code == 0, out
+    assert page.stat().st_size > 10_000
 
     # a new version replaces the imported layer; the previous one comes back with restore
     smaller = env["tmp"] / "v2.gpkg"

@@ -252,7 +252,7 @@ def _series(
     font_path: str | Path | None,
 ) -> tuple[Iterator[RenderedPage], dict[str, str]]:
     """The pages of a series (drawn lazily, one at a time) and the PDF's metadata."""
-    preset = get_export_preset(name)
+    preset = preset_for(name, store.spec, layers=store.layers()) if is_layer_preset(name) else get_export_preset(name)
     units = series_units_for(store, by, lang=page.lang)
     data = load_preset(store, preset, params)
     metadata = {"title": f"{preset.title_in(page.lang)} — {by}", "subject": preset.subtitle_in(page.lang)}
