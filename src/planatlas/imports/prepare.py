@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 
 from planatlas.atlas_source import file_sha256
-from planatlas.catalog import IDENTIFIER, PRECISION_CLASSES, RESERVED_LAYER_PREFIXES, identifier_problem
+from planatlas.catalog import PRECISION_CLASSES, RESERVED_LAYER_PREFIXES, identifier_problem
 from planatlas.checks import check_keys
 from planatlas.errors import Problem, SourceError
 from planatlas.imports.batched import read_batched, wants_batches
@@ -416,7 +416,3 @@ def _name_column(raw: gpd.GeoDataFrame) -> str | None:
             return str(col)
     return None
 
-
-def is_identifier(text: str) -> bool:
-    """Whether ``text`` can be a layer or column name."""
-    return IDENTIFIER.fullmatch(text) is not None

@@ -213,7 +213,7 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
 
     layer = chosen_layer(store, lang)  # one layer (e.g. an imported one) instead of a thematic map: ?layer=NAME
     if layer is not None:
-        render_layer_map(store, lang, layer)
+        render_layer_map(store, lang, layer, height=MAP_HEIGHT, asset_base_url=asset_base_url())
         return
     names = list(PRESETS)
     _init_from_url("pa_preset", "preset", names, default=DEFAULT_PRESET)

@@ -49,11 +49,12 @@ def chosen_layer(store: LayerStore, lang: str) -> str | None:
     return str(chosen) if chosen else None
 
 
-def render_layer_map(store: LayerStore, lang: str, name: str) -> None:
-    """Draw the one-layer map of ``name`` and keep ``?page=atlas&layer=NAME`` in the URL."""
-    from streamlit_folium import st_folium  # noqa: PLC0415 - declares a component on import: not at import time
+def render_layer_map(store: LayerStore, lang: str, name: str, *, height: int, asset_base_url: str | None) -> None:
+    """Draw the one-layer map of ``name`` and keep ``?page=atlas&layer=NAME`` in the URL.
 
-    from planatlas.ui.atlas import MAP_HEIGHT, asset_base_url  # noqa: PLC0415 - atlas imports this module
+    ``height`` is the map's in pixels; ``asset_base_url`` where the app serves Leaflet (never a CDN).
+    """
+    from streamlit_folium import st_folium  # noqa: PLC0415 - declares a component on import: not at import time
 
     spec = store.spec(name)
     columns = [f for f in spec.fields if f not in ("source_lines",)]
@@ -68,9 +69,9 @@ def render_layer_map(store: LayerStore, lang: str, name: str) -> None:
         )
     preset = layer_preset(spec, column=column or None, outlines=OUTLINE_LAYER in store.layers())
     data = load_preset(store, preset)
-    fmap = build_map(data, lang=lang, basemap="none", report_layers=False, asset_base_url=asset_base_url())
+    fmap = build_map(data, lang=lang, basemap="none", report_layers=False, asset_base_url=asset_base_url)
     st.subheader(spec.title_in(lang))
-    st_folium(fmap, key=f"pa_layer_map_{name}", height=MAP_HEIGHT, use_container_width=True, returned_objects=[])
+    st_folium(fmap, key=f"pa_layer_map_{name}", height=height, use_container_width=True, returned_objects=[])
     wanted = {"page": "atlas", "layer": name, "lang": lang}
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
