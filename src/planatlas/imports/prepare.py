@@ -415,4 +415,3 @@ def _name_column(raw: gpd.GeoDataFrame) -> str | None:
         if str(col).lower() in ("name", "名称", "name_zh", "街道名", "街道", "jdmc", "mc"):
             return str(col)
     return None
-
