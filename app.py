@@ -16,6 +16,7 @@ import streamlit as st
 
 from planatlas.build import build_atlas, ensure_atlas
 from planatlas.i18n import LANG_NAMES, LANGS, check_lang, t
+from planatlas.imports.overlay import Overlay
 from planatlas.settings import Settings, get_settings
 from planatlas.store import open_store
 from planatlas.store.base import LayerStore
@@ -37,8 +38,14 @@ def _atlas(_settings: Settings, location: str) -> LayerStore:
 
 
 def _rebuild(settings: Settings) -> None:
-    """Build the atlas from the configured geodata directory into the configured store."""
-    build_atlas(settings.geodata_dir, open_store(settings))
+    """Build the atlas from the configured geodata directory and the user overlay (imports) into the configured store."""
+    overlay = Overlay(settings.user_geodata_dir)
+    build_atlas(
+        settings.geodata_dir,
+        open_store(settings),
+        overlay=overlay if overlay.root.is_dir() else None,
+        max_bytes=settings.max_import_bytes,
+    )
 
 
 @st.cache_resource(show_spinner=False)

@@ -38,7 +38,7 @@ def test_every_ui_text_has_both_languages():
 
 
 def test_pages_resolve_to_their_render_functions():
-    assert tuple(PAGES) == ("atlas", "query", "export", "data")
+    assert tuple(PAGES) == ("atlas", "query", "export", "data", "imports")
     assert page_renderer("atlas") is atlas.render_page
     assert page_renderer("data") is data.render_page
     with pytest.raises(ValueError, match="page should be one of"):

@@ -29,8 +29,10 @@ from planatlas.catalog import PROVENANCE_FIELDS, Catalog, JoinSpec, LayerSpec, c
 from planatlas.checks import apply_schema, check_columns, check_geometry, check_keys, check_text_cells
 from planatlas.derive import DeriveContext, get_derivation
 from planatlas.derive.inputs import prepare_inputs
-from planatlas.errors import AtlasUnreadableError, Problem, SourceError, ValidationError
+from planatlas.errors import AtlasUnreadableError, CatalogError, Problem, SourceError, ValidationError
 from planatlas.gazetteer import PLACE_FIELDS, Gazetteer, attach_places, gazetteer_frame, load_gazetteer
+from planatlas.imports.overlay import IMPORTS_KEY, Overlay, OverlayView, overlay_changed, recorded_overlay
+from planatlas.imports.replace import apply_replacement, official_spec
 from planatlas.io import read_source, read_table
 from planatlas.io.writers import temp_files_beside, write_json
 from planatlas.plausibility import offset_problems, source_located_keys
@@ -42,6 +44,11 @@ if TYPE_CHECKING:
     from planatlas.settings import Settings
 
 Progress = Callable[[str], None]
+#: What lifts the size caps of the files a build reads (the environment, or a layer's own setting).
+_BUILD_CAPS = (
+    "PLANATLAS_MAX_IMPORT_BYTES (or max_bytes in the layer's [geometry])",
+    "PLANATLAS_MAX_IMPORT_BYTES (or max_archive_bytes in the layer's [geometry])",
+)
 #: Files SQLite writes beside a database while it is open for writing; a killed build leaves them.
 _SQLITE_SIDE_FILES = ("-journal", "-wal", "-shm")
 #: A built layer: a GeoDataFrame, or a DataFrame for a layer without geometry.
@@ -73,15 +80,31 @@ class BuildResult:
 
 
 def validate_geodata(
-    geodata_dir: str | Path, *, progress: Progress | None = None, catalog: Catalog | None = None
+    geodata_dir: str | Path,
+    *,
+    progress: Progress | None = None,
+    catalog: Catalog | None = None,
+    overlay: OverlayView | Overlay | None = None,
+    max_bytes: int | None = None,
 ) -> BuildResult:
     """Read, derive, join and check every layer of a geodata directory; write nothing.
 
     Every problem found is collected (file, layer, feature key, field) rather than stopping at the
     first; a layer with problems is left out and layers depending on it are not derived.
+    ``overlay`` adds the imported layers and the official geometry replacing bundled layers'
+    (:mod:`planatlas.imports`); ``max_bytes`` caps each file read (default: the reader's cap).
     """
     root = Path(geodata_dir)
     catalog = catalog or load_catalog(root)
+    view = overlay.view() if isinstance(overlay, Overlay) else overlay
+    roots: dict[str, Path] = {}
+    replacements: dict[str, Path] = {}
+    if view is not None:
+        catalog, roots, replacements = _with_overlay(catalog, view)
+    preloaded = dict(view.frames) if view is not None else {}
+    caps: dict[str, Any] = {}
+    if max_bytes is not None:
+        caps = {"max_bytes": max_bytes, "max_archive_bytes": max_bytes, "cap_settings": _BUILD_CAPS}
     # Taken before anything is read: a file edited during the build makes the atlas look out of date.
     checksums = directory_checksums(root)
     built: dict[str, Frame] = {}
@@ -104,7 +127,15 @@ def validate_geodata(
         if spec.geometry.places and gazetteer is not None and gazetteer.problems:
             problems.append(Problem("not built because the gazetteer (places/*.csv) has problems", layer=name))
             continue
-        outcome = _build_layer(root, spec, built, located=located, gazetteer=gazetteer)
+        outcome = _build_layer(
+            roots.get(name, root),
+            spec,
+            built,
+            located=located,
+            gazetteer=gazetteer,
+            replacement=replacements.get(name),
+            caps={**caps, "preloaded": preloaded.get(name)},
+        )
         warnings.extend(outcome.warnings)
         if outcome.problems or outcome.frame is None:
             problems.extend(outcome.problems)
@@ -132,7 +163,30 @@ def validate_geodata(
             },
         ),
     }
+    if view is not None:
+        metadata[IMPORTS_KEY] = view.record()
     return BuildResult(layers=built, metadata=metadata, problems=problems, warnings=warnings)
+
+
+def _with_overlay(catalog: Catalog, view: OverlayView) -> tuple[Catalog, dict[str, Path], dict[str, Path]]:
+    """The catalogue with the imported layers added and replaced layers described as official.
+
+    Returns the catalogue, the folder each imported layer's paths are relative to, and the official
+    geometry file of each replaced layer.
+    """
+    records = view.manifest()
+    specs = {name: catalog[name] for name in catalog}
+    replacements = {name: path for name, path in view.replacements().items() if name in specs}
+    for name in replacements:
+        specs[name] = official_spec(specs[name], records.get(name, {}))
+    roots: dict[str, Path] = {}
+    for spec, folder in view.specs():
+        if spec.name in specs:
+            msg = f"{spec.path}: imported layer {spec.name!r} has the name of a bundled layer; import it under another name"
+            raise CatalogError(msg)
+        specs[spec.name] = spec
+        roots[spec.name] = folder
+    return Catalog(list(specs.values()), root=catalog.root), roots, replacements
 
 
 def build_atlas(
@@ -141,6 +195,8 @@ def build_atlas(
     *,
     report_path: str | Path | None = None,
     progress: Progress | None = None,
+    overlay: OverlayView | Overlay | None = None,
+    max_bytes: int | None = None,
 ) -> BuildResult:
     """Validate everything, then write the atlas atomically; on any problem write nothing.
 
@@ -156,7 +212,7 @@ def build_atlas(
         with _atlas_folder_lock(store.path.parent, wait=False) as locked:
             if locked:  # else another build is writing there now, and its files are not litter
                 _remove_leftovers(store.path, progress)
-    result = validate_geodata(geodata_dir, progress=progress)
+    result = validate_geodata(geodata_dir, progress=progress, overlay=overlay, max_bytes=max_bytes)
     result.metadata["report"] = result.report()
     if report_path is not None:
         write_json(report_path, result.report())
@@ -245,7 +301,7 @@ def ensure_atlas(settings: Settings, *, notify: Progress | None = None) -> Layer
     tell = notify or _to_stderr
     store = open_store(settings)
     if not store.exists():
-        build_atlas(settings.geodata_dir, store)
+        build_atlas(settings.geodata_dir, store, overlay=_overlay_of(settings), max_bytes=settings.max_import_bytes)
         return store
     try:
         metadata = store.metadata()
@@ -274,15 +330,31 @@ def ensure_atlas(settings: Settings, *, notify: Progress | None = None) -> Layer
             f"{configured}; it follows the directory it was built from (run 'planatlas build --source "
             f"{configured}' to switch)"
         )
-    if source_changes(source):
-        build_atlas(source.directory, store)
+    overlay = recorded_overlay(metadata)
+    if overlay is not None and not overlay.root.is_dir():  # another machine's imports (a shared PostGIS atlas)
+        tell(
+            f"the atlas {store!r} holds layers imported from {overlay.root}, which is not on this machine; "
+            "the atlas is kept as it is (rebuild it where the imports are)"
+        )
+        return store
+    if source_changes(source) or overlay_changed(metadata):
+        build_atlas(source.directory, store, overlay=overlay, max_bytes=settings.max_import_bytes)
     return store
+
+
+def _overlay_of(settings: Settings) -> Overlay | None:
+    """The configured user geodata overlay, if it holds anything."""
+    overlay = Overlay(settings.user_geodata_dir)
+    return overlay if overlay.root.is_dir() else None
 
 
 def atlas_is_stale(store: LayerStore) -> bool:
     """Whether the directory the atlas was built from has changed since (``False`` if it has none or is gone)."""
-    source = recorded_source(store.metadata())
-    return bool(source and not _why_unavailable(source.directory) and source_changes(source))
+    metadata = store.metadata()
+    source = recorded_source(metadata)
+    return bool(
+        source and not _why_unavailable(source.directory) and (source_changes(source) or overlay_changed(metadata))
+    )
 
 
 def _why_unavailable(directory: Path) -> str | None:
@@ -314,11 +386,17 @@ def _build_layer(
     *,
     located: dict[str, frozenset[str]],
     gazetteer: Gazetteer | None = None,
+    replacement: Path | None = None,
+    caps: Mapping[str, Any] | None = None,
 ) -> _LayerOutcome:
     sources: list[dict[str, str]] = []
     gspec = spec.geometry
     try:
-        frame = _read_or_derive(root, spec, built, sources, located=located)
+        frame = _read_or_derive(root, spec, built, sources, located=located, caps=caps or {})
+        if replacement is not None and isinstance(frame, gpd.GeoDataFrame):
+            official = read_source(replacement, crs=pcrs.STORAGE_CRS, key=spec.key, max_bytes=1 << 62)
+            frame = apply_replacement(frame, spec, official)
+            sources.append({"path": f"imports:{replacement.name}", "sha256": file_sha256(replacement)})
     except SourceError as exc:
         return _LayerOutcome([_locate(p, spec) for p in exc.problems], [], None, sources)
     origin = {c: gspec.source or f"derive:{gspec.derive}" for c in frame.columns if c != "geometry"}
@@ -368,6 +446,7 @@ def _read_or_derive(
     sources: list[dict[str, str]],
     *,
     located: dict[str, frozenset[str]],
+    caps: Mapping[str, Any],
 ) -> Frame:
     """The layer's own frame: its source file read and/or its derivation run.
 
@@ -375,14 +454,19 @@ def _read_or_derive(
     """
     gspec = spec.geometry
     frame: Frame | None = None
+    caps = dict(caps)
+    preloaded = caps.pop("preloaded", None)
     if gspec.source:
         src_path, outside = confine_path(root, gspec.source)
         if outside is not None:
             raise ValidationError([Problem(outside, file=spec.path, layer=spec.name, field="source")])
-        if spec.geometry.places:
+        if preloaded is not None:  # an import's layer, read and converted already (its file is what it wrote)
+            frame = preloaded.copy()
+        elif spec.geometry.places:
             frame = read_table(src_path)  # positions come from the gazetteer
         elif spec.has_geometry:
-            frame = read_source(src_path, crs=gspec.crs, allow_empty_geometry=True, key=spec.key, **gspec.options)
+            options: dict[str, Any] = {**caps, **gspec.options}
+            frame = read_source(src_path, crs=gspec.crs, allow_empty_geometry=True, key=spec.key, **options)
         else:
             frame = read_table(src_path)
         sources.append({"path": gspec.source, "sha256": file_sha256(src_path)})

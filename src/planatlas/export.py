@@ -18,6 +18,7 @@ import pandas as pd
 from planatlas.crs import to_metric
 from planatlas.errors import ExportError
 from planatlas.i18n import t
+from planatlas.maps.layer_preset import is_layer_preset, preset_for
 from planatlas.maps.load import load_preset
 from planatlas.maps.presets import Preset, get_preset
 from planatlas.render.interactive import build_map
@@ -96,6 +97,8 @@ def get_export_preset(name: str) -> Preset:
 
 
 def _load(store: LayerStore, name: str, params: Mapping[str, Any] | None) -> PresetData:
+    if is_layer_preset(name):  # any layer, e.g. an imported one, over the district outlines
+        return load_preset(store, preset_for(name, store.spec, layers=store.layers()), params)
     return load_preset(store, get_export_preset(name), params)
 
 
@@ -184,7 +187,8 @@ def export_preset(
     """
     fmt = format_of(path, fmt)
     page = page or PageSpec()
-    get_export_preset(name)
+    if not is_layer_preset(name):
+        get_export_preset(name)
     if fmt == "html":
         return write_html(preset_map(store, name, lang=page.lang, params=params), path)
     return write_figure(render_preset(store, name, page=page, params=params, font_path=font_path), path, fmt=fmt)
@@ -297,7 +301,7 @@ def _series(
     font_path: str | Path | None,
 ) -> tuple[Iterator[RenderedPage], dict[str, str]]:
     """The pages of a series (drawn lazily, one at a time) and the PDF's metadata."""
-    preset = get_export_preset(name)
+    preset = preset_for(name, store.spec, layers=store.layers()) if is_layer_preset(name) else get_export_preset(name)
     units = series_units_for(store, by, lang=page.lang)
     data = load_preset(store, preset, params)
     metadata = {"title": f"{preset.title_in(page.lang)} — {by}", "subject": preset.subtitle_in(page.lang)}

@@ -2,8 +2,8 @@
 
 The table is data, ``texts.toml`` in the package, read on first use. Keys are grouped by prefix (the
 section of the file): none for the app shell and atlas pages, ``query_`` for the Query page,
-``export_`` for the Export page, ``print_`` for printed pages and ``reconcile_`` for the
-columns of the plan-versus-map table. Feature names stay in the plan's language.
+``export_`` for the Export page, ``print_`` for printed pages, ``reconcile_`` for the
+columns of the plan-versus-map table and ``import_`` for the Import page and one-layer maps. Feature names stay in the plan's language.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ SECTIONS: Mapping[str, str] = {
     "export": "export_",
     "print": "print_",
     "reconcile": "reconcile_",
+    "import": "import_",
 }
 
 

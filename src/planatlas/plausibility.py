@@ -165,8 +165,12 @@ def _pairs(
         if "precision" in frame.columns:
             usable &= frame["precision"].isin(REFERENCE_PRECISION)
         ref = frame.loc[usable]
-        metric = pcrs.metric_geometries(ref, name=name)
-        for names, geom in zip(_names(ref), metric, strict=True):
+        named = _names(ref)
+        rows = [i for i, names in enumerate(named) if names]  # a million unnamed footprints are no reference
+        if not rows:
+            continue
+        metric = pcrs.metric_geometries(ref.iloc[rows], name=name)
+        for names, geom in zip([named[i] for i in rows], metric, strict=True):
             for text in names:
                 references.setdefault(text, []).append((name, geom))
     pairs: list[_Pair] = []

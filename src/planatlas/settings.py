@@ -39,10 +39,25 @@ class Settings(BaseSettings):
     )
     language: Literal["zh", "en"] = Field(default="zh", description="Default UI and map language.")
     tianditu_key: str | None = Field(default=None, description="Tianditu (天地图) API key for its basemap.")
-    max_upload_bytes: int = Field(default=50 * 1024 * 1024, description="Largest file accepted for upload or reading.")
+    max_upload_bytes: int = Field(
+        default=200 * 1024 * 1024, description="Largest file the app accepts for upload (the Import page)."
+    )
     max_archive_bytes: int = Field(
         default=200 * 1024 * 1024,
-        description="Largest total size a zip archive may expand to (bytes actually read).",
+        description="Largest total size a zip archive uploaded to the app may expand to (bytes actually read).",
+    )
+    max_import_bytes: int = Field(
+        default=4 * 1024**3,
+        description="Largest local file (and zip expansion) 'planatlas import' and 'planatlas build' read.",
+    )
+    user_geodata_dir: Path = Field(
+        default_factory=lambda: _default_data_home() / "user_geodata",
+        description="The user geodata overlay: layers imported with 'planatlas import' or the Import page, "
+        "official geometry replacing bundled layers, and the previous versions kept for 'planatlas restore'.",
+    )
+    config_dir: Path = Field(
+        default_factory=lambda: Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "planatlas",
+        description="User configuration (the editor password hash set with 'planatlas editor set-password').",
     )
 
 

@@ -41,6 +41,7 @@ def _progress(message: str) -> None:
 def build(source: Path | None, report: Path | None, atlas: Path | None, db_url: str | None) -> None:
     """Validate geodata and write the atlas atomically (nothing changes if anything is wrong)."""
     from planatlas.build import build_atlas  # noqa: PLC0415 - loads geopandas; keeps --help fast
+    from planatlas.imports.overlay import Overlay  # noqa: PLC0415 - same
     from planatlas.store import open_store  # noqa: PLC0415 - loads geopandas; keeps --help fast
 
     overrides: dict[str, object] = {}
@@ -50,7 +51,15 @@ def build(source: Path | None, report: Path | None, atlas: Path | None, db_url: 
         overrides["database_url"] = db_url
     settings = get_settings(**overrides)
     store = open_store(settings)
-    result = build_atlas(source or settings.geodata_dir, store, report_path=report, progress=_progress)
+    overlay = Overlay(settings.user_geodata_dir)
+    result = build_atlas(
+        source or settings.geodata_dir,
+        store,
+        report_path=report,
+        progress=_progress,
+        overlay=overlay if overlay.root.is_dir() else None,
+        max_bytes=settings.max_import_bytes,
+    )
     for w in result.warnings:
         click.echo(f"warning: {w}", err=True)
     total = sum(m["count"] for m in result.metadata["layers"].values())
@@ -61,9 +70,12 @@ def build(source: Path | None, report: Path | None, atlas: Path | None, db_url: 
 @db_option
 @handle_errors
 def layers(db_url: str | None) -> None:
-    """List the atlas layers with title, geometry type, count and precision."""
+    """List the atlas layers with title, geometry type, count, precision and origin (bundled or imported: file, checksum, date)."""
+    from planatlas.imports.run import layer_origins  # noqa: PLC0415 - loads geopandas; keeps --help fast
+
     meta = open_store_from(db_url).metadata()
     lang = settings_from(db_url).language
+    origins = layer_origins(meta)
     rows = [
         {
             "name": name,
@@ -71,6 +83,7 @@ def layers(db_url: str | None) -> None:
             "geometry": m["geometry_type"],
             "count": m["count"],
             "precision": ", ".join(f"{k} {v}" for k, v in m["precision"].items()) or "-",
+            **origins[name],
         }
         for name, m in meta["layers"].items()
     ]

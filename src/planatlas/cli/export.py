@@ -23,7 +23,10 @@ if TYPE_CHECKING:
     from planatlas.store.base import LayerStore
 
 
-_PRESET_HELP = "Map preset: one-belt-four-zones, jiuwang-roads, buildings, commerce-culture, hq-by-street, metro, xinjian-industry, xinjian-eco-tourism, xinjian-public-services, xinjian-towns."
+_PRESET_HELP = (
+    "Map preset (see 'planatlas export --help' and the app's map menu), e.g. one-belt-four-zones, metro, "
+    "xinjian-spatial; or layer:NAME, one layer (e.g. an imported one) over the district outlines."
+)
 
 
 _PAGE_OPTIONS = (
@@ -112,6 +115,11 @@ def _parse_params(values: tuple[str, ...], preset_name: str) -> dict[str, Scalar
             msg = f"parameter {name.strip()!r} is given more than once"
             raise click.BadParameter(msg, param_hint="--param")
         params[name.strip()] = int(value) if value.strip().lstrip("-").isdigit() else value.strip()
+    if preset_name.startswith("layer:"):  # a one-layer map has no parameters
+        if params:
+            msg = "a layer: map takes no parameters"
+            raise click.BadParameter(msg, param_hint="--param")
+        return {}
     try:
         checked: dict[str, Scalar] = get_preset(preset_name).params_with_defaults(params)
     except (KeyError, ValueError) as exc:
@@ -126,6 +134,8 @@ def _store(settings: Settings) -> LayerStore:
 
 
 def _known_preset(name: str) -> None:
+    if name.startswith("layer:"):  # any one layer over the district outlines; the store names an unknown one
+        return
     try:
         get_preset(name)
     except KeyError as exc:

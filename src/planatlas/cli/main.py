@@ -13,6 +13,7 @@ import click
 from planatlas import __version__
 from planatlas.cli.atlas import build, datacard, dump, info, layers, validate
 from planatlas.cli.export import export, export_series
+from planatlas.cli.imports import editor, import_, remove, restore
 from planatlas.cli.query import query
 from planatlas.cli.reconcile import reconcile
 from planatlas.cli.serve import app
@@ -31,6 +32,11 @@ cli.add_command(layers)
 cli.add_command(info)
 cli.add_command(dump)
 cli.add_command(datacard)
+# a bureau's own data in (the user geodata overlay), and who may change the atlas from the app
+cli.add_command(import_)
+cli.add_command(restore)
+cli.add_command(remove)
+cli.add_command(editor)
 # spatial queries
 cli.add_command(query)
 # print pages, map series and offline HTML

@@ -320,7 +320,15 @@ def zones_from_streets(
         geometry=geoms,
         crs=pcrs.METRIC_CRS,
     )
-    return out.to_crs(pcrs.STORAGE_CRS)
+    return _repaired(out.to_crs(pcrs.STORAGE_CRS))
+
+
+def _repaired(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Reprojected, rings that nearly touch (official street boundaries meeting within millimetres) can cross: repair."""
+    bad = ~frame.geometry.is_valid.to_numpy()
+    if bad.any():
+        frame.loc[bad, "geometry"] = [_polygonal(shapely.make_valid(g)) for g in frame.geometry[bad]]
+    return frame
 
 
 # --------------------------------------------------------------------------- metro lines

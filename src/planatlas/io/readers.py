@@ -30,7 +30,9 @@ from planatlas.io.vector import read_vector
 #: Default cap on a single source file, and on what a zip may expand to.
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_ARCHIVE_BYTES = 200 * 1024 * 1024
-_VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".kml", ".csv"}
+_VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".kml", ".csv", ".gdb"}
+#: What lifts the caps of a catalogue source (the import and the app name their own settings).
+CATALOGUE_CAPS = ("max_bytes in the layer's [geometry]", "max_archive_bytes in the layer's [geometry]")
 
 
 class SourceOptions(TypedDict, total=False):
@@ -43,6 +45,7 @@ class SourceOptions(TypedDict, total=False):
     max_bytes: int
     max_archive_bytes: int
     allow_empty_geometry: bool
+    cap_settings: tuple[str, str]
 
 
 def read_source(
@@ -57,6 +60,7 @@ def read_source(
     max_archive_bytes: int = DEFAULT_MAX_ARCHIVE_BYTES,
     allow_empty_geometry: bool = False,
     key: str | None = None,
+    cap_settings: tuple[str, str] = CATALOGUE_CAPS,
 ) -> gpd.GeoDataFrame:
     """Read a geometry source and return it in EPSG:4490.
 
@@ -81,6 +85,8 @@ def read_source(
     key
         The layer's key column, used only to name features in problems (else ``#n``, the feature's
         order in the file).
+    cap_settings
+        What lifts ``max_bytes`` and ``max_archive_bytes``, named in the messages of files above them.
 
     Raises
     ------
@@ -89,10 +95,10 @@ def read_source(
     """
     path = Path(path)
     name = path.name
-    checked_size(path, max_bytes=max_bytes)
+    checked_size(path, max_bytes=max_bytes, setting=cap_settings[0])
     suffix = path.suffix.lower()
     if suffix == ".zip":
-        with _extracted(path, max_archive_bytes=max_archive_bytes) as inner:
+        with _extracted(path, max_archive_bytes=max_archive_bytes, setting=cap_settings[1]) as inner:
             try:
                 gdf = _read_vector(inner, crs=crs, lon=lon, lat=lat, encoding=encoding, layer=layer, key=key)
             except SourceError as exc:  # name the archive, as the catalogue does, and the member inside it
@@ -297,8 +303,12 @@ def _read_csv_points(path: Path, *, lon: str, lat: str) -> gpd.GeoDataFrame:
 
 
 @contextmanager
-def _extracted(archive: Path, *, max_archive_bytes: int) -> Iterator[Path]:
-    """Extract a zip to a temp dir, counting bytes actually read against the cap; yield the data file."""
+def _extracted(archive: Path, *, max_archive_bytes: int, setting: str | None = None) -> Iterator[Path]:
+    """Extract a zip to a temp dir, counting bytes actually read against the cap; yield the data file.
+
+    Members are flattened into the folder (no path traversal), except those inside a ``*.gdb``
+    folder, which keep that one folder: a zipped File Geodatabase.
+    """
     name = archive.name
     tmp = Path(tempfile.mkdtemp(prefix="planatlas-zip-"))
     try:
@@ -313,13 +323,15 @@ def _extracted(archive: Path, *, max_archive_bytes: int) -> Iterator[Path]:
             for info in zf.infolist():
                 if info.is_dir():
                     continue
-                target = tmp / Path(info.filename).name  # flatten: no path traversal
+                target = tmp / _member_target(info.filename)
+                target.parent.mkdir(exist_ok=True)
                 try:
                     with zf.open(info) as src, target.open("wb") as dst:
                         while chunk := src.read(1 << 16):
                             total += len(chunk)
                             if total > max_archive_bytes:
                                 msg = f"expands beyond the cap of {max_archive_bytes} bytes (stopped at entry {info.filename!r})"
+                                msg += f"; raise {setting} to read it" if setting else ""
                                 raise ArchiveTooLargeError(msg, file=name)
                             dst.write(chunk)
                 except (zipfile.BadZipFile, EOFError, OSError) as exc:
@@ -331,6 +343,9 @@ def _extracted(archive: Path, *, max_archive_bytes: int) -> Iterator[Path]:
                     msg = f"entry {info.filename!r} cannot be extracted ({exc}); zip it again without a password"
                     raise SourceError(msg, file=name) from exc
         candidates = sorted(p for p in tmp.iterdir() if p.suffix.lower() in _VECTOR_SUFFIXES - {".csv"})
+        gdb = [p for p in candidates if p.suffix.lower() == ".gdb"]
+        if len(gdb) == 1:
+            candidates = gdb
         shp = [p for p in candidates if p.suffix.lower() == ".shp"]
         chosen = shp or candidates
         if len(chosen) != 1:
@@ -342,13 +357,20 @@ def _extracted(archive: Path, *, max_archive_bytes: int) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _member_target(member: str) -> Path:
+    """Where a zip member is extracted, relative to the folder: its file name, or ``x.gdb/name`` inside a geodatabase."""
+    parts = Path(member).parts
+    folder = next((p for p in parts[:-1] if p.lower().endswith(".gdb") and p not in (".", "..")), None)
+    return Path(folder, parts[-1]) if folder else Path(parts[-1])
+
+
 def _refuse_clashing_members(zf: zipfile.ZipFile, *, file: str) -> None:
     """Refuse entries that flattening would write to one file (``areas.dbf`` and ``sub/areas.dbf``): one would be lost."""
     seen: dict[str, str] = {}
     for info in zf.infolist():
         if info.is_dir():
             continue
-        first = seen.setdefault(Path(info.filename).name.lower(), info.filename)
+        first = seen.setdefault(str(_member_target(info.filename)).lower(), info.filename)
         if first != info.filename:
             msg = f"entries {first!r} and {info.filename!r} have the same file name; keep one of them in the zip"
             raise SourceError(msg, file=file)

@@ -43,6 +43,12 @@ class PreparedLayer:
         """Whether any drawn feature is schematic (renderers must say so)."""
         return self.precision.get("schematic", 0) > 0
 
+    @property
+    def official(self) -> bool:
+        """Whether drawn features carry official geometry an import put in place of the plan's (not schematic then)."""
+        column = self.frame.get("official_source")
+        return column is not None and bool(column.notna().any())
+
     def label_column(self, lang: str) -> str | None:
         """The label column for ``lang`` (English names where the data has them)."""
         pl = self.layer

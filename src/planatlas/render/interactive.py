@@ -186,6 +186,8 @@ def layer_title(prepared: PreparedLayer, lang: str) -> str:
     title = prepared.layer.title_in(lang)
     if prepared.schematic:
         title += t("schematic_marker", lang)
+    elif prepared.official:
+        title += t("official_marker", lang)
     return title
 
 

@@ -266,7 +266,8 @@ def map_layer(prepared: PreparedLayer, lang: str, *, label_priority: int = 0, la
             edge = rgba_array(st.stroke_color or colors, n, alpha=st.opacity)
     title = pl.title_in(lang)
     # Same marking as the interactive layer control (planatlas.render.interactive.layer_title).
-    legend_title = title + (t("schematic_marker", lang) if prepared.schematic else "")
+    marker = "schematic_marker" if prepared.schematic else "official_marker" if prepared.official else None
+    legend_title = title + (t(marker, lang) if marker else "")
     width_px = float(np.median(widths_px)) if n else st.weight
     return MapLayer(
         name=pl.id,

@@ -71,6 +71,21 @@ def precision_notes(layers: Sequence[MapLayer], lang: str) -> list[str]:
             notes.append(f"{note}（{titles}）" if lang == "zh" else f"{note} ({titles})")
         else:
             notes.append(words[cls].format(layers=titles))
+    notes.extend(official_notes(layers, lang))
+    return notes
+
+
+def official_notes(layers: Sequence[MapLayer], lang: str) -> list[str]:
+    """One sentence per layer drawn with official geometry (an import replaced its own), naming the file."""
+    words = texts("print_", lang)
+    notes = []
+    for layer in layers:
+        column = layer.frame.get("official_source")
+        if column is None:
+            continue
+        files = sorted({str(f) for f in column.dropna() if str(f)})
+        if files:
+            notes.append(words["official"].format(layers=layer.title, files="、".join(files)))
     return notes
 
 

@@ -11,7 +11,7 @@ from typing import TypeAlias
 
 from planatlas.settings import Settings
 from planatlas.store.base import LayerStore
-from planatlas.ui import atlas, data, export, query
+from planatlas.ui import atlas, data, export, imports, query
 
 #: A page: draws itself from the atlas, the settings and the UI language.
 PageRenderer: TypeAlias = Callable[[LayerStore, Settings, str], None]
@@ -22,6 +22,7 @@ PAGES: Mapping[str, PageRenderer] = {
     "query": query.render_page,
     "export": export.render_page,
     "data": data.render_page,
+    "imports": imports.render_page,
 }
 
 __all__ = ["PAGES", "PageRenderer", "page_renderer"]

@@ -35,6 +35,7 @@ from planatlas.render.basemaps import BASEMAPS
 from planatlas.render.interactive import View, build_map
 from planatlas.settings import Settings
 from planatlas.store.base import LayerStore
+from planatlas.ui.layer_map import chosen_layer, render_layer_map
 from planatlas.ui.reconciliation import XINJIAN_PRESET_TOPICS, reconciliation_section, xinjian_section
 from planatlas.ui.widgets import html_text, plain_markdown, stable_choice
 
@@ -215,6 +216,10 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
     # streamlit_folium declares its component when imported: only when a page is drawn (nothing at import)
     from streamlit_folium import st_folium  # noqa: PLC0415 - declares a component on import: not at import time
 
+    layer = chosen_layer(store, lang)  # one layer (e.g. an imported one) instead of a thematic map: ?layer=NAME
+    if layer is not None:
+        render_layer_map(store, lang, layer, height=MAP_HEIGHT, asset_base_url=asset_base_url())
+        return
     names = list(PRESETS)
     _init_from_url("pa_preset", "preset", names, default=DEFAULT_PRESET)
     _init_from_url("pa_basemap", "basemap", list(BASEMAPS), default="none")

@@ -15,7 +15,7 @@ import streamlit as st
 from planatlas.errors import PlanAtlasError
 from planatlas.i18n import LANG_NAMES, LANGS, t
 from planatlas.maps import PRESETS
-from planatlas.maps.presets import PresetParameter
+from planatlas.maps.presets import Preset, PresetParameter
 from planatlas.maps.style import Scalar
 from planatlas.render.page import PageSpec
 from planatlas.ui.widgets import error_text
@@ -45,7 +45,8 @@ def _choice_label(parameter: PresetParameter, lang: str) -> Callable[[Scalar], s
 
 
 def file_name(preset: str, *, paper: str, orientation: str, lang: str, fmt: str) -> str:
-    """Download name, e.g. ``one-belt-four-zones_A4-portrait_zh.pdf``."""
+    """Download name, e.g. ``one-belt-four-zones_A4-portrait_zh.pdf`` (``layer:x`` becomes ``layer-x``)."""
+    preset = preset.replace(":", "-")
     if fmt == "html":
         return f"{preset}_{lang}.html"
     return f"{preset}_{paper}-{orientation}_{lang}.{fmt}"
@@ -76,16 +77,35 @@ def _series_bytes(
     return exporter.series_bytes(_store, preset, by=by, page=_page(page_args), params=dict(params))
 
 
+def layer_presets(store: LayerStore) -> dict[str, Preset]:
+    """``layer:<name>`` maps of the imported layers (those the user overlay added), by preset name."""
+    from planatlas.imports.run import layer_origins  # noqa: PLC0415 - the imports only when exporting
+    from planatlas.maps.layer_preset import LAYER_PREFIX, layer_preset  # noqa: PLC0415 - same
+
+    origins = layer_origins(store.metadata())
+    layers = store.layers()
+    return {
+        f"{LAYER_PREFIX}{name}": layer_preset(store.spec(name), outlines="districts" in layers)
+        for name, origin in origins.items()
+        if origin["origin"] == "imported" and store.spec(name).has_geometry
+    }
+
+
 def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
     """Draw the Export page."""
     st.header(t("export_title", lang))
     st.caption(t("export_intro", lang))
 
-    names = list(PRESETS)
+    # the thematic maps, then one map per imported layer (over the district outlines)
+    imported = layer_presets(store)
+    names = [*PRESETS, *imported]
     with st.form("pa_export_form"):
         c1, c2, c3 = st.columns(3)
         preset = c1.selectbox(
-            t("export_preset", lang), names, format_func=lambda n: PRESETS[n].title_in(lang), key="pa_export_preset"
+            t("export_preset", lang),
+            names,
+            format_func=lambda n: imported[n].title_in(lang) if n in imported else PRESETS[n].title_in(lang),
+            key="pa_export_preset",
         )
         fmt = c1.radio(t("export_format", lang), list(FORMAT_MIME), horizontal=True, key="pa_export_fmt")
         paper = c2.radio(t("export_paper", lang), ["A4", "A3"], horizontal=True, key="pa_export_paper")
@@ -108,7 +128,7 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
         inset = c3.checkbox(t("export_inset", lang), value=True, key="pa_export_inset")
         labels = c3.checkbox(t("export_labels", lang), value=True, key="pa_export_labels")
         params: dict[str, Scalar] = {}
-        for p in PRESETS[preset].parameters:
+        for p in (imported[preset] if preset in imported else PRESETS[preset]).parameters:
             values = [c.value for c in p.choices]
             params[p.name] = c3.selectbox(
                 p.title.get(lang) or p.name,
