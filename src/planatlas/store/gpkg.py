@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
+from numpy.typing import NDArray
 
 from planatlas.catalog import LayerSpec
 from planatlas.errors import AtlasNotBuiltError, AtlasUnreadableError
@@ -26,10 +28,14 @@ from planatlas.store.base import (
     check_columns,
     filter_equal,
 )
+from planatlas.store.gpkg_rtree import candidate_fids, reach_boxes
 
 METADATA_TABLE = "planatlas_metadata"
 #: Suffix of the temporary GeoPackage a write builds beside the atlas (``.<atlas name>.<random>.tmp.gpkg``).
 TEMP_SUFFIX = ".tmp.gpkg"
+#: A bounded read picks features by id while they are at most this share of the layer (then one
+#: sequential Arrow read of the whole layer is cheaper: measured 66k of 200k by id 0.39 s, all 0.29 s).
+NEAR_SHARE = 0.2
 #: What GDAL raises on a file that is not a readable GeoPackage (every pyogrio error derives from one).
 _UNREADABLE = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError)
 
@@ -106,18 +112,42 @@ class GeoPackageStore(LayerStore):
         kwargs: dict[str, Any] = {"layer": name, "columns": wanted}
         if spec.has_geometry and bbox is not None:
             kwargs["bbox"] = tuple(float(v) for v in bbox)
-        try:
-            frame = pyogrio.read_dataframe(self.path, read_geometry=spec.has_geometry, **kwargs)
-        except _UNREADABLE as exc:
-            what = f"layer {name!r} is unreadable"
-            raise self._unreadable(what) from exc
-        frame = cast_to_spec(frame, spec)
+        frame = self._read_frame(name, spec, kwargs)
         if where:
             frame = filter_equal(frame, where)
         if columns is not None:
             keep = [c for c in columns if c != "geometry"]
             frame = frame[[*keep, "geometry"]] if spec.has_geometry else frame[keep]
         return frame.reset_index(drop=True)
+
+    def _read_frame(self, name: str, spec: LayerSpec, kwargs: dict[str, Any]) -> LayerFrame:
+        """One pyogrio read (through Arrow unless features are picked by id), cast to the catalogue's types."""
+        try:
+            frame = pyogrio.read_dataframe(
+                self.path, read_geometry=spec.has_geometry, use_arrow="fids" not in kwargs, **kwargs
+            )
+        except _UNREADABLE as exc:
+            what = f"layer {name!r} is unreadable"
+            raise self._unreadable(what) from exc
+        return cast_to_spec(frame, spec)
+
+    def read_near(self, name: str, reference: NDArray[np.object_], distance: float) -> LayerFrame:
+        """Features of ``name`` whose R-tree box meets a reference's reach (see :mod:`.gpkg_rtree`), in
+        layer order; the whole layer when more than :data:`NEAR_SHARE` of it are candidates."""
+        spec = self.spec(name)
+        if not spec.has_geometry:
+            return self.read(name)
+        try:
+            total = int(pyogrio.read_info(self.path, layer=name)["features"])
+        except _UNREADABLE as exc:
+            what = f"layer {name!r} is unreadable"
+            raise self._unreadable(what) from exc
+        fids = candidate_fids(self.path, name, reach_boxes(reference, distance), limit=int(NEAR_SHARE * total))
+        if fids is None:
+            return self.read(name)
+        if not len(fids):
+            return self._read_frame(name, spec, {"layer": name, "max_features": 1}).iloc[:0]
+        return self._read_frame(name, spec, {"layer": name, "fids": fids}).reset_index(drop=True)
 
     def write(self, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], metadata: Mapping[str, Any]) -> None:
         """Write every layer into a temporary GeoPackage beside the target, then rename it over."""
