@@ -156,7 +156,14 @@ class GeoPackageStore(LayerStore):
     ) -> set[Path]:
         """Vector tiles of the large geometry layers, named by the new atlas version (readers of the
         current atlas keep theirs); skipped where tippecanoe is not installed (the map then says so)."""
-        from planatlas.tiles.build import build_layer_tiles, tiles_path, tippecanoe_available  # noqa: PLC0415
+        # Imported here: planatlas.tiles reads stores, and only atlases with large layers need it.
+        from planatlas.catalog import parse_layer_spec  # noqa: PLC0415
+        from planatlas.tiles.build import (  # noqa: PLC0415
+            build_layer_tiles,
+            tile_columns,
+            tiles_path,
+            tippecanoe_available,
+        )
 
         if self.tiled_above is None or not tippecanoe_available():
             return set()
@@ -164,9 +171,9 @@ class GeoPackageStore(LayerStore):
         version = str(metadata.get("built_at"))
         for name, frame in layers.items():
             if isinstance(frame, gpd.GeoDataFrame) and len(frame) > self.tiled_above:
-                key = metadata["layers"][name]["spec"]["key"]
+                spec = parse_layer_spec(metadata["layers"][name]["spec"], where=f"atlas layer {name}")
                 out = tiles_path(self.path, name, version)
-                written.add(build_layer_tiles(frame, out, layer=name, attributes=[key]))
+                written.add(build_layer_tiles(frame, out, layer=name, attributes=tile_columns(spec)))
         return written
 
     def _drop_stale_tiles(self, *, keep: set[Path]) -> None:

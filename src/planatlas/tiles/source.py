@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from planatlas.store.base import LayerStore, SpatialQueries
 from planatlas.store.gpkg import GeoPackageStore
-from planatlas.tiles.build import TILE_MAX_ZOOM, TILE_MIN_ZOOM, tiles_path
+from planatlas.tiles.build import TILE_MAX_ZOOM, TILE_MIN_ZOOM, tile_columns, tiles_path
 
 __all__ = ["PMTilesSource", "PostGISTileSource", "Tile", "TileSource", "tile_attributes", "tile_source"]
 
@@ -36,8 +36,8 @@ class TileSource(Protocol):
 
 
 def tile_attributes(store: LayerStore, layer: str) -> list[str]:
-    """The attributes a tile carries: the layer's key (clicks look it up) and nothing else."""
-    return [store.spec(layer).key]
+    """The attributes a tile carries (see :func:`planatlas.tiles.build.tile_columns`)."""
+    return tile_columns(store.spec(layer))
 
 
 class PMTilesSource:
