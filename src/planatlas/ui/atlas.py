@@ -210,6 +210,12 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
     # streamlit_folium declares its component when imported: only when a page is drawn (nothing at import)
     from streamlit_folium import st_folium  # noqa: PLC0415 - declares a component on import: not at import time
 
+    layer = st.query_params.get("layer")
+    if layer:  # one layer alone, of any size (vector tiles above settings.tiled_above)
+        from planatlas.ui.layer_map import render_layer_page  # noqa: PLC0415 - only for this view
+
+        render_layer_page(store, settings, lang, str(layer))
+        return
     names = list(PRESETS)
     _init_from_url("pa_preset", "preset", names, default=DEFAULT_PRESET)
     _init_from_url("pa_basemap", "basemap", list(BASEMAPS), default="none")
