@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from planatlas.store.base import check_columns
 from planatlas.store.postgis.sql import quote
+from planatlas.tiles.build import THIN_FACTOR, TILE_MAX_ZOOM
 
 if TYPE_CHECKING:
     from planatlas.store.postgis.queries import PostGISStore
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
 #: MVT extent (tile units per side) and the buffer around a tile, as tippecanoe writes them.
 EXTENT, BUFFER = 4096, 64
 #: From this zoom on every feature is in its tiles.
-FULL_ZOOM = 14
+FULL_ZOOM = TILE_MAX_ZOOM
 
 
 def mvt_tile(store: PostGISStore, layer: str, z: int, x: int, y: int, columns: Sequence[str]) -> bytes:
@@ -29,8 +30,8 @@ def mvt_tile(store: PostGISStore, layer: str, z: int, x: int, y: int, columns: S
     check_columns(spec, list(columns), "tile attributes")
     attrs = "".join(f", t.{quote(c)}" for c in columns)
     # Below the deepest zoom a tile would hold a whole district: keep a deterministic sample of one
-    # feature in 4^(FULL_ZOOM - z) (by a hash of the key), as a thinned overview.
-    keep = 4 ** max(FULL_ZOOM - z, 0)
+    # feature in THIN_FACTOR^(FULL_ZOOM - z) (by a hash of the key), as a thinned overview.
+    keep = THIN_FACTOR ** max(FULL_ZOOM - z, 0)
     sql = (
         "WITH b AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env) "  # noqa: S608 - catalogue identifiers, quoted
         f"SELECT ST_AsMVT(q, %(name)s, {EXTENT}, 'mvt_geom') FROM ("
