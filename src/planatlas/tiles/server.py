@@ -79,6 +79,8 @@ class TileServer:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+        for source in self._sources.values():
+            source.close()
 
     def current_source(self) -> tuple[str, TileSource]:
         """The tag and tile source of the atlas as it is now (a rebuild gets a new tag)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mmap
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,9 @@ class TileSource(Protocol):
     def tile(self, layer: str, z: int, x: int, y: int) -> Tile | None:
         """The tile, or None where the layer has none (outside its zooms or extent)."""
 
+    def close(self) -> None:
+        """Release what the source holds (mapped files); it reopens on demand."""
+
 
 def tile_attributes(store: LayerStore, layer: str) -> list[str]:
     """The attributes a tile carries (see :func:`planatlas.tiles.build.tile_columns`)."""
@@ -47,6 +51,7 @@ class PMTilesSource:
         self.atlas, self.version = atlas, version
         self.min_zoom, self.max_zoom = TILE_MIN_ZOOM, TILE_MAX_ZOOM
         self._readers: dict[str, Any] = {}
+        self._maps: list[mmap.mmap] = []
         self._lock = threading.Lock()
 
     def path(self, layer: str) -> Path:
@@ -59,11 +64,21 @@ class PMTilesSource:
         with self._lock:
             reader = self._readers.get(layer)
             if reader is None:
-                from pmtiles.reader import MmapSource, Reader  # noqa: PLC0415 - optional dependency
+                from pmtiles.reader import Reader  # noqa: PLC0415 - optional dependency
 
-                handle = self.path(layer).open("rb")
-                reader = self._readers[layer] = Reader(MmapSource(handle))  # type: ignore[no-untyped-call]
+                with self.path(layer).open("rb") as handle:  # the map stays valid once the file is closed
+                    view = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+                self._maps.append(view)
+                reader = self._readers[layer] = Reader(lambda offset, length: view[offset : offset + length])  # type: ignore[no-untyped-call]
             return reader
+
+    def close(self) -> None:
+        """Unmap the archives (a later tile maps them again)."""
+        with self._lock:
+            self._readers.clear()
+            for view in self._maps:
+                view.close()
+            self._maps.clear()
 
     def tile(self, layer: str, z: int, x: int, y: int) -> Tile | None:
         if not self.has_tiles(layer):
@@ -85,6 +100,9 @@ class PostGISTileSource:
 
     def has_tiles(self, layer: str) -> bool:
         return self.store.spec(layer).has_geometry  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        """Nothing to release: the store keeps its connections."""
 
     def tile(self, layer: str, z: int, x: int, y: int) -> Tile | None:
         from planatlas.store.postgis.tiles import mvt_tile  # noqa: PLC0415 - needs the database stack
