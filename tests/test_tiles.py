@@ -89,7 +89,7 @@ def test_the_overview_keeps_one_feature_in_four_per_zoom_step() -> None:
 def test_feature_details_by_key_and_refusals(tiled) -> None:
     layers, _, server = tiled
     key = layers["buildings"]["building_id"].iloc[7]
-    status, headers, data = _get(server.feature_url("buildings") + key)
+    status, _, data = _get(server.feature_url("buildings") + key)
     assert status == 200
     body = json.loads(data)
     assert body["properties"]["building_id"] == key
