@@ -23,9 +23,16 @@ from planatlas.maps.style import Style
 from planatlas.render.assets import asset_data_uri
 from planatlas.render.leaflet import HtmlControl, MapClass, stable_ids, use_package_assets
 
-__all__ = ["VECTORGRID_JS", "VectorTileLayer", "build_tiled_map"]
+__all__ = ["VECTORGRID_JS", "VectorTileLayer", "build_tiled_map", "tile_style", "vectorgrid_asset"]
 
 VECTORGRID_JS = "vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js"
+
+
+def vectorgrid_asset(asset_base_url: str | None) -> str:
+    """Leaflet.VectorGrid's URL: inline (``data:``) by default, else under ``asset_base_url``."""
+    if asset_base_url is None:
+        return asset_data_uri(VECTORGRID_JS)
+    return f"{asset_base_url.rstrip('/')}/{VECTORGRID_JS}"
 
 
 def tile_style(spec: LayerSpec) -> dict[str, Any]:
@@ -135,8 +142,7 @@ def build_tiled_map(
         zoom_delta=0.5,
     )
     use_package_assets(m, asset_base_url)
-    js = asset_data_uri(VECTORGRID_JS) if asset_base_url is None else f"{asset_base_url.rstrip('/')}/{VECTORGRID_JS}"
-    m.default_js = [*m.default_js, ("vectorgrid", js)]
+    m.default_js = [*m.default_js, ("vectorgrid", vectorgrid_asset(asset_base_url))]
     extent = [[south, west], [north, east]]
     MapClass(html.escape(f"planatlas · {spec.title_in(lang)}"), fit=extent).add_to(m)
     VectorTileLayer(

@@ -31,9 +31,10 @@ from planatlas.maps.style import Scalar, text_in
 from planatlas.provenance import cited_text
 from planatlas.render.assets import STATIC_DIR
 from planatlas.render.basemaps import BASEMAPS
-from planatlas.render.interactive import View, build_map
+from planatlas.render.interactive import TiledSource, View, build_map
 from planatlas.settings import Settings
 from planatlas.store.base import LayerStore
+from planatlas.ui.layer_map import tiled_sources
 from planatlas.ui.reconciliation import reconciliation_section
 from planatlas.ui.widgets import html_text, plain_markdown, stable_choice
 
@@ -110,12 +111,14 @@ def _map(
     visible: tuple[str, ...],
     view: View | None,
     tianditu_key: str | None,
+    tiled: Mapping[str, TiledSource] | None = None,
 ) -> folium.Map:
     key = store.cache_key()
     data = _preset_data(store, key, preset_name)
     data = replace(data, params=data.preset.params_with_defaults(dict(params)))
     return build_map(
         data,
+        tiled=tiled,
         prepared=_prepared(store, key, preset_name, params),
         lang=lang,
         basemap=basemap,
@@ -273,6 +276,7 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
                 visible0,
                 view0,
                 settings.tianditu_key,
+                tiled_sources(store, settings, {pl.layer for pl in preset.layers}),
             )
         except ValueError as exc:  # e.g. too many features for one browser map: say why
             st.error(plain_markdown(exc))

@@ -8,6 +8,7 @@ go into the page as GeoJSON like the preset maps. No basemap, no CDN: it draws o
 from __future__ import annotations
 
 import html
+from collections.abc import Collection
 
 import folium
 import numpy as np
@@ -16,6 +17,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from planatlas.i18n import t
+from planatlas.render.interactive import TiledSource
 from planatlas.render.leaflet import MapClass, stable_ids, use_package_assets
 from planatlas.render.tiled import build_tiled_map
 from planatlas.settings import Settings
@@ -30,6 +32,21 @@ MAP_HEIGHT = 700
 def _tile_server(_store: LayerStore, store_repr: str, host: str, port: int) -> TileServer:
     """One tile server per app process and atlas location (a rebuild changes the tile URLs, not the server)."""
     return TileServer(_store, host=host, port=port).start()
+
+
+def tiled_sources(store: LayerStore, settings: Settings, layers: Collection[str]) -> dict[str, TiledSource]:
+    """The vector tiles of those of ``layers`` above ``settings.tiled_above`` features (none: no server)."""
+    meta = store.metadata()["layers"]
+    large = [n for n in layers if n in meta and int(meta[n].get("count") or 0) > settings.tiled_above]
+    if not large:
+        return {}
+    server = _tile_server(store, repr(store), settings.tile_host, settings.tile_port)
+    _, source = server.current_source()
+    return {
+        n: TiledSource(server.tile_url(n), server.feature_url(n), source.min_zoom, source.max_zoom)
+        for n in large
+        if source.has_tiles(n)
+    }
 
 
 def _small_layer_map(store: LayerStore, layer: str, bounds: list[float], lang: str) -> folium.Map:
