@@ -233,7 +233,7 @@ def _ms_per_tile(atlas: Path, samples: int = 40) -> float:
         server.close()
 
 
-def bench_tiles(sizes: list[int], reps: int, tmp: Path) -> list[dict[str, Any]]:
+def bench_tiles(sizes: list[int], reps: int, tmp: Path, folium_max: int = 200_000) -> list[dict[str, Any]]:
     from browser_support import external_requests, make_driver
 
     from streamlit_session import serve_app
@@ -245,7 +245,10 @@ def bench_tiles(sizes: list[int], reps: int, tmp: Path) -> list[dict[str, Any]]:
         write_atlas(n, atlas, tiles=True)
         build_s = time.perf_counter() - t0
         html_path = tmp / f"folium{n}.html"
-        _folium_map(n, html_path)
+        # Folium above ~200k features: hundreds of MB of HTML and minutes in the browser (PERF_NOTES).
+        folium_too = n <= folium_max
+        if folium_too:
+            _folium_map(n, html_path)
         with serve_app(atlas, tmp / f"app{n}.log", env={"PYTHONPATH": str(REPO / "src")}) as server:
             driver = make_driver()
             try:
@@ -257,8 +260,9 @@ def bench_tiles(sizes: list[int], reps: int, tmp: Path) -> list[dict[str, Any]]:
                     seconds, drawn = _tiled_paint(driver, page)
                     tiled.append(seconds)
                     received.append(_received(driver))
-                    folium_s.append(_folium_paint(driver, html_path, n))
-                    _received(driver)
+                    if folium_too:
+                        folium_s.append(_folium_paint(driver, html_path, n))
+                        _received(driver)
                 external = external_requests(driver)
             finally:
                 driver.quit()
@@ -267,10 +271,10 @@ def bench_tiles(sizes: list[int], reps: int, tmp: Path) -> list[dict[str, Any]]:
             "n": n,
             "what": "navigation -> drawn map",
             "planatlas_s": statistics.median(tiled),
-            "baseline_s": statistics.median(folium_s),
-            "ratio": statistics.median(tiled) / statistics.median(folium_s),
+            "baseline_s": statistics.median(folium_s) if folium_s else float("nan"),
+            "ratio": statistics.median(tiled) / statistics.median(folium_s) if folium_s else float("nan"),
             "tiled_mb": statistics.median(received) / 1e6,
-            "folium_html_mb": html_path.stat().st_size / 1e6,
+            "folium_html_mb": html_path.stat().st_size / 1e6 if folium_too else float("nan"),
             "features_drawn_first_view": drawn,
             "ms_per_tile_z14": _ms_per_tile(atlas),
             "atlas_and_tiles_build_s": build_s,
@@ -350,6 +354,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="200000", help="footprints for the cli and postgis sections")
     parser.add_argument("--tile-sizes", default="10000,100000", help="footprints for the tiles section")
     parser.add_argument("--export-sizes", default="100000", help="footprints for the export section")
+    parser.add_argument(
+        "--folium-max", type=int, default=200_000, help="largest size also drawn as plain Folium GeoJSON"
+    )
     parser.add_argument("--reps", type=int, default=3, help="alternating runs per measurement")
     parser.add_argument("--only", default="cli,postgis,tiles,export", help="sections to run")
     args = parser.parse_args(argv)
@@ -365,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
         if "cli" in only:
             rows += bench_cli(ints(args.sizes), args.reps, tmp)
         if "tiles" in only:
-            rows += bench_tiles(ints(args.tile_sizes), args.reps, tmp)
+            rows += bench_tiles(ints(args.tile_sizes), args.reps, tmp, args.folium_max)
         if "export" in only:
             rows += bench_export(ints(args.export_sizes), args.reps, tmp)
         if "postgis" in only:
