@@ -103,6 +103,15 @@ def test_feature_details_by_key_and_refusals(tiled) -> None:
     assert _get(server.url + "/anything")[0] == 404
 
 
+def test_a_key_is_read_by_id_not_with_the_whole_layer(tiled) -> None:
+    layers, store, _ = tiled
+    key = layers["buildings"]["building_id"].iloc[42]
+    row = store.read_key("buildings", key)
+    assert row["building_id"].tolist() == [key]
+    assert row.geometry.iloc[0].equals_exact(layers["buildings"].geometry.iloc[42], 1e-9)
+    assert len(store.read_key("buildings", "b' OR '1'='1")) == 0
+
+
 def test_a_rebuild_serves_new_tiles_and_drops_the_old(tiled, tmp_path: Path) -> None:
     layers, meta = generated_atlas(seed=6, n=N)
     path = tmp_path / "atlas.gpkg"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from planatlas.store.base import (
     check_columns,
     filter_equal,
 )
-from planatlas.store.gpkg_rtree import candidate_fids, reach_boxes
+from planatlas.store.gpkg_rtree import candidate_fids, fids_with_value, reach_boxes
 
 METADATA_TABLE = "planatlas_metadata"
 #: Suffix of the temporary GeoPackage a write builds beside the atlas (``.<atlas name>.<random>.tmp.gpkg``).
@@ -185,6 +186,21 @@ class GeoPackageStore(LayerStore):
             for old in folder.glob("*.pmtiles"):
                 if old not in keep:
                     old.unlink(missing_ok=True)
+
+    def read_key(self, name: str, value: str) -> LayerFrame:
+        """The features of ``name`` whose key equals ``value``, found through SQLite (the value is
+        bound) and read by id: a click on a layer of a million features reads one row, not the layer."""
+        spec = self.spec(name)
+        self._require()
+        try:
+            fids = fids_with_value(self.path, name, spec.key, value)
+        except sqlite3.DatabaseError as exc:
+            what = f"layer {name!r} is unreadable"
+            raise self._unreadable(what) from exc
+        if not len(fids):
+            return self._read_frame(name, spec, {"layer": name, "max_features": 1}).iloc[:0]
+        frame = self._read_frame(name, spec, {"layer": name, "fids": fids})
+        return filter_equal(frame, {spec.key: value}).reset_index(drop=True)
 
     def write(self, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], metadata: Mapping[str, Any]) -> None:
         """Write every layer into a temporary GeoPackage beside the target, then rename it over."""

@@ -20,7 +20,7 @@ from pyproj import Transformer
 
 from planatlas.crs import METRIC_CRS, STORAGE_CRS
 
-__all__ = ["candidate_fids", "reach_boxes"]
+__all__ = ["candidate_fids", "fids_with_value", "reach_boxes"]
 
 #: Degrees added around each reach box after the projection (about 0.1 m): rounding can only widen.
 _PAD_DEG = 1e-6
@@ -84,3 +84,16 @@ def candidate_fids(path: Path, table: str, boxes: NDArray[np.float64], *, limit:
     finally:
         con.close()
     return np.array(sorted(found), dtype=np.int64)
+
+
+def fids_with_value(path: Path, table: str, column: str, value: str) -> NDArray[np.int64]:
+    """Feature ids of ``table`` whose ``column`` equals ``value`` (bound; SQLite's column affinity
+    compares a text value with a number column as a number). Names come from the catalogue."""
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    con = sqlite3.connect(uri, uri=True)
+    try:
+        sql = f"SELECT fid FROM {_quoted(table)} WHERE {_quoted(column)} = ?"  # noqa: S608 - catalogue names, quoted
+        rows = con.execute(sql, (value,)).fetchall()
+    finally:
+        con.close()
+    return np.array(sorted(r[0] for r in rows), dtype=np.int64)

@@ -26,6 +26,7 @@ import pandas as pd
 
 from planatlas.errors import PlanAtlasError
 from planatlas.store.base import LayerStore
+from planatlas.store.gpkg import GeoPackageStore
 from planatlas.tiles.source import TileSource, tile_source
 
 __all__ = ["TileServer", "version_tag"]
@@ -133,7 +134,10 @@ class TileServer:
     def _feature(self, req: BaseHTTPRequestHandler, layer: str, key: str) -> None:
         self._known(layer)
         spec = self.store.spec(layer)
-        rows = self.store.read(layer, where={spec.key: key})
+        if isinstance(self.store, GeoPackageStore):
+            rows = self.store.read_key(layer, key)  # one row by id, not the whole layer
+        else:
+            rows = self.store.read(layer, where={spec.key: key})  # PostGIS binds it in SQL
         if not len(rows):
             self._send(req, 404, b"no such feature", "text/plain")
             return

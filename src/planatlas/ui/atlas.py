@@ -34,7 +34,7 @@ from planatlas.render.basemaps import BASEMAPS
 from planatlas.render.interactive import TiledSource, View, build_map
 from planatlas.settings import Settings
 from planatlas.store.base import LayerStore
-from planatlas.ui.layer_map import tiled_sources
+from planatlas.ui.layer_map import render_layer_page, tiled_sources
 from planatlas.ui.reconciliation import reconciliation_section
 from planatlas.ui.widgets import html_text, plain_markdown, stable_choice
 
@@ -215,8 +215,6 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
 
     layer = st.query_params.get("layer")
     if layer:  # one layer alone, of any size (vector tiles above settings.tiled_above)
-        from planatlas.ui.layer_map import render_layer_page  # noqa: PLC0415 - only for this view
-
         render_layer_page(store, settings, lang, str(layer))
         return
     names = list(PRESETS)
