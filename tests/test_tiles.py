@@ -15,7 +15,7 @@ import pytest
 import shapely
 
 from planatlas.store.gpkg import GeoPackageStore
-from planatlas.tiles.build import TILE_MAX_ZOOM, overview_min_zooms, tiles_dir
+from planatlas.tiles.build import THIN_FACTOR, TILE_MAX_ZOOM, overview_min_zooms, tiles_dir
 from planatlas.tiles.server import TileServer
 from test_postgis import generated_atlas
 
@@ -76,11 +76,13 @@ def test_a_deepest_tile_holds_every_feature_that_meets_it(tiled) -> None:
     assert expected <= keys
 
 
-def test_the_overview_keeps_one_feature_in_four_per_zoom_step() -> None:
+def test_the_overview_keeps_one_feature_in_thin_factor_per_zoom_step() -> None:
     zooms = overview_min_zooms(400_000, min_zoom=10, max_zoom=14)
     assert zooms.min() == 10 and zooms.max() == 14
+    share_13 = float(np.mean(zooms <= 13))
+    assert abs(share_13 - 1 / THIN_FACTOR) < 0.005
     share_12 = float(np.mean(zooms <= 12))
-    assert abs(share_12 - 1 / 16) < 0.005
+    assert abs(share_12 - 1 / THIN_FACTOR**2) < 0.002
     assert (
         overview_min_zooms(1000, min_zoom=10, max_zoom=14) == overview_min_zooms(1000, min_zoom=10, max_zoom=14)
     ).all()
