@@ -173,8 +173,9 @@ def _tiled_paint(driver: Any, url: str) -> tuple[float, int]:
     wait_for(driver, lambda: driver.execute_script(_TILES_DRAWN) > 0, timeout=120, what="tiles drawn")
     elapsed = time.perf_counter() - t0
     drawn = int(driver.execute_script(_TILES_DRAWN))
+    tile_bytes = int(driver.execute_script(_TILE_BYTES))
     driver.switch_to.default_content()
-    return elapsed, drawn
+    return elapsed, drawn, tile_bytes
 
 
 def _folium_paint(driver: Any, html_path: Path, n: int) -> float:
@@ -257,9 +258,9 @@ def bench_tiles(sizes: list[int], reps: int, tmp: Path, folium_max: int = 200_00
                 _received(driver)
                 tiled, folium_s, received, drawn = [], [], [], 0
                 for _ in range(reps):
-                    seconds, drawn = _tiled_paint(driver, page)
+                    seconds, drawn, tile_bytes = _tiled_paint(driver, page)
                     tiled.append(seconds)
-                    received.append(_received(driver))
+                    received.append(_received(driver) + tile_bytes)
                     if folium_too:
                         folium_s.append(_folium_paint(driver, html_path, n))
                         _received(driver)
