@@ -161,7 +161,14 @@ _TILES_DRAWN = (
 )
 
 
-def _tiled_paint(driver: Any, url: str) -> tuple[float, int]:
+#: Bytes of the tiles the map's frame fetched (the tile server sends Timing-Allow-Origin).
+_TILE_BYTES = (
+    "return performance.getEntriesByType('resource').filter(function(e) { return e.name.indexOf('/tiles/') >= 0; })"
+    ".reduce(function(a, e) { return a + (e.transferSize || e.encodedBodySize || 0); }, 0);"
+)
+
+
+def _tiled_paint(driver: Any, url: str) -> tuple[float, int, int]:
     from browser_support import wait_for
     from selenium.webdriver.common.by import By
 
