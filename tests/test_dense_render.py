@@ -108,3 +108,22 @@ def test_a_hole_stays_a_hole_in_a_compound_path() -> None:
     img = np.frombuffer(buf.getvalue(), dtype=np.uint8).reshape(100, 100, 4)
     assert img[50, 50, :3].min() == 255  # the hole
     assert img[10, 10, :3].max() == 0  # the ring
+
+
+def test_overlapping_footprints_wound_either_way_fill_their_overlap() -> None:
+    clockwise = shapely.Polygon([(0, 0), (0, 6), (6, 6), (6, 0)])
+    counter = shapely.box(4, 4, 10, 10)
+    fig = Figure(figsize=(1, 1), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 10)
+    ax.set_axis_off()
+    coll = PathCollection([compound_path(np.array([clockwise, counter], dtype=object))], facecolors="black")
+    coll.set_transform(ax.transData)
+    ax.add_collection(coll)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="rgba", dpi=100)
+    img = np.frombuffer(buf.getvalue(), dtype=np.uint8).reshape(100, 100, 4)
+    assert img[50, 50, :3].max() == 0  # the overlap (5, 5) is filled, not cancelled out
+    assert img[90, 10, :3].max() == 0 and img[10, 90, :3].max() == 0
