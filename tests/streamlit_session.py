@@ -71,10 +71,10 @@ def serve_app(
     port = free_port()
     environ = {
         **os.environ,
-        **(env or {}),
         "PLANATLAS_ATLAS_PATH": str(atlas_path),
         "PLANATLAS_DATABASE_URL": "",
         "PYTHONWARNINGS": "ignore",
+        **(env or {}),  # last: a caller may point the app at PostGIS (PLANATLAS_DATABASE_URL)
     }
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(APP),

@@ -346,3 +346,30 @@ def test_same_inputs_give_identical_html(frames):
 def test_too_many_features_is_refused_with_advice(frames):
     with pytest.raises(ValueError, match="more than max_features=5; filter the layers, aggregate"):
         build_map(_data("one-belt-four-zones", frames), max_features=5)
+
+
+def test_a_layer_drawn_from_tiles_does_not_count_toward_the_refusal(frames):
+    from planatlas.render.interactive import TiledSource
+
+    source = TiledSource(
+        url="http://127.0.0.1:9/tiles/0123456789ab/streets/{z}/{x}/{y}.pbf",
+        feature_url="http://127.0.0.1:9/feature/streets/",
+        min_zoom=10,
+        max_zoom=14,
+    )
+    from planatlas.maps import prepare_preset_data
+
+    data = _data("one-belt-four-zones", frames, keys=KEYS)
+    drawn = prepare_preset_data(data)
+    others = sum(len(p.frame) for p in drawn if p.layer.layer != "streets")
+    assert any(p.layer.layer == "streets" and len(p.frame) for p in drawn)
+    m = build_map(data, max_features=others, tiled={"streets": source})
+    html = _html(m)
+    assert "L.vectorGrid.protobuf" in html and source.url in html
+    assert EVIL not in html  # the tiled streets' attributes stay on the server, never in the page
+    assert not any(
+        getattr(c, "data", None) and any(f["properties"]["_l"] == "streets" for f in c.data["features"])
+        for c in m._children.values()
+    )
+    with pytest.raises(ValueError, match="setting tiled_above"):
+        build_map(data, max_features=others - 1, tiled={"streets": source})

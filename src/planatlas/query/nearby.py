@@ -27,6 +27,7 @@ from planatlas.query.columns import (
 )
 from planatlas.query.distance import parse_distance
 from planatlas.query.proximity import ProximityIndex
+from planatlas.query.tree import DistanceIndex
 
 __all__ = ["nearest", "nearest_of_pairs", "within_distance"]
 
@@ -53,7 +54,7 @@ def nearest_of_pairs(
     return hit, by_rank[best_rank[hit]], best_d[hit], counts[hit].astype(np.int64)
 
 
-def _prepare(target: gpd.GeoDataFrame, index: ProximityIndex | None) -> ProximityIndex:
+def _prepare(target: gpd.GeoDataFrame, index: DistanceIndex | None) -> DistanceIndex:
     if index is None:
         return ProximityIndex.from_frame(target)
     if len(index) != len(target):
@@ -71,7 +72,7 @@ def within_distance(
     reference_key: str | None = None,
     pairs: bool = False,
     distances: bool = True,
-    index: ProximityIndex | None = None,
+    index: DistanceIndex | None = None,
 ) -> gpd.GeoDataFrame:
     """Features of ``target`` within ``distance`` of any feature of ``reference``.
 
@@ -92,7 +93,8 @@ def within_distance(
         ``within_count`` only (no ``nearest_key``/``distance_m``; with ``pairs``, no ``distance_m``).
         The matched features are the same.
     index
-        A :class:`ProximityIndex` of ``target`` built earlier, to skip preparation.
+        A :class:`ProximityIndex` (or :class:`~planatlas.query.tree.TreeIndex`) of ``target`` built
+        earlier, to skip preparation.
 
     Returns
     -------

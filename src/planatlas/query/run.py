@@ -15,12 +15,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from planatlas.crs import metric_geometries
 from planatlas.errors import LayerNotFoundError
 from planatlas.query.distance import parse_distance
 from planatlas.query.nearby import nearest, within_distance
 from planatlas.query.proximity import ProximityIndex
+from planatlas.query.tree import TreeIndex
 from planatlas.query.zones import coverage, inside, intersects, summarize
-from planatlas.store.base import LayerStore, SpatialQueries
+from planatlas.store.base import LayerStore, NearReads, SpatialQueries
 
 __all__ = ["QUERY_KINDS", "IndexCache", "QueryRequest", "QueryResult", "run_query"]
 
@@ -144,7 +146,14 @@ def _run_pushed_down(store: SpatialQueries, rq: QueryRequest) -> gpd.GeoDataFram
 def _run_in_memory(
     store: LayerStore, rq: QueryRequest, reference: gpd.GeoDataFrame, cache: IndexCache | None
 ) -> gpd.GeoDataFrame | pd.DataFrame:
-    """Read the searched layer and answer with the pure functions."""
+    """Read the searched layer and answer with the pure functions.
+
+    A ``within`` question without a cache of prepared indexes is asked once (the CLI): a store with
+    its own spatial index reads only the candidates near the selection, and a GEOS tree (cheap to
+    build) answers instead of a :class:`ProximityIndex` (which pays off over many questions).
+    """
+    if rq.kind == "within" and cache is None:
+        return _within_once(store, rq, reference)
     target = store.read(rq.layer)
     if not isinstance(target, gpd.GeoDataFrame):
         msg = f"layer {rq.layer!r} has no geometry to query"
@@ -176,6 +185,27 @@ def _run_in_memory(
         target_key=tkey,
         reference_key=rkey,
         index=index,
+    )
+
+
+def _within_once(store: LayerStore, rq: QueryRequest, reference: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``within`` asked once: candidates from the store's index where it has one, then exact GEOS answers."""
+    metres = parse_distance(_distance(rq))
+    if isinstance(store, NearReads):
+        target = store.read_near(rq.layer, metric_geometries(reference), metres)
+    else:
+        target = store.read(rq.layer)
+    if not isinstance(target, gpd.GeoDataFrame):
+        msg = f"layer {rq.layer!r} has no geometry to query"
+        raise LayerNotFoundError(msg)
+    return within_distance(
+        target,
+        reference,
+        distance=metres,
+        target_key=store.spec(rq.layer).key,
+        reference_key=store.spec(rq.of).key,
+        pairs=rq.pairs,
+        index=TreeIndex(metric_geometries(target)),
     )
 
 

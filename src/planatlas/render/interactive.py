@@ -62,6 +62,16 @@ _DEFAULT_BOUNDS = (115.85, 28.62, 115.93, 28.70)
 
 
 @dataclass(frozen=True)
+class TiledSource:
+    """Where a large catalogue layer's vector tiles are served (:class:`planatlas.tiles.server.TileServer`)."""
+
+    url: str
+    feature_url: str
+    min_zoom: int
+    max_zoom: int
+
+
+@dataclass(frozen=True)
 class View:
     """Map centre (lat, lon in the storage datum) and zoom."""
 
@@ -267,6 +277,33 @@ def _geojson_layer(
     )
 
 
+def _tiled_layer(m: folium.Map, p: PreparedLayer, source: TiledSource, asset_base_url: str | None) -> None:
+    """Draw ``p`` from its vector tiles, in the first colour of its preset style."""
+    from planatlas.render.tiled import VectorTileLayer, vectorgrid_asset  # noqa: PLC0415 - only maps with tiles
+
+    if not any(name == "vectorgrid" for name, _ in m.default_js):
+        m.default_js = [*m.default_js, ("vectorgrid", vectorgrid_asset(asset_base_url))]
+    palette = p.resolved.js_palette()
+    colors = palette["colors"]
+    style = {
+        "color": colors[0] if colors else palette["fallback"],
+        "column": None,
+        "colors": {},
+        "weight": 0.6,
+        "fillOpacity": palette["fillOpacity"],
+        "radius": palette["radius"],
+    }
+    VectorTileLayer(
+        layer=p.layer.layer,
+        key=p.key or "",
+        url=source.url,
+        feature_url=source.feature_url,
+        style=style,
+        min_zoom=source.min_zoom,
+        max_zoom=source.max_zoom,
+    ).add_to(m)
+
+
 def _prepared_layers(
     data: PresetData,
     *,
@@ -274,17 +311,19 @@ def _prepared_layers(
     visible: Collection[str] | None,
     basemap: str,
     max_features: int,
+    tiled: Collection[str] = (),
 ) -> list[PreparedLayer]:
     """The preset's layers as drawn: filtered and styled, visibility applied, in the basemap's datum."""
     preset = data.preset
     if prepared is None:
         prepared = prepare_preset(preset, data.frames, params=data.params, keys=data.keys)
     prepared = list(prepared)
-    total = sum(len(p.frame) for p in prepared)
+    total = sum(len(p.frame) for p in prepared if p.layer.layer not in tiled)
     if total > max_features:
         msg = (
             f"preset {preset.name!r} would draw {total} features, more than max_features={max_features}; "
-            "filter the layers, aggregate them (e.g. a count per street) or query a smaller area first"
+            "filter the layers, aggregate them (e.g. a count per street) or query a smaller area first, "
+            "or draw the large layers from vector tiles (setting tiled_above)"
         )
         raise ValueError(msg)
     if visible is not None:
@@ -309,6 +348,7 @@ def build_map(
     report_layers: bool = False,
     max_features: int = MAX_FEATURES,
     prepared: Sequence[PreparedLayer] | None = None,
+    tiled: Mapping[str, TiledSource] | None = None,
 ) -> folium.Map:
     """Build the interactive map of a preset from its loaded data.
 
@@ -338,6 +378,9 @@ def build_map(
     prepared
         The preset's layers already prepared from ``data`` (:func:`planatlas.maps.prepare_preset_data`),
         e.g. cached by the app per atlas version and parameters; default: prepared here. Not modified.
+    tiled
+        Catalogue layers drawn from vector tiles instead of GeoJSON (by layer name): they do not
+        count toward ``max_features``; the browser fetches only the tiles in view.
 
     Raises
     ------
@@ -349,7 +392,10 @@ def build_map(
         msg = f"lang should be 'zh' or 'en', got {lang!r}"
         raise ValueError(msg)
     tiles = basemap_layer(basemap, lang=lang, tianditu_key=tianditu_key)
-    drawn = _prepared_layers(data, prepared=prepared, visible=visible, basemap=basemap, max_features=max_features)
+    tiled = dict(tiled or {})
+    drawn = _prepared_layers(
+        data, prepared=prepared, visible=visible, basemap=basemap, max_features=max_features, tiled=tiled
+    )
     preset = data.preset
     west, south, east, north = prepared_bounds(drawn, preset.extent) or _DEFAULT_BOUNDS
     m = folium.Map(
@@ -368,6 +414,10 @@ def build_map(
     extent = [[south, west], [north, east]]
     MapClass(_data_attribution(data, drawn, lang), fit=None if view else extent).add_to(m)
     for p in drawn:
+        source = tiled.get(p.layer.layer)
+        if source is not None:
+            _tiled_layer(m, p, source, asset_base_url)
+            continue
         layer = _geojson_layer(p, lang=lang, field_titles=data.field_titles.get(p.layer.layer))
         if report_layers:
             ReportVisibility(p.layer.id).add_to(layer)

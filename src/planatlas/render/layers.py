@@ -27,6 +27,7 @@ from planatlas.crs import METRIC_CRS, STORAGE_CRS, to_metric
 from planatlas.errors import PresetDataError
 from planatlas.i18n import t
 from planatlas.maps import PreparedLayer, Preset, prepare_preset, prepared_bounds
+from planatlas.render.dense import DENSE_ABOVE, draw_dense_polygons
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -148,7 +149,9 @@ def draw_layer(ax: Axes, layer: MapLayer) -> None:
     if len(frame) == 0:
         return
     geoms = frame.geometry.values
-    if layer.kind == "polygon":
+    if layer.kind == "polygon" and len(frame) > DENSE_ABOVE:
+        draw_dense_polygons(ax, layer)
+    elif layer.kind == "polygon":
         coll = PathCollection(
             polygon_paths(geoms),
             facecolors=layer.facecolors if layer.facecolors is not None else "none",

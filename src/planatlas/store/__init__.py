@@ -19,4 +19,4 @@ def open_store(settings: Settings | None = None, *, url: str | None = None) -> L
         from planatlas.store.postgis import PostGISStore  # noqa: PLC0415 - heavy, needed only with a database URL
 
         return PostGISStore(url)
-    return GeoPackageStore(settings.atlas_path)
+    return GeoPackageStore(settings.atlas_path, tiled_above=settings.tiled_above)

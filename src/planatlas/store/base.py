@@ -125,6 +125,15 @@ class SpatialQueries(LayerStore, Protocol):
         """Share of ``target`` within ``distance`` of the selected references, per zone and overall."""
 
 
+@runtime_checkable
+class NearReads(LayerStore, Protocol):
+    """A store that reads, from its own spatial index, only the features that may lie near some geometries."""
+
+    def read_near(self, name: str, reference: Any, distance: float) -> LayerFrame:  # noqa: ANN401 - shapely array
+        """Features of ``name`` that may lie within ``distance`` metres of ``reference`` (EPSG:4548
+        geometries), in layer order: a superset of the answer, possibly the whole layer."""
+
+
 class ParsedSpecs:
     """Layer specs parsed once per atlas version: a rebuild changes the cache key and starts afresh."""
 

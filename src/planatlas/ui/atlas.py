@@ -32,11 +32,12 @@ from planatlas.plans import plan_title, position_text
 from planatlas.provenance import cited_text
 from planatlas.render.assets import STATIC_DIR
 from planatlas.render.basemaps import BASEMAPS
-from planatlas.render.interactive import View, build_map
+from planatlas.render.interactive import TiledSource, View, build_map
 from planatlas.settings import Settings
 from planatlas.store.base import LayerStore
 from planatlas.ui.layer_map import chosen_layer, render_layer_map
 from planatlas.ui.reconciliation import XINJIAN_PRESET_TOPICS, reconciliation_section, xinjian_section
+from planatlas.ui.tiled_layer import render_layer_page, tiled_sources
 from planatlas.ui.widgets import html_text, plain_markdown, stable_choice
 
 MAP_KEY = "pa_map"
@@ -112,12 +113,14 @@ def _map(
     visible: tuple[str, ...],
     view: View | None,
     tianditu_key: str | None,
+    tiled: Mapping[str, TiledSource] | None = None,
 ) -> folium.Map:
     key = store.cache_key()
     data = _preset_data(store, key, preset_name)
     data = replace(data, params=data.preset.params_with_defaults(dict(params)))
     return build_map(
         data,
+        tiled=tiled,
         prepared=_prepared(store, key, preset_name, params),
         lang=lang,
         basemap=basemap,
@@ -218,7 +221,11 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
 
     layer = chosen_layer(store, lang)  # one layer (e.g. an imported one) instead of a thematic map: ?layer=NAME
     if layer is not None:
-        render_layer_map(store, lang, layer, height=MAP_HEIGHT, asset_base_url=asset_base_url())
+        count = int(store.metadata().get("layers", {}).get(layer, {}).get("count") or 0)
+        if count > settings.tiled_above:  # large: from vector tiles
+            render_layer_page(store, settings, lang, layer)
+        else:
+            render_layer_map(store, lang, layer, height=MAP_HEIGHT, asset_base_url=asset_base_url())
         return
     names = list(PRESETS)
     _init_from_url("pa_preset", "preset", names, default=DEFAULT_PRESET)
@@ -277,6 +284,7 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
                 visible0,
                 view0,
                 settings.tianditu_key,
+                tiled_sources(store, settings, {pl.layer for pl in preset.layers}),
             )
         except ValueError as exc:  # e.g. too many features for one browser map: say why
             st.error(plain_markdown(exc))
