@@ -1,0 +1,124 @@
+"""Place search: a typed name or alias → the places it may mean, with a position to zoom to and ask about.
+
+One entry, :func:`place_index`, reads the names: from the gazetteer layer ``places`` when the atlas
+has one (issue 10: ``name_zh``, ``name_en``, ``aliases``), else from every point layer of the
+atlas (``name``, ``name_en``, ``aliases``). :func:`search_places` is pure. Aliases written
+``别名@行号`` (a plan line cited) are matched without the line number. Unlocated places (no
+geometry) are listed but cannot be zoomed to.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+
+from planatlas.errors import PlanAtlasError
+from planatlas.store.base import LayerStore
+
+__all__ = ["GAZETTEER_LAYER", "Place", "place_index", "search_places"]
+
+#: The gazetteer layer searched when the atlas has it.
+GAZETTEER_LAYER = "places"
+_NAME_FIELDS = ("name", "name_zh", "name_en", "name_written")
+
+
+@dataclass(frozen=True)
+class Place:
+    """A named feature: where it is (EPSG:4490, None when unlocated) and every name it answers to."""
+
+    layer: str
+    key: str
+    name: str
+    names: tuple[str, ...]
+    lon: float | None
+    lat: float | None
+    precision: str
+
+    def label(self, layer_title: str) -> str:
+        return f"{self.name} · {layer_title}"
+
+
+def _fold(text: str) -> str:
+    """Case- and width-insensitive form for matching (full-width letters, spaces)."""
+    return unicodedata.normalize("NFKC", text).casefold().replace(" ", "")
+
+
+def _alias_names(value: object) -> list[str]:
+    if not isinstance(value, str):
+        return []
+    return [part.split("@")[0].strip() for part in value.split(";") if part.split("@")[0].strip()]
+
+
+def _places_of(layer: str, frame: gpd.GeoDataFrame, key: str) -> list[Place]:
+    out = []
+    reps = frame.geometry.representative_point()
+    for i, row in enumerate(frame.drop(columns=frame.geometry.name).to_dict("records")):
+        names = [str(row[f]) for f in _NAME_FIELDS if isinstance(row.get(f), str) and row[f].strip()]
+        names += _alias_names(row.get("aliases"))
+        if not names:
+            continue
+        point = reps.iloc[i]
+        located = point is not None and not point.is_empty
+        out.append(
+            Place(
+                layer=layer,
+                key=str(row[key]),
+                name=names[0],
+                names=tuple(dict.fromkeys(names)),
+                lon=float(point.x) if located else None,
+                lat=float(point.y) if located else None,
+                precision=str(row.get("precision") or ""),
+            )
+        )
+    return out
+
+
+def place_index(store: LayerStore) -> list[Place]:
+    """Every named place of the atlas: the gazetteer layer ``places`` if built, else the point layers."""
+    meta = store.metadata()["layers"]
+    if GAZETTEER_LAYER in meta:
+        layers = [GAZETTEER_LAYER]
+    else:
+        layers = [n for n, info in meta.items() if info.get("geometry_type") in ("Point", "MultiPoint")]
+    places: list[Place] = []
+    for layer in layers:
+        try:
+            frame = store.read(layer)
+            key = store.spec(layer).key
+        except PlanAtlasError:  # a layer that cannot be read is left out of the search, not fatal
+            continue
+        if isinstance(frame, gpd.GeoDataFrame):
+            places.extend(_places_of(layer, frame, key))
+    return places
+
+
+def search_places(places: Sequence[Place], text: str, *, limit: int = 10) -> list[Place]:
+    """Places whose name or alias matches ``text``: exact first, then prefix, then substring.
+
+    ``limit`` caps the list (pass a larger one to see more); ties keep the index order.
+    """
+    query = _fold(text or "")
+    if not query:
+        return []
+    ranked: list[tuple[int, int, Place]] = []
+    for i, place in enumerate(places):
+        folded = [_fold(n) for n in place.names]
+        if query in folded:
+            rank = 0
+        elif any(f.startswith(query) for f in folded):
+            rank = 1
+        elif any(query in f for f in folded):
+            rank = 2
+        else:
+            continue
+        ranked.append((rank, i, place))
+    ranked.sort(key=lambda r: (r[0], r[1]))
+    return [p for _, _, p in ranked[: max(limit, 0)]]
+
+
+def is_located(place: Place) -> bool:
+    return place.lon is not None and place.lat is not None and math.isfinite(place.lon) and math.isfinite(place.lat)
