@@ -80,7 +80,7 @@ class DrawTexts(MacroElement):
         self.texts = {path: t(key, lang) for path, key in _DRAW_TEXTS}
 
 
-class AskTools(Draw):  # type: ignore[misc]  # folium's plugins are not annotated
+class AskTools(Draw):
     """folium's Draw control without its CDN links (the vendored Leaflet.draw is on the map)."""
 
     default_js: list[tuple[str, str]] = []  # noqa: RUF012 - folium reads these class attributes
@@ -94,7 +94,7 @@ def add_ask_tools(m: folium.Map, lang: str) -> folium.Map:
     """
     DrawTexts(lang).add_to(m)
     shape = {"color": "#d7301f", "weight": 2, "fillOpacity": 0.08}
-    AskTools(
+    AskTools(  # type: ignore[no-untyped-call]  # folium's Draw.__init__ is not annotated
         position="topleft",
         show_geometry_on_click=False,
         draw_options={
