@@ -72,9 +72,7 @@ def format_yuan(yi: float, lang: str) -> str:
     return f"{yi / 10:g} billion yuan ({yi:g} 亿元)"
 
 
-def question_title(
-    *, kind: str, layer_title: str, reference: str, distance: str | float | None, lang: str
-) -> str:
+def question_title(*, kind: str, layer_title: str, reference: str, distance: str | float | None, lang: str) -> str:
     """The question in words, e.g. ``距八一广场站1公里范围内的商务楼宇`` / ``… within 1 km of Bayi Square station``."""
     dist = "" if distance is None else format_distance(parse_distance(distance), lang)
     if lang == "zh":
@@ -101,7 +99,9 @@ class ReadableAnswer:
     columns: Mapping[str, str]
 
 
-def _streets_of(frame: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None, street_names: Mapping[str, str]) -> list[str]:
+def _streets_of(
+    frame: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None, street_names: Mapping[str, str]
+) -> list[str]:
     """Each row's street: its recorded ``street_id``, else the street holding its representative point."""
     n = len(frame)
     ids: list[object] = [None] * n
@@ -112,7 +112,9 @@ def _streets_of(frame: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None, stree
         assigned = assign_zones(frame.iloc[missing], streets, zone_key="street_id")
         for i, value in zip(missing, assigned, strict=True):
             ids[i] = value
-    return ["" if v is None or (isinstance(v, float) and math.isnan(v)) else street_names.get(str(v), str(v)) for v in ids]
+    return [
+        "" if v is None or (isinstance(v, float) and math.isnan(v)) else street_names.get(str(v), str(v)) for v in ids
+    ]
 
 
 def readable_answer(
@@ -160,7 +162,7 @@ def readable_answer(
 
 
 def edge_line(frame: pd.DataFrame, *, distance: str | float, lang: str) -> str:
-    """"N of M answers lie within their own position uncertainty of the D edge" (issue 10), in ``lang``.
+    """ "N of M answers lie within their own position uncertainty of the D edge" (issue 10), in ``lang``.
 
     An answer counts when ``|D - distance_m| <= uncertainty_m``: moved by its uncertainty it could
     fall outside (or another one inside). Answers without a recorded uncertainty are said so.

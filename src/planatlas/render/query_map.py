@@ -113,7 +113,9 @@ def nearest_lines(frame: gpd.GeoDataFrame, reference: gpd.GeoDataFrame, *, ref_k
         return empty
     shown = frame.head(QUERY_FEATURE_CAP)
     refs = reference.to_crs(METRIC_CRS).drop_duplicates(subset=ref_key).set_index(ref_key).geometry
-    have = shown[NEAREST_KEY].isin(refs.index).to_numpy() & ~(shown.geometry.isna() | shown.geometry.is_empty).to_numpy()
+    have = (
+        shown[NEAREST_KEY].isin(refs.index).to_numpy() & ~(shown.geometry.isna() | shown.geometry.is_empty).to_numpy()
+    )
     if not have.any():
         return empty
     sub = shown[have]
