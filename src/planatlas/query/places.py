@@ -16,10 +16,11 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 
+from planatlas.crs import METRIC_CRS, STORAGE_CRS
 from planatlas.errors import PlanAtlasError
 from planatlas.store.base import LayerStore
 
-__all__ = ["GAZETTEER_LAYER", "Place", "place_index", "search_places"]
+__all__ = ["GAZETTEER_LAYER", "Place", "is_located", "nearest_place", "place_index", "search_places"]
 
 #: The gazetteer layer searched when the atlas has it.
 GAZETTEER_LAYER = "places"
@@ -118,6 +119,20 @@ def search_places(places: Sequence[Place], text: str, *, limit: int = 10) -> lis
         ranked.append((rank, i, place))
     ranked.sort(key=lambda r: (r[0], r[1]))
     return [p for _, _, p in ranked[: max(limit, 0)]]
+
+
+def nearest_place(places: Sequence[Place], lon: float, lat: float, *, within_m: float) -> Place | None:
+    """The located place nearest ``(lon, lat)`` if it lies within ``within_m`` metres (EPSG:4548), else None."""
+    located = [p for p in places if is_located(p)]
+    if not located:
+        return None
+    xy = gpd.GeoSeries(
+        gpd.points_from_xy([p.lon for p in located] + [lon], [p.lat for p in located] + [lat]), crs=STORAGE_CRS
+    ).to_crs(METRIC_CRS)
+    here = xy.iloc[-1]
+    distances = xy.iloc[:-1].distance(here).to_numpy()
+    best = int(distances.argmin())
+    return located[best] if distances[best] <= within_m else None
 
 
 def is_located(place: Place) -> bool:

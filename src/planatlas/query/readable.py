@@ -46,12 +46,12 @@ _REFERENCE_SUFFIX: Mapping[str, Mapping[str, str]] = {"metro_stations": {"zh": "
 
 
 def format_distance(metres: float, lang: str) -> str:
-    """``412 米`` / ``412 m`` under 1 km, ``1.2 公里`` / ``1.2 km`` from 1 km (whole km without decimals)."""
+    """``412米`` / ``412 m`` under 1 km, ``1.2公里`` / ``1.2 km`` from 1 km (whole km without decimals)."""
     if metres < 1000:
-        return f"{metres:.0f} 米" if lang == "zh" else f"{metres:.0f} m"
+        return f"{metres:.0f}米" if lang == "zh" else f"{metres:.0f} m"
     km = metres / 1000
     text = f"{km:.0f}" if math.isclose(km, round(km)) else f"{km:.1f}".rstrip("0").rstrip(".")
-    return f"{text} 公里" if lang == "zh" else f"{text} km"
+    return f"{text}公里" if lang == "zh" else f"{text} km"
 
 
 def format_count(n: float, lang: str) -> str:
@@ -75,8 +75,6 @@ def format_yuan(yi: float, lang: str) -> str:
 def question_title(*, kind: str, layer_title: str, reference: str, distance: str | float | None, lang: str) -> str:
     """The question in words, e.g. ``距八一广场站1公里范围内的商务楼宇`` / ``… within 1 km of Bayi Square station``."""
     dist = "" if distance is None else format_distance(parse_distance(distance), lang)
-    if lang == "zh":
-        dist = dist.replace(" ", "")  # 距八一广场站1公里范围内
     return t(f"query_q_{kind}", lang, layer=layer_title, ref=reference, d=dist)
 
 

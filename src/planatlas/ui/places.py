@@ -12,7 +12,8 @@ import streamlit as st
 
 from planatlas.errors import PlanAtlasError
 from planatlas.i18n import t
-from planatlas.query.places import GAZETTEER_LAYER, Place, is_located, place_index, search_places
+from planatlas.query.places import GAZETTEER_LAYER, Place, is_located, nearest_place, place_index, search_places
+from planatlas.query.readable import reference_name
 from planatlas.query.reference import format_at
 from planatlas.ui.widgets import plain_markdown
 
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 
 #: How many matches the search lists (type more of the name to narrow it).
 SEARCH_LIMIT = 12
+#: A clicked point is named after a place at most this far away (metres): "a point near 八一广场".
+NEAR_PLACE_M = 150.0
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -36,6 +39,19 @@ def _layer_title(store: LayerStore, layer: str, lang: str) -> str:
         return layer
 
 
+def point_label(store: LayerStore, at: str, lang: str) -> str:
+    """How a question names its point: the searched place, "a point near <place>", or its coordinates."""
+    chosen = st.session_state.get("pq_at_place")
+    if chosen:
+        layer, name = chosen
+        return reference_name(layer, [name], lang)
+    lon, lat = (float(v) for v in at.split(","))
+    near = nearest_place(_places(store, store.cache_key()), lon, lat, within_m=NEAR_PLACE_M)
+    if near is not None:
+        return t("query_at_near", lang, place=reference_name(near.layer, [near.name], lang))
+    return t("query_at_point", lang, at=f"{lon:.4f}, {lat:.4f}")
+
+
 def _use_place(place: Place) -> None:
     """Button callback: the place becomes the point the question is asked around."""
     if place.lon is None or place.lat is None:
@@ -43,7 +59,7 @@ def _use_place(place: Place) -> None:
     from shapely.geometry import Point  # noqa: PLC0415 - shapely is loaded already; kept local to the callback
 
     st.session_state["pq_at"] = format_at(Point(place.lon, place.lat))
-    st.session_state["pq_at_label"] = place.name
+    st.session_state["pq_at_place"] = (place.layer, place.name)
     st.session_state["pq_ref"] = "point"
     if st.session_state.get("pq_kind") not in ("within", "nearest"):
         st.session_state["pq_kind"] = "within"

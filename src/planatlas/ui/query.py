@@ -26,7 +26,7 @@ from planatlas.query.reference import DrawnReference, drawn_reference, format_at
 from planatlas.render.query_map import QUERY_FEATURE_CAP, query_map
 from planatlas.ui.answer import render_answer, result_bytes
 from planatlas.ui.atlas import asset_base_url
-from planatlas.ui.places import render_place_search
+from planatlas.ui.places import point_label, render_place_search
 from planatlas.ui.widgets import error_text, stable_choice
 
 if TYPE_CHECKING:
@@ -200,12 +200,12 @@ def _features_question(
     return Question(rq, ref_text, permalink=link)
 
 
-def _point_question(kind: str, layer: str, distance: str | None, lang: str) -> Question:
+def _point_question(store: LayerStore, kind: str, layer: str, distance: str | None, lang: str) -> Question:
     at = st.session_state.get("pq_at")
     if not at:
         return Question(None, "", missing=t("query_no_point", lang))
     point = parse_at(at)
-    label = st.session_state.get("pq_at_label") or t("query_at_point", lang, at=at)
+    label = point_label(store, at, lang)
     limit = None
     if kind == "nearest":
         limit = int(st.number_input(t("query_nearest_count", lang), 1, 500, _DEFAULT_NEAREST, key="pq_limit"))
@@ -245,7 +245,7 @@ def _take_map_events(out: dict[str, Any] | None, lang: str) -> None:
             point = None
         if point is not None and st.session_state.get("pq_seen_drawing_at") != clicked:
             st.session_state["pq_at"] = format_at(point)
-            st.session_state.pop("pq_at_label", None)
+            st.session_state.pop("pq_at_place", None)
             st.session_state["pq_ref"] = "point"
             if st.session_state.get("pq_kind") not in KINDS_BY_REF["point"]:
                 st.session_state["pq_kind"] = "within"
@@ -363,7 +363,7 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
                 question = _features_question(store, layers, kind, layer, distance, lang)
         elif mode == "point":
             with c3:
-                question = _point_question(kind, layer, distance, lang)
+                question = _point_question(store, kind, layer, distance, lang)
         else:
             question = _area_question(kind, layer, lang)
         if question.request is not None:
