@@ -7,6 +7,7 @@ and the print page from :func:`planatlas.render.answer_page.render_answer_page`.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -23,7 +24,7 @@ from planatlas.query.readable import ReadableAnswer, edge_line, readable_answer,
 from planatlas.render.answer_page import render_answer_page
 from planatlas.render.page import PageSpec
 from planatlas.render.write import figure_bytes
-from planatlas.ui.widgets import error_text, plain_markdown
+from planatlas.ui.widgets import plain_markdown
 
 if TYPE_CHECKING:
     from planatlas.query import QueryResult
@@ -80,40 +81,42 @@ def _downloads(frame: pd.DataFrame, table: pd.DataFrame, *, title: str, layer: s
     st.caption(t("query_download_hint", lang))
     stem = _file_stem(title)
     files: dict[str, Callable[[], bytes]] = {
-        "csv": lambda: result_bytes(table, "csv", layer=layer),
-        "xlsx": lambda: xlsx_bytes({layer: table}),
+        "csv": functools.partial(result_bytes, table, "csv", layer=layer),
+        "xlsx": functools.partial(xlsx_bytes, {layer: table}),
     }
     if isinstance(frame, gpd.GeoDataFrame):
-        files["geojson"] = lambda: result_bytes(frame, "geojson", layer=layer)
-        files["gpkg"] = lambda: result_bytes(frame, "gpkg", layer=layer)
+        files["geojson"] = functools.partial(result_bytes, frame, "geojson", layer=layer)
+        files["gpkg"] = functools.partial(result_bytes, frame, "gpkg", layer=layer)
     for col, (fmt, make) in zip(st.columns(len(files)), files.items(), strict=True):
-        with col:
-            st.download_button(fmt.upper(), data=make(), file_name=f"{stem}.{fmt}", mime=_MIME[fmt], key=f"pq_dl_{fmt}")
+        with col:  # each file is made when its button is clicked
+            st.download_button(
+                fmt.upper(),
+                data=make,
+                file_name=f"{stem}.{fmt}",
+                mime=_MIME[fmt],
+                key=f"pq_dl_{fmt}",
+                on_click="ignore",
+            )
+
+
+def _print_bytes(store: LayerStore, result: QueryResult, *, title: str, lang: str, fmt: str) -> bytes:
+    spec = PageSpec(lang=lang, dpi=150 if fmt == "png" else 300)
+    return figure_bytes(render_answer_page(result, title=title, page=spec, streets=_streets(store)), fmt)
 
 
 def _print(store: LayerStore, result: QueryResult, *, title: str, lang: str) -> None:
+    """ "Print this result": the page is drawn when a button is clicked (one click, then saved)."""
     st.markdown(f"**{t('query_print', lang)}**")
-    cols = st.columns(2)
-    for col, fmt in zip(cols, ("pdf", "png"), strict=True):
+    for col, fmt in zip(st.columns(2), ("pdf", "png"), strict=True):
         with col:
-            made_key = f"pq_print_{fmt}"
-            wanted = (title, lang, len(result.frame))
-            if st.button(t("query_print_make", lang, fmt=fmt.upper()), key=f"{made_key}_make"):
-                try:
-                    spec = PageSpec(lang=lang, dpi=150 if fmt == "png" else 300)
-                    page = render_answer_page(result, title=title, page=spec, streets=_streets(store))
-                    st.session_state[made_key] = (wanted, figure_bytes(page, fmt))
-                except (PlanAtlasError, ValueError) as exc:
-                    st.error(t("export_error", lang) + error_text(exc))
-            made = st.session_state.get(made_key)
-            if made and made[0] == wanted:
-                st.download_button(
-                    t("query_print_download", lang, fmt=fmt.upper()),
-                    data=made[1],
-                    file_name=f"{_file_stem(title)}.{fmt}",
-                    mime=_MIME[fmt],
-                    key=f"{made_key}_dl",
-                )
+            st.download_button(
+                t("query_print_download", lang, fmt=fmt.upper()),
+                data=functools.partial(_print_bytes, store, result, title=title, lang=lang, fmt=fmt),
+                file_name=f"{_file_stem(title)}.{fmt}",
+                mime=_MIME[fmt],
+                key=f"pq_print_{fmt}",
+                on_click="ignore",
+            )
 
 
 def render_answer(store: LayerStore, result: QueryResult, *, title: str, lang: str) -> None:

@@ -34,6 +34,7 @@ from planatlas.render.basemaps import BASEMAPS
 from planatlas.render.interactive import View, build_map
 from planatlas.settings import Settings
 from planatlas.store.base import LayerStore
+from planatlas.ui.atlas_tools import render_ask_buttons, render_view_export, view_bounds
 from planatlas.ui.reconciliation import reconciliation_section
 from planatlas.ui.widgets import html_text, plain_markdown, stable_choice
 
@@ -186,6 +187,7 @@ def _details_panel(store: LayerStore, clicked: Mapping[str, Any] | None, lang: s
     if quote:
         st.markdown(f"**{t('plan_text', lang)}**")
         st.text(quote)  # plain text: nothing in the plan is interpreted
+    render_ask_buttons(store, pl.layer, str(key_value), lang)
 
 
 def plan_quote(store: LayerStore, layer: str, key_value: str) -> str:
@@ -276,7 +278,7 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
             key=MAP_KEY,
             height=MAP_HEIGHT,
             use_container_width=True,
-            returned_objects=["last_active_drawing", "center", "zoom", "selected_layers"],
+            returned_objects=["last_active_drawing", "center", "zoom", "selected_layers", "bounds"],
             render=False,  # st_folium renders the map itself; its extra whole-page render was a third of its cost
         )
         frames = _preset_data(store, store.cache_key(), preset.name).frames
@@ -302,6 +304,16 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
     st.session_state["pa_view_now"] = (preset.name, view)
     with right:
         _details_panel(store, clicked, lang)
+    with left:
+        render_view_export(
+            store,
+            preset=preset.name,
+            params=params,
+            visible=visible,
+            bounds=view_bounds(result.get("bounds")),
+            basemap=basemap,
+            lang=lang,
+        )
 
     query: dict[str, str] = {"preset": preset.name, "lang": lang, "layers": ",".join(visible)}
     query.update({k: str(v) for k, v in params.items()})
