@@ -99,7 +99,9 @@ def page_text(driver: Any) -> str:
 
 def table_text(driver: Any) -> str:
     """Text of the result tables (Streamlit draws them on a canvas; its accessible grid holds the text)."""
-    script = "return Array.from(document.querySelectorAll('[data-testid=stDataFrame]')).map(e => e.textContent).join(' ')"
+    script = (
+        "return Array.from(document.querySelectorAll('[data-testid=stDataFrame]')).map(e => e.textContent).join(' ')"
+    )
     return str(driver.execute_script(script))
 
 
@@ -319,7 +321,7 @@ def test_search_a_place_zooms_to_it_and_asks_around_it(driver, app_url, atlas, l
             state = driver.execute_script(
                 "var m = window.map_div, lon = arguments[0], lat = arguments[1];"
                 "if (!m) { return null; } var c = m.getCenter(), hit = false;"
-                "m.eachLayer(function(l) { if (l instanceof L.Marker) { var p = l.getLatLng();"
+                "m.eachLayer(function(l) { if (l instanceof L.CircleMarker && l.options.color === '#ff7f00') { var p = l.getLatLng();"
                 " if (Math.abs(p.lat - lat) < 1e-6 && Math.abs(p.lng - lon) < 1e-6) { hit = true; } } });"
                 "return [c.lng, c.lat, m.getZoom(), hit];",
                 *BAYI,

@@ -213,7 +213,10 @@ def query_map(
             bounds.append(drawn)
     if focus is not None:
         lon, lat, label = focus
-        folium.Marker([lat, lon], tooltip=html.escape(label)).add_to(m)
+        focus_color = QUERY_COLORS["focus"]
+        folium.CircleMarker(
+            [lat, lon], radius=10, color=focus_color, weight=3, fill=True, fill_opacity=0.3, tooltip=html.escape(label)
+        ).add_to(m)
     if tools:
         add_ask_tools(m, lang)
     if layers:
