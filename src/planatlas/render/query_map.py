@@ -25,6 +25,7 @@ from planatlas.i18n import t
 from planatlas.maps.style import QUERY_COLORS
 from planatlas.query import parse_distance
 from planatlas.query.columns import NEAREST_KEY
+from planatlas.query.readable import format_distance
 from planatlas.render.leaflet import MapClass, use_package_assets
 from planatlas.render.map_tools import add_ask_tools
 
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 #: Most matched features drawn on the query map (the table and downloads hold all of them).
 QUERY_FEATURE_CAP = 3000
 #: Columns of a match shown in its tooltip, in order (those the answer has), after its key.
-_MATCH_FIELDS = ("name", "nearest_key", "distance_m", "within_count", "zone_key", "count")
+_MATCH_FIELDS = ("name", "distance_m", "within_count", "zone_key", "count")
 
 Bounds = tuple[float, float, float, float]
 
@@ -60,7 +61,7 @@ class _TipLayer:
             marker = folium.CircleMarker(radius=radius, fill=True, color=color, fill_opacity=opacity)
         style = dict(self.style)
         return folium.GeoJson(
-            _tip_collection(self.frame, self.fields),
+            _tip_collection(self.frame, self.fields, lang),
             name=t(self.title, lang),
             style_function=lambda _f: style,
             marker=marker,
@@ -69,19 +70,28 @@ class _TipLayer:
         )
 
 
-def _tip(row: Mapping[str, Any], fields: Sequence[str]) -> str:
+#: Tooltip labels of the answer's columns (text keys); other columns show their own name.
+_TIP_LABELS = {"distance_m": "query_col_distance_m", "count": "query_col_count", "ring": "query_ring"}
+
+
+def _tip(row: Mapping[str, Any], fields: Sequence[str], lang: str) -> str:
+    """The feature's name in bold, then its answer's values, labelled in ``lang`` (all escaped)."""
     parts = []
     for f in fields:
         value = row.get(f)
         if value is None or (isinstance(value, float) and math.isnan(value)):
             continue
+        if f == "name":
+            parts.insert(0, f"<b>{html.escape(str(value))}</b>")
+            continue
         if f == "distance_m":
-            value = f"{float(value):.1f} m"
-        parts.append(f"<b>{html.escape(str(f))}</b>: {html.escape(str(value))}")
+            value = format_distance(float(value), lang) if float(value) >= 1 else f"{float(value):.1f} m"
+        label = t(_TIP_LABELS[f], lang) if f in _TIP_LABELS else f
+        parts.append(f"{html.escape(label)}: {html.escape(str(value))}")
     return "<br>".join(parts)
 
 
-def _tip_collection(frame: gpd.GeoDataFrame, fields: Sequence[str]) -> dict[str, Any]:
+def _tip_collection(frame: gpd.GeoDataFrame, fields: Sequence[str], lang: str) -> dict[str, Any]:
     """Geometry-only GeoJSON with one escaped HTML property ``_tip`` per drawn feature."""
     features = []
     records = frame.drop(columns=frame.geometry.name).to_dict("records")
@@ -92,7 +102,7 @@ def _tip_collection(frame: gpd.GeoDataFrame, fields: Sequence[str]) -> dict[str,
             {
                 "type": "Feature",
                 "geometry": shapely.geometry.mapping(shapely.set_precision(geom, 1e-6)),
-                "properties": {"_tip": _tip(row, fields)},
+                "properties": {"_tip": _tip(row, fields, lang)},
             }
         )
     return {"type": "FeatureCollection", "features": features}
@@ -146,7 +156,9 @@ def _layers(result: QueryResult, *, key: str, ref_key: str) -> list[_TipLayer]:
         layers.append(_TipLayer(ring_frame.to_crs(STORAGE_CRS), ["ring"], "query_ring", ring_style))
     if isinstance(frame, gpd.GeoDataFrame) and len(frame):
         shown = frame.head(QUERY_FEATURE_CAP)
-        fields = [c for c in (key, *_MATCH_FIELDS) if c in shown.columns]
+        fields = [c for c in _MATCH_FIELDS if c in shown.columns]
+        if "name" not in shown.columns and key in shown.columns:  # nothing else names the feature
+            fields.insert(0, key)
         match = QUERY_COLORS["match"]
         lines = nearest_lines(frame, reference, ref_key=ref_key)
         if len(lines):
@@ -155,7 +167,7 @@ def _layers(result: QueryResult, *, key: str, ref_key: str) -> list[_TipLayer]:
         style = {"color": match, "weight": 1, "fillColor": match, "fillOpacity": 0.5}
         layers.append(_TipLayer(shown, fields, "query_matches", style, marker=(6, 0.85)))
     if len(reference):
-        fields = [c for c in (ref_key, "name") if c in reference.columns]
+        fields = ["name"] if "name" in reference.columns else [c for c in (ref_key,) if c in reference.columns]
         style = {"color": QUERY_COLORS["reference"], "weight": 2, "fillOpacity": 0.0}
         layers.append(_TipLayer(reference, fields, "query_reference", style, marker=(7, 1.0)))
     return layers

@@ -18,6 +18,7 @@ from planatlas.i18n import t
 from planatlas.query import parse_distance
 from planatlas.query.readable import format_distance
 from planatlas.render.page import PageSpec
+from planatlas.ui.query_state import of_state_key
 from planatlas.view_export import LonLatBounds, ViewState, view_bytes
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ def _ask(layer: str, key: str, value: str, kind: str) -> None:
     st.session_state["pq_seeded"] = True  # the question comes from here, not from the URL
     st.session_state["pq_ref"] = "features"
     st.session_state["pq_kind"] = kind
-    st.session_state["pq_of"] = layer
+    st.session_state[of_state_key(kind)] = layer
     st.session_state["pq_field"] = key
     st.session_state["pq_values"] = [value]
     st.session_state.setdefault("pq_layer", ASK_LAYER)

@@ -27,6 +27,7 @@ from planatlas.render.query_map import QUERY_FEATURE_CAP, query_map
 from planatlas.ui.answer import render_answer, result_bytes
 from planatlas.ui.atlas import asset_base_url
 from planatlas.ui.places import point_label, render_place_search
+from planatlas.ui.query_state import of_state_key
 from planatlas.ui.widgets import error_text, stable_choice
 
 if TYPE_CHECKING:
@@ -86,10 +87,10 @@ def init_from_url(layers: list[str]) -> None:
     kind = params.get("kind")
     if kind in KINDS_BY_REF[mode]:
         st.session_state["pq_kind"] = kind
-    for name in ("layer", "of"):
-        value = params.get(name)
-        if value in layers:
-            st.session_state[f"pq_{name}"] = value
+    if params.get("layer") in layers:
+        st.session_state["pq_layer"] = params.get("layer")
+    if params.get("of") in layers:
+        st.session_state[of_state_key(str(st.session_state.get("pq_kind", "within")))] = params.get("of")
     if params.get("field"):
         st.session_state["pq_field"] = params.get("field")
     if params.get("values"):
@@ -143,7 +144,7 @@ def _features_question(
         st.selectbox,
         t("query_zones" if kind in zone_kinds else "query_of", lang),
         layers,
-        state_key="pq_of",
+        state_key=of_state_key(kind),
         lang=lang,
         default=default_of if default_of in layers else layers[0],
         format_func=label,
