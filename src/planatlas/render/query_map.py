@@ -76,7 +76,7 @@ _TIP_LABELS = {"distance_m": "query_col_distance_m", "count": "query_col_count",
 
 def _tip(row: Mapping[str, Any], fields: Sequence[str], lang: str) -> str:
     """The feature's name in bold, then its answer's values, labelled in ``lang`` (all escaped)."""
-    parts = []
+    parts: list[str] = []
     for f in fields:
         value = row.get(f)
         if value is None or (isinstance(value, float) and math.isnan(value)):
