@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlparse
 
+import geopandas as gpd
 import pytest
 from browser_support import (
     console_errors,
@@ -27,7 +28,7 @@ from browser_support import (
     wait_for,
     wait_map_still,
 )
-from shapely.geometry import box
+from shapely.geometry import LineString, box
 
 from planatlas.query import QueryRequest, run_query
 from planatlas.query.reference import parse_at
@@ -375,3 +376,78 @@ def test_print_the_result_and_export_the_atlas_view(driver, app_url, atlas, down
     view = wait_download(driver, downloads, ".pdf", b"%PDF")
     assert view.name == f"one-belt-four-zones_{lang}.pdf"
     screenshot(driver, f"ask-5b-export-view-{lang}")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_click_a_street_on_the_atlas_and_ask_what_is_inside(driver, app_url, atlas, lang):
+    """A street or zone clicked on the Atlas page becomes the Query page's zone: "buildings inside it"."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    _, store = atlas
+    streets = store.read("streets")
+    taoyuan = streets[streets["street_id"] == "taoyuan"].geometry.iloc[0].representative_point()
+    open_app(driver, app_url, page="atlas", preset="one-belt-four-zones", lang=lang)
+    wait_app_idle(driver)
+    with in_map(driver):
+        wait_map_still(driver)
+        x, y = container_point(driver, taoyuan.x, taoyuan.y)
+        ActionChains(driver).move_to_element_with_offset(
+            map_container(driver), *offset_from_centre(driver, x, y)
+        ).click().perform()
+    label = (
+        "查询其范围内的商务楼宇与产业载体"
+        if lang == "zh"
+        else "Commercial buildings, parks and live-streaming bases inside it"
+    )
+    wait_for(driver, lambda: label in page_text(driver), timeout=60, what="the ask buttons in the details panel")
+    wait_app_idle(driver)
+    screenshot(driver, f"ask-6a-atlas-street-{lang}")
+    click_button(driver, label)
+    wait_for(driver, lambda: shown_count(driver) is not None, timeout=90, what="the Query page's answer")
+    wait_app_idle(driver)
+    params = parse_qs(urlparse(driver.current_url).query)
+    assert params["page"] == ["query"] and params["kind"] == ["inside"], params
+    of, field, values = params["of"][0], params["field"][0], params["values"][0].split(",")
+    assert of in ("streets", "zones") and len(values) == 1
+    rq = QueryRequest(kind="inside", layer="buildings", of=of, where={field: values})
+    expected = len(run_query(store, rq).frame)
+    assert expected > 0
+    wait_answer(driver, expected, lang)
+    wait_matches_on_map(driver, expected)
+    screenshot(driver, f"ask-6b-atlas-street-asked-{lang}")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_measure_a_distance_with_a_drawn_line(driver, app_url, lang):
+    """The line tool measures: the page reports the drawn line's length in EPSG:4548."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    open_app(driver, app_url, page="query", ref="point", kind="within", layer="buildings", distance="1km", lang=lang)
+    wait_app_idle(driver)
+    with in_map(driver):
+        wait_map_still(driver)
+        driver.execute_script("window.map_div.setView([arguments[1], arguments[0]], 15, {animate: false});", *BAYI)
+        wait_map_still(driver)
+        driver.find_element(By.CSS_SELECTOR, "a.leaflet-draw-draw-polyline").click()
+        a = container_point(driver, BAYI[0] - 0.005, BAYI[1])
+        b = container_point(driver, BAYI[0] + 0.005, BAYI[1])
+        ends = [lonlat_at(driver, *a), lonlat_at(driver, *b)]
+        container = map_container(driver)
+        ActionChains(driver).move_to_element_with_offset(container, *offset_from_centre(driver, *a)).click().perform()
+        ActionChains(driver).move_to_element_with_offset(container, *offset_from_centre(driver, *b)).click().perform()
+        ActionChains(driver).move_to_element_with_offset(container, *offset_from_centre(driver, *b)).click().perform()
+    expected = gpd.GeoSeries([LineString(ends)], crs="EPSG:4490").to_crs("EPSG:4548").length.iloc[0]
+    prefix = "量测：线长 " if lang == "zh" else "Measured: line length "
+    shown = wait_for(
+        driver,
+        lambda: next((line for line in page_text(driver).splitlines() if line.startswith(prefix)), None),
+        timeout=60,
+        what="the measured length",
+    )
+    found = re.search(r"([\d.]+)\s*(公里|km|米|m)\b", shown)
+    assert found is not None, shown
+    metres = float(found.group(1)) * (1000 if found.group(2) in ("公里", "km") else 1)
+    assert metres == pytest.approx(expected, abs=2), (shown, expected)
+    assert shown_count(driver) is None  # a measured line asks nothing
+    screenshot(driver, f"ask-7-measure-{lang}")

@@ -54,7 +54,8 @@ _DRAW_TEXTS = (
 
 
 class DrawTexts(MacroElement):
-    """Sets ``L.drawLocal`` (Leaflet.draw's texts) to the page language before the control is made."""
+    """Sets ``L.drawLocal`` (Leaflet.draw's texts) to the page language before the control is made,
+    and keeps the clicks that draw a shape from reaching the map's click listeners."""
 
     _template = Template(
         """
@@ -68,6 +69,20 @@ class DrawTexts(MacroElement):
                     node = node[parts[i]];
                 }
                 node[parts[parts.length - 1]] = texts[path];
+            });
+            // While a shape is being drawn its clicks are not questions: the map's own click
+            // listeners (the app's "ask around this point") are set aside until drawing stops.
+            var m = {{ this._parent.get_name() }};
+            m.on('draw:drawstart', function() {
+                var own = (m._events.click || []).filter(function(h) { return !h.ctx || h.ctx === m; });
+                own.forEach(function(h) { m.off('click', h.fn, h.ctx); });
+                m.__paHeldClicks = (m.__paHeldClicks || []).concat(own);
+            });
+            m.on('draw:drawstop', function() {
+                setTimeout(function() {  // after the click that ends the drawing has passed
+                    (m.__paHeldClicks || []).forEach(function(h) { m.on('click', h.fn, h.ctx); });
+                    m.__paHeldClicks = [];
+                }, 0);
             });
         })();
         {% endmacro %}
