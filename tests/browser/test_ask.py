@@ -382,6 +382,7 @@ def test_print_the_result_and_export_the_atlas_view(driver, app_url, atlas, down
 def test_click_a_street_on_the_atlas_and_ask_what_is_inside(driver, app_url, atlas, lang):
     """A street or zone clicked on the Atlas page becomes the Query page's zone: "buildings inside it"."""
     from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
 
     _, store = atlas
     streets = store.read("streets")
@@ -407,6 +408,13 @@ def test_click_a_street_on_the_atlas_and_ask_what_is_inside(driver, app_url, atl
     wait_app_idle(driver)
     params = parse_qs(urlparse(driver.current_url).query)
     assert params["page"] == ["query"] and params["kind"] == ["inside"], params
+    sidebar = driver.find_element(By.CSS_SELECTOR, "section[data-testid='stSidebar']")
+    checked = [
+        e.text
+        for e in sidebar.find_elements(By.CSS_SELECTOR, "label")
+        if e.find_elements(By.CSS_SELECTOR, "input:checked")
+    ]
+    assert ("查询" if lang == "zh" else "Query") in checked, checked
     of, field, values = params["of"][0], params["field"][0], params["values"][0].split(",")
     assert of in ("streets", "zones") and len(values) == 1
     rq = QueryRequest(kind="inside", layer="buildings", of=of, where={field: values})

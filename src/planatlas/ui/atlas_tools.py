@@ -74,9 +74,10 @@ def render_view_export(
             )
 
 
-def _ask(layer: str, key: str, value: str, kind: str) -> None:
+def _ask(layer: str, key: str, value: str, kind: str, lang: str) -> None:
     """Button callback: the Query page, asking ``kind`` about one feature of ``layer``."""
     st.session_state["pa_page"] = "query"
+    st.session_state[f"pa_page__{lang}"] = "query"  # the sidebar's page choice moves too (stable_choice)
     st.session_state["pq_seeded"] = True  # the question comes from here, not from the URL
     st.session_state["pq_ref"] = "features"
     st.session_state["pq_kind"] = kind
@@ -93,6 +94,11 @@ def render_ask_buttons(store: LayerStore, layer: str, key_value: str, lang: str)
     if layer not in AREA_LAYERS:
         return
     key = store.spec(layer).key
+    field, value = key, key_value
+    if "name" in store.spec(layer).fields:  # the Query page then shows the name a planner knows
+        names = store.read(layer, where={key: key_value}, columns=["name"])["name"]
+        if len(names) == 1 and isinstance(names.iloc[0], str) and names.iloc[0].strip():
+            field, value = "name", names.iloc[0]
     target = st.session_state.get("pq_layer", ASK_LAYER)
     try:
         target_title = store.spec(target).title_in(lang)
@@ -103,11 +109,11 @@ def render_ask_buttons(store: LayerStore, layer: str, key_value: str, lang: str)
         t("ask_inside", lang, layer=target_title),
         key="pa_ask_inside",
         on_click=_ask,
-        args=(layer, key, key_value, "inside"),
+        args=(layer, field, value, "inside", lang),
     )
     st.button(
         t("ask_within", lang, layer=target_title, d=format_distance(parse_distance(ASK_DISTANCE), lang)),
         key="pa_ask_within",
         on_click=_ask,
-        args=(layer, key, key_value, "within"),
+        args=(layer, field, value, "within", lang),
     )

@@ -190,9 +190,10 @@ def _features_question(
     where = {field: chosen} if chosen else {}
     if chosen:
         names = chosen
-        if field != "name" and "name" in spec.fields:
-            frame = store.read(of, where={field: chosen}, columns=["name"])
-            names = [str(n) for n in frame["name"]]
+        name_field = "name_en" if lang == "en" and "name_en" in spec.fields else "name"
+        if field != name_field and name_field in spec.fields:
+            frame = store.read(of, where={field: chosen}, columns=[name_field])
+            names = [str(n) for n in frame[name_field].dropna()] or chosen
         ref_text = reference_name(of, names, lang)
     else:
         ref_text = _layer_title(store, of, lang)
