@@ -523,7 +523,7 @@ def test_query_page_answers_like_the_library(bundled_atlas, monkeypatch):
     assert list(shown.columns[:2]) == ["Name", "Distance (m)"]
     assert set(shown["Name"]) == set(expected["name"]) and len(expected) > 0
     assert any(f"{len(expected)} results" in m.value for m in app.markdown)
-    assert any("within 1 km of 八一广场 station" in h.value for h in app.subheader)
+    assert any("within 1 km of Bayi Square station" in h.value for h in app.subheader)  # name_en in English
     for kind in ("nearest", "inside", "intersects", "summarize", "coverage"):
         app.selectbox(key="pq_kind__en").set_value(kind).run()
         assert not app.exception and not app.error, kind
