@@ -142,8 +142,8 @@ def test_kml_reads_every_folder(tmp_path):
 def test_kml_folders_all_reach_the_atlas(mini_geodata):
     (mini_geodata / "sources/marks.kml").write_text(KML, encoding="utf-8")
     (mini_geodata / "attributes/marks.csv").write_text(
-        "mark_id,precision,source_file,source_lines\n"
-        + "".join(f"m{i},approximate,000_test.txt,{30 + i}\n" for i in range(4)),
+        "mark_id,precision,uncertainty_m,source_file,source_lines\n"
+        + "".join(f"m{i},sourced,100,000_test.txt,{30 + i}\n" for i in range(4)),
         encoding="utf-8",
     )
     (mini_geodata / "layers/marks.toml").write_text(

@@ -42,7 +42,7 @@ def test_mini_builds_joins_and_places(mini_geodata, tmp_path):
     # GCJ-02 source converted explicitly: s1 moved ~600 m from its declared web-map position
     assert sites.loc["s1"].geometry.x < 115.885
     meta = store.metadata()
-    assert meta["layers"]["sites"]["precision"] == {"approximate": 1, "street": 3}
+    assert meta["layers"]["sites"]["precision"] == {"sourced": 1, "street": 3}
     assert {s["path"] for s in meta["layers"]["sites"]["sources"]} == {"sources/sites.csv", "attributes/sites.csv"}
     assert all(len(s["sha256"]) == 64 for s in meta["layers"]["areas"]["sources"])
     assert meta["planatlas_version"] and meta["built_at"]
@@ -137,8 +137,8 @@ BAD_INPUTS = {
     ),
     "street point with wrong precision": (
         "sources/sites.csv",
-        lambda t: t.replace("s2,,,street", "s2,,,approximate"),
-        r"layer sites, feature s2, field geometry: has no geometry but precision 'approximate'",
+        lambda t: t.replace("s2,,,street", "s2,,,sourced"),
+        r"layer sites, feature s2, field geometry: has no geometry but precision 'sourced'",
     ),
 }
 
@@ -231,7 +231,9 @@ def test_unlocated_features_have_no_geometry_and_others_must(mini_geodata, tmp_p
     sites = store.read("sites").set_index("site_id")
     assert sites.geometry["s4"] is None and sites.loc["s4", "precision"] == "unlocated"
     path.write_text(
-        path.read_text(encoding="utf-8").replace("s1,115.885,28.690,approximate", "s1,115.885,28.690,unlocated"),
+        path.read_text(encoding="utf-8").replace(
+            "s1,115.885,28.690,sourced,north,100", "s1,115.885,28.690,unlocated,north,"
+        ),
         encoding="utf-8",
     )
     found = _problems(mini_geodata)

@@ -63,7 +63,7 @@ def test_layers(run, built):
     lines = {line.split()[0]: line for line in listing.output.splitlines()[2:]}
     assert set(lines) == {"areas", "indicators", "sites"}
     assert "片区" in lines["areas"] and "schematic 2" in lines["areas"]
-    assert "approximate 1, street 3" in lines["sites"]
+    assert "sourced 1, street 3" in lines["sites"]
 
 
 def test_info(run, built):

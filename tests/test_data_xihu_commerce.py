@@ -148,6 +148,9 @@ TABLE4 = {
 OTHER_ATTRACTIONS = {
     "陆军博物馆", "江西省美术馆", "吴齐美术馆综合体", "东南分局", "江西国际影视文化城", "鸟屿浮云塔",
     "南昌古玩城", "玛雅乐园", "绳金塔大舞台",
+    # parks and lakes (134, 490), the hotel groups, homestay brands and old brand the plan names (504, 597), 新中源 (506)
+    "玩美公园", "朝阳市民公园", "西湖", "象湖", "美仑美奂", "永乐半山", "花苑酒店", "花筑", "云上四季民宿", "赣江宾馆",
+    "新中源",
 }
 RED_CULTURE = {"南昌八一起义纪念馆", "新四军军部旧址陈列馆", "陆军博物馆", "东南分局"}
 
@@ -247,6 +250,8 @@ def test_status_as_the_plan_states_it(bundled_atlas):
     # Where the plan contradicts itself, both wordings are kept.
     taiwan = b.set_index("name").loc["台湾健康产业城", "status_text"]
     assert "相继引入" in taiwan and "落地" in taiwan
+    dayuecheng = b.set_index("name").loc["中粮大悦城", "status_text"]
+    assert all(f"{n}" in dayuecheng for n in ("112", "418", "282", "358")) and "表述不一" in dayuecheng
 
 
 def test_headquarters_projects_are_flagged(bundled_atlas):
@@ -262,6 +267,8 @@ def test_business_districts_are_complete(bundled_atlas):
     assert by_cat.pop("business_circle") == BUSINESS_CIRCLES
     assert by_cat.pop("historic_block") == HISTORIC_BLOCKS
     assert by_cat.pop("professional_market") == set(PROFESSIONAL_MARKETS)
+    # every member market the plan lists (图表3 lines 115 and 117) is a feature of its own
+    assert by_cat.pop("member_market") == {m for members, _ in PROFESSIONAL_MARKETS.values() for m in members}
     assert set().union(*by_cat.values()) == STREETS_AND_MARKETS
 
 
@@ -356,7 +363,9 @@ def test_every_feature_has_provenance(bundled_atlas, layer):
     assert (frame["source_file"] == SEED).all()
     assert frame["source_lines"].map(lambda s: bool(_line_numbers(s))).all()
     assert frame["geom_note"].str.len().gt(0).all()
-    assert set(frame["precision"]) <= {"approximate", "street", "schematic", "unlocated"}, "nothing here is surveyed"
+    assert set(frame["precision"]) <= {"sourced", "address", "street", "schematic", "unlocated"}, (
+        "nothing here is surveyed"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -366,10 +375,19 @@ def test_every_feature_has_provenance(bundled_atlas, layer):
 
 @pytest.mark.parametrize("layer", sorted(LAYERS))
 def test_no_two_points_coincide(bundled_atlas, layer):
-    pts = bundled_atlas.read(layer).to_crs(METRIC_CRS).geometry.to_numpy()
+    """Distinct street placements stay apart; features naming the same place share its one point.
+
+    Places put at one cited anchor (two sites by the same metro station) may share it.
+    """
+    frame = bundled_atlas.read(layer).to_crs(METRIC_CRS)
+    frame = frame[frame["precision"].isin(["street", "schematic"]) | frame.duplicated("place_id", keep=False)]
+    pts, places = frame.geometry.to_numpy(), frame["place_id"].to_numpy()
     xy = np.column_stack([shapely.get_x(pts), shapely.get_y(pts)])
-    gaps = [float(np.hypot(*(xy[i] - xy[j]))) for i, j in itertools.combinations(range(len(xy)), 2)]
-    assert min(gaps) >= 50.0
+    pairs = list(itertools.combinations(range(len(xy)), 2))
+    gaps = [float(np.hypot(*(xy[i] - xy[j]))) for i, j in pairs if places[i] != places[j]]
+    assert min(g for g in gaps if g == g) >= 50.0
+    same = [float(np.hypot(*(xy[i] - xy[j]))) for i, j in pairs if places[i] == places[j] and pts[i] is not None]
+    assert all(g == 0.0 for g in same)
 
 
 @pytest.mark.parametrize("layer", sorted(LAYERS))
@@ -400,7 +418,8 @@ def test_unknown_locations_are_unlocated_without_geometry(bundled_atlas):
     unknown = b["street_basis"] == "unknown"
     assert unknown.sum() == 12
     assert (b.loc[unknown, "precision"] == "unlocated").all()
-    assert (b.loc[~unknown, "precision"] == "street").all()
+    # the others are placed in their street or finer, from a cited source
+    assert b.loc[~unknown, "precision"].isin(["sourced", "address", "street"]).all()
     for layer in LAYERS:
         frame = bundled_atlas.read(layer)
         unlocated = frame[frame["precision"] == "unlocated"]
@@ -409,15 +428,14 @@ def test_unknown_locations_are_unlocated_without_geometry(bundled_atlas):
         assert unlocated["street_id"].isna().all(), layer
 
 
-def test_layers_declare_gcj02_and_depend_on_streets():
+def test_layers_take_positions_from_the_gazetteer():
     from planatlas.catalog import load_catalog
 
     catalog = load_catalog(GEODATA)
     for layer in LAYERS:
         spec = catalog[layer]
-        assert spec.geometry.crs == "GCJ-02", layer
-        assert spec.geometry.derive == "place_in_street", layer
-        assert "streets" in spec.depends, layer
+        assert spec.geometry.places == "place_id", layer
+        assert spec.geometry.crs is None and spec.geometry.derive is None, layer
         assert spec.style.get("kind") == "categorical", layer
 
 

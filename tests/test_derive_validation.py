@@ -191,7 +191,7 @@ PLACES_KML = """<?xml version="1.0" encoding="utf-8" ?>
 <SimpleField name="precision" type="string"></SimpleField></Schema>
 <Folder><name>places</name><Placemark><name>八一广场</name>
 <ExtendedData><SchemaData schemaUrl="#places"><SimpleData name="place_id">p1</SimpleData>
-<SimpleData name="precision">approximate</SimpleData></SchemaData></ExtendedData>
+<SimpleData name="precision">sourced</SimpleData></SchemaData></ExtendedData>
 <Point><coordinates>115.8926,28.68</coordinates></Point></Placemark></Folder>
 </Document></kml>
 """
@@ -204,7 +204,7 @@ def kml_tree(root: Path) -> Path:
         {
             "layers/places.toml": PLACES_TOML,
             "sources/places.kml": PLACES_KML,
-            "attributes/places.csv": "place_id,source_file,source_lines\np1,001_test.txt,1\n",
+            "attributes/places.csv": "place_id,uncertainty_m,source_file,source_lines\np1,100,001_test.txt,1\n",
         },
     )
 
@@ -372,7 +372,7 @@ CASES: dict[str, tuple[Callable[[Path], Path], Callable[[Path], None], list[str]
     ),
     "KML Name beside a table column name": (
         kml_tree,
-        _edit("attributes/places.csv", "place_id,source_file,source_lines\np1,", "place_id,name,source_file,source_lines\np1,八一广场,"),
+        _edit("attributes/places.csv", "place_id,uncertainty_m,source_file,source_lines\np1,", "place_id,name,uncertainty_m,source_file,source_lines\np1,八一广场,"),
         [
             (
                 r"file attributes/places\.csv, layer places, field name: column 'name' \(from attributes/places\.csv\) "

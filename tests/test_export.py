@@ -38,7 +38,7 @@ def synthetic_metro() -> dict[str, gpd.GeoDataFrame]:
             "name": [f"站{i}" for i in range(n)],
             "lines": ["1"] * n,
             "interchange": [True, False] * (n // 2),
-            "precision": ["approximate"] * n,
+            "precision": ["sourced"] * n,
             "source_file": [SEED] * n,
             "source_lines": ["120"] * n,
         },
@@ -49,7 +49,7 @@ def synthetic_metro() -> dict[str, gpd.GeoDataFrame]:
         {
             "line_id": ["1", "2"],
             "name": ["1号线", "2号线"],
-            "precision": ["approximate"] * 2,
+            "precision": ["sourced"] * 2,
             "source_file": [SEED] * 2,
             "source_lines": ["120"] * 2,
         },
@@ -182,7 +182,8 @@ def test_pdf_has_one_page_a_searchable_title_and_the_page_furniture(frames):
         "km",
         "EPSG:4548",
         "示意",
-        "000_f23723ccf6c3a3ea.txt",
+        "《南昌市西湖区产业高质量发展规划（2022—2025年）》",
+        "位置误差 ±",
         "南浦街道",
     ):
         assert expected in text, expected
@@ -297,7 +298,7 @@ def test_precision_notes_name_schematic_layers_only_when_drawn(frames):
     layers = resolve_layers(prepare_preset(get_preset("one-belt-four-zones"), frames), "en")
     notes = precision_notes(layers, "en")
     assert notes[0].startswith("Schematic") and "Streets" in notes[0]
-    approx = [layer for layer in layers if set(layer.frame["precision"]) == {"approximate"}]
+    approx = [layer for layer in layers if set(layer.frame["precision"]) == {"sourced"}]
     assert approx
     assert not any(n.startswith("Schematic") for n in precision_notes(approx, "en"))
 

@@ -77,7 +77,7 @@ def frames():
                 "name": "万寿宫历史文化街区",
                 "cluster_type": "文化旅游集聚区",
                 **PROV,
-                "precision": "approximate",
+                "precision": "sourced",
             },
             {
                 "cluster_id": "c2",
@@ -149,7 +149,37 @@ def test_attribute_with_script_tag_is_escaped(frames):
     popup = popup_html(row, fields=["zone", "source_file"], lang="zh", label="name", layer_title="街道")
     assert "<script>" not in popup
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in popup
-    assert "000_f23723ccf6c3a3ea.txt 行 266-270" in popup
+    # the plan is named by its title; the seed file name stays in the provenance fields
+    assert "《南昌市西湖区产业高质量发展规划（2022—2025年）》 第 266-270 行" in popup
+    assert "000_f23723ccf6c3a3ea.txt" not in popup
+
+
+def test_popup_states_precision_uncertainty_and_position_source():
+    row = {
+        "name": "甲",
+        "precision": "sourced",
+        "uncertainty_m": 75,
+        "position_source": "https://example.org/a?b=<c>",
+        "source_file": "001_d4b95dcfe9f62ad4.txt",
+        "source_lines": "12",
+    }
+    fields = ["uncertainty_m", "position_source", "source_file", "source_lines"]
+    zh = popup_html(row, fields=fields, lang="zh", label="name", layer_title="L")
+    assert "公开资料坐标 ±75 米" in zh
+    assert "位置来源: https://example.org/a?b=&lt;c&gt;" in zh
+    assert "《新建区国民经济和社会发展第十四个五年规划和二〇三五年远景目标纲要》（征求意见2稿） 第 12 行" in zh
+    en = popup_html(
+        {**row, "precision": "street", "uncertainty_m": 2610.0}, fields=fields, lang="en", label="name", layer_title="L"
+    )
+    assert "street only ±2610 m" in en and "lines 12" in en
+    unlocated = popup_html(
+        {**row, "precision": "unlocated", "uncertainty_m": None},
+        fields=fields,
+        lang="en",
+        label="name",
+        layer_title="L",
+    )
+    assert "±" not in unlocated
 
 
 def test_colours_come_from_a_feature_property_not_a_style_function(frames):

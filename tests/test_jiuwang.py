@@ -352,13 +352,13 @@ def test_station_offsets_say_where_line_4_stations_lie(jiuwang_store):
     top = boundary.bounds[3]
     inside = boundary.representative_point()
     stations = gpd.GeoDataFrame(
-        {"name": ["璜溪站", "白马山", "八一馆"], "precision": ["approximate"] * 3},
+        {"name": ["璜溪站", "白马山", "八一馆"], "precision": ["sourced"] * 3},
         geometry=[shapely.Point(inside.x, top + 500), inside, shapely.Point(inside.x, top + 9000)],
         crs=pcrs.METRIC_CRS,
     ).to_crs(pcrs.STORAGE_CRS)
     notes = station_offsets(areas, stations)
     assert len(notes) == 2  # 裕丰街 absent, 八一馆 not asked for
-    assert notes[0].startswith("metro station 白马山 (approximate) lies inside")
+    assert notes[0].startswith("metro station 白马山 (sourced) lies inside")
     gap = boundary.distance(shapely.Point(inside.x, top + 500))
     assert (
         "璜溪" in notes[1]

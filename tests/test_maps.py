@@ -18,7 +18,7 @@ from planatlas.maps.presets import Filter, Param, PresetLayer
 
 def _points(values, column="kind"):
     geoms = [Point(115.88 + i * 0.001, 28.66) for i in range(len(values))]
-    return gpd.GeoDataFrame({column: values, "precision": "approximate"}, geometry=geoms, crs=4490)
+    return gpd.GeoDataFrame({column: values, "precision": "sourced"}, geometry=geoms, crs=4490)
 
 
 def test_categorical_listed_then_automatic_categories_with_counts():
@@ -159,10 +159,10 @@ def test_simplification_keeps_shared_edges_of_a_coverage():
 def test_prepared_layer_reports_schematic():
     pl = PresetLayer(id="s", layer="streets", title={"zh": "街", "en": "s"})
     gdf = _points(["a", "b"])
-    gdf["precision"] = ["schematic", "approximate"]
+    gdf["precision"] = ["schematic", "sourced"]
     prepared = prepare_layer(pl, {"streets": gdf})
     assert prepared.schematic
-    assert prepared.precision == {"schematic": 1, "approximate": 1}
+    assert prepared.precision == {"schematic": 1, "sourced": 1}
 
 
 def test_presets_are_complete_and_bilingual():

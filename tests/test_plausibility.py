@@ -6,28 +6,13 @@ import shutil
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pytest
 import shapely
-from click.testing import CliRunner
 
 from conftest import GEODATA
 from planatlas import crs as pcrs
-from planatlas.build import validate_geodata
 from planatlas.catalog import parse_layer_spec
-from planatlas.cli.main import cli
-from planatlas.cli.options import EXIT_INVALID
 from planatlas.plausibility import offset_problems
-
-#: Where the bundled layers declare their web-map points (the sources hold GCJ-02 coordinates).
-WEB_MAP_LAYERS = ("attractions", "business_districts")
-
-
-def _declare(root, layer: str, crs: str) -> None:
-    spec = root / "layers" / f"{layer}.toml"
-    text = spec.read_text(encoding="utf-8")
-    assert 'crs = "GCJ-02"' in text
-    spec.write_text(text.replace('crs = "GCJ-02"', f'crs = "{crs}"'), encoding="utf-8")
 
 
 @pytest.fixture
@@ -42,64 +27,8 @@ def test_bundled_geodata_is_plausible(bundled_build):
     assert not [p for p in result.problems if "look like" in p.message]
 
 
-@pytest.mark.parametrize("layer", WEB_MAP_LAYERS)
-def test_gcj02_points_declared_cgcs2000_are_refused(bundled_copy, layer):
-    _declare(bundled_copy, layer, "EPSG:4490")
-    result = validate_geodata(bundled_copy)
-    found = [p for p in result.problems if p.layer == layer]
-    assert len(found) == 1, [str(p) for p in result.problems]
-    problem = found[0]
-    assert (problem.file, problem.field) == (f"sources/{layer}.csv", "geometry")
-    assert problem.message.startswith("these points look like GCJ-02 declared as EPSG:4490: ")
-    assert "median shift" in problem.message and "toward the south-east" in problem.message
-    assert 'declare crs = "GCJ-02"' in problem.message
-    assert layer not in result.layers
-    # only the misdeclared layer is refused
-    assert [p.layer for p in result.problems] == [layer]
-
-
-def test_build_and_validate_agree_and_the_atlas_is_unchanged(bundled_copy, tmp_path, monkeypatch):
-    atlas = tmp_path / "atlas.gpkg"
-    monkeypatch.setenv("PLANATLAS_ATLAS_PATH", str(atlas))
-    monkeypatch.delenv("PLANATLAS_DATABASE_URL", raising=False)
-    runner = CliRunner()
-    assert runner.invoke(cli, ["build", "--source", str(bundled_copy)], catch_exceptions=False).exit_code == 0
-    before = atlas.read_bytes()
-    for layer in WEB_MAP_LAYERS:
-        _declare(bundled_copy, layer, "EPSG:4490")
-    built = runner.invoke(cli, ["build", "--source", str(bundled_copy)], catch_exceptions=False)
-    checked = runner.invoke(cli, ["validate", str(bundled_copy)], catch_exceptions=False)
-    for result in (built, checked):
-        assert result.exit_code == EXIT_INVALID, result.output
-        for layer in WEB_MAP_LAYERS:
-            assert (
-                f"file sources/{layer}.csv, layer {layer}, field geometry: these points look like GCJ-02"
-                in result.output
-            )
-    assert atlas.read_bytes() == before
-
-
-def test_attractions_shifted_into_gcj02_and_declared_cgcs2000(bundled_build, bundled_copy):
-    """The built (true) attraction positions written back shifted into GCJ-02, declared EPSG:4490."""
-    _store, result = bundled_build
-    truth = result.layers["attractions"]
-    source = bundled_copy / "sources/attractions.csv"
-    table = pd.read_csv(source, dtype=str, keep_default_na=False)
-    located = table["lon"] != ""
-    by_key = dict(zip(truth["attraction_id"], truth.geometry, strict=True))
-    points = [by_key[k] for k in table.loc[located, "attraction_id"]]
-    lon, lat = pcrs.wgs84_to_gcj02([p.x for p in points], [p.y for p in points])
-    table.loc[located, "lon"] = [f"{v:.7f}" for v in lon]
-    table.loc[located, "lat"] = [f"{v:.7f}" for v in lat]
-    table.to_csv(source, index=False)
-    _declare(bundled_copy, "attractions", "EPSG:4490")
-    found = [str(p) for p in validate_geodata(bundled_copy).problems]
-    assert any(
-        "layer attractions, field geometry: these points look like GCJ-02 declared as EPSG:4490" in p for p in found
-    )
-    spec = bundled_copy / "layers/attractions.toml"
-    spec.write_text(spec.read_text(encoding="utf-8").replace('crs = "EPSG:4490"', 'crs = "GCJ-02"'), encoding="utf-8")
-    assert validate_geodata(bundled_copy).ok  # the same file declared as what it is builds
+# The bundled point layers now take their positions from the gazetteer (places/*.csv), which
+# converts each row from the crs it declares; the rule is tested on synthetic layers below.
 
 
 # ---- the rule on synthetic layers ----------------------------------------------------------------------------------
@@ -125,7 +54,7 @@ def _specs(points_crs: str):
     }
 
 
-def _layer(lon, lat, *, precision="approximate", names=NAMES):
+def _layer(lon, lat, *, precision="sourced", names=NAMES):
     return gpd.GeoDataFrame(
         {"id": [f"k{i}" for i in range(len(lon))], "name": names, "precision": precision},
         geometry=gpd.points_from_xy(lon, lat),
@@ -175,7 +104,7 @@ def test_namesakes_far_away_are_not_pairs():
 
 
 def test_street_placed_references_are_not_used():
-    """Only positions the atlas holds to a few hundred metres (surveyed, approximate) are references."""
+    """Only positions the atlas holds to a few hundred metres (surveyed, sourced) are references."""
     placed = _layer(TRUE_LON, TRUE_LAT, precision="street")
     assert _check(_layer(*pcrs.wgs84_to_gcj02(TRUE_LON, TRUE_LAT)), stations=placed) == []
 
@@ -192,7 +121,7 @@ def test_a_polygon_reference_counts_by_distance():
     """A reference outline (a district, a street) pairs with a point by distance to the outline."""
     squares = [shapely.Point(x, y).buffer(0.001, cap_style="square") for x, y in zip(TRUE_LON, TRUE_LAT, strict=True)]
     stations = gpd.GeoDataFrame(
-        {"id": [f"k{i}" for i in range(12)], "name": NAMES, "precision": "approximate"},
+        {"id": [f"k{i}" for i in range(12)], "name": NAMES, "precision": "sourced"},
         geometry=squares,
         crs=pcrs.STORAGE_CRS,
     )

@@ -30,6 +30,7 @@ from planatlas.checks import apply_schema, check_columns, check_geometry, check_
 from planatlas.derive import DeriveContext, get_derivation
 from planatlas.derive.inputs import prepare_inputs
 from planatlas.errors import AtlasUnreadableError, Problem, SourceError, ValidationError
+from planatlas.gazetteer import PLACE_FIELDS, Gazetteer, attach_places, gazetteer_frame, load_gazetteer
 from planatlas.io import read_source, read_table
 from planatlas.io.writers import temp_files_beside, write_json
 from planatlas.plausibility import offset_problems, source_located_keys
@@ -88,6 +89,10 @@ def validate_geodata(
     warnings: list[Problem] = []
     layer_meta: dict[str, Any] = {}
     located: dict[str, frozenset[str]] = {}
+    gazetteer: Gazetteer | None = None
+    if any(catalog[n].geometry.places for n in catalog):
+        gazetteer = load_gazetteer(root)
+        problems += gazetteer.problems
     for i, name in enumerate(catalog, start=1):
         spec = catalog[name]
         if progress:
@@ -96,7 +101,10 @@ def validate_geodata(
         if failed_deps:
             problems.append(Problem(f"not built because layer(s) {failed_deps} failed", layer=name))
             continue
-        outcome = _build_layer(root, spec, built, located=located)
+        if spec.geometry.places and gazetteer is not None and gazetteer.problems:
+            problems.append(Problem("not built because the gazetteer (places/*.csv) has problems", layer=name))
+            continue
+        outcome = _build_layer(root, spec, built, located=located, gazetteer=gazetteer)
         warnings.extend(outcome.warnings)
         if outcome.problems or outcome.frame is None:
             problems.extend(outcome.problems)
@@ -300,7 +308,12 @@ class _LayerOutcome(NamedTuple):
 
 
 def _build_layer(
-    root: Path, spec: LayerSpec, built: Mapping[str, Frame], *, located: dict[str, frozenset[str]]
+    root: Path,
+    spec: LayerSpec,
+    built: Mapping[str, Frame],
+    *,
+    located: dict[str, frozenset[str]],
+    gazetteer: Gazetteer | None = None,
 ) -> _LayerOutcome:
     sources: list[dict[str, str]] = []
     gspec = spec.geometry
@@ -309,7 +322,12 @@ def _build_layer(
     except SourceError as exc:
         return _LayerOutcome([_locate(p, spec) for p in exc.problems], [], None, sources)
     origin = {c: gspec.source or f"derive:{gspec.derive}" for c in frame.columns if c != "geometry"}
-    if spec.key not in frame.columns and spec.has_geometry:
+    whole_gazetteer = bool(gspec.places and gazetteer is not None and not gspec.source and not spec.joins)
+    if whole_gazetteer and gazetteer is not None:
+        # the gazetteer itself as a layer: every place, located or not
+        frame = gazetteer_frame(gazetteer)
+        origin = dict.fromkeys(frame.columns, "places/*.csv")
+    if spec.key not in frame.columns and spec.has_geometry and not (gspec.places and not gspec.source):
         missing = Problem(f"key column {spec.key!r} is missing", file=gspec.source, layer=spec.name, field=spec.key)
         return _LayerOutcome([missing], [], None, sources)
     problems: list[Problem] = []
@@ -317,6 +335,14 @@ def _build_layer(
         problems += check_keys(frame[spec.key], file=gspec.source, layer=spec.name, key=spec.key)
     for join in spec.joins:
         frame = _join_table(root, spec, join, frame, origin=origin, sources=sources, problems=problems)
+    if gspec.places and gazetteer is not None and not problems:
+        sources.extend(gazetteer.sources)
+        if not whole_gazetteer:
+            frame, found = attach_places(
+                frame, gazetteer, column=gspec.places, layer=spec.name, origin=origin, key=spec.key
+            )
+            problems += found
+            origin.update(dict.fromkeys(PLACE_FIELDS, "places/*.csv"))
     if not problems:
         problems += check_columns(list(frame.columns), origin, spec=spec)
         problems += check_text_cells(frame, origin, spec=spec)
@@ -327,7 +353,7 @@ def _build_layer(
     warnings = [
         Problem("column is not declared in the layer's [fields]", file=origin.get(col), layer=spec.name, field=col)
         for col in frame.columns
-        if col != "geometry" and col not in spec.fields and col not in PROVENANCE_FIELDS
+        if col != "geometry" and col not in spec.fields and col not in PROVENANCE_FIELDS and col not in PLACE_FIELDS
     ]
     if spec.has_geometry and not problems:
         frame, found = check_geometry(frame, spec)
@@ -353,7 +379,9 @@ def _read_or_derive(
         src_path, outside = confine_path(root, gspec.source)
         if outside is not None:
             raise ValidationError([Problem(outside, file=spec.path, layer=spec.name, field="source")])
-        if spec.has_geometry:
+        if spec.geometry.places:
+            frame = read_table(src_path)  # positions come from the gazetteer
+        elif spec.has_geometry:
             frame = read_source(src_path, crs=gspec.crs, allow_empty_geometry=True, key=spec.key, **gspec.options)
         else:
             frame = read_table(src_path)
@@ -399,7 +427,7 @@ def _join_table(
         problems.append(Problem(msg, file=join.table, layer=spec.name, field=join.on))
         return frame
     problems += check_keys(table[join.on], file=join.table, layer=spec.name, key=join.on)
-    if frame.empty and not spec.has_geometry:
+    if frame.empty and (not spec.has_geometry or (spec.geometry.places and not spec.geometry.source)):
         origin.update(dict.fromkeys(table.columns, join.table))
         return table
     clash = [c for c in table.columns if c != join.on and c in frame.columns]

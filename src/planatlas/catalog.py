@@ -23,18 +23,27 @@ GEOMETRY_TYPES = (
     "None",
 )
 FIELD_TYPES = {"str": str, "int": int, "float": float, "bool": bool}
-PRECISION_CLASSES = ("surveyed", "approximate", "street", "schematic", "unlocated")
+#: The precision ladder, finest first: official data; a cited published coordinate or permissive dataset;
+#: placed at a cited intersection or address; somewhere in its street or town; drawn from plan wording;
+#: no geometry (listed, never drawn).
+PRECISION_CLASSES = ("surveyed", "sourced", "address", "street", "schematic", "unlocated")
 #: Precision of features the plan names but nobody can place: stored without geometry, never drawn.
 UNLOCATED = "unlocated"
 #: Precision classes of drawn features, most precise first (legends and print notes follow it).
-PRECISION_ORDER = ("surveyed", "approximate", "street", "schematic")
+PRECISION_ORDER = ("surveyed", "sourced", "address", "street", "schematic")
 #: Languages every user-facing text is written in; the first is the default.
 LANGS = ("zh", "en")
 #: The plan documents bundled in ``geodata/seeds/``: Xihu industry plan 2022–2025, Xinjian 14th five-year plan.
 SEED_XIHU = "000_f23723ccf6c3a3ea.txt"
 SEED_XINJIAN = "001_d4b95dcfe9f62ad4.txt"
 #: Fields every geometry feature must carry (from its source or a joined table).
-PROVENANCE_FIELDS = ("precision", "source_file", "source_lines")
+PROVENANCE_FIELDS = ("precision", "uncertainty_m", "source_file", "source_lines")
+#: ``uncertainty_m`` of a feature whose source states none, by precision class: the stated value of
+#: schematic geometry (drawn from plan wording). Every other class states its own (a point's comes
+#: from the gazetteer or its street's radius); ``unlocated`` features have none.
+STATED_UNCERTAINTY_M = {"schematic": 1000}
+#: Columns a layer with ``[geometry] places`` takes from the gazetteer (besides geometry and ``precision``).
+PLACE_FIELDS = ("precision", "uncertainty_m", "position_source", "position_licence", "placed_by")
 #: Layer names the rest of the product relies on.
 #: What a layer, key, field or join-key name may be: it becomes a table or column name in
 #: GeoPackage and PostGIS, so lower-case ASCII, and at most 63 characters (PostgreSQL's limit).
@@ -120,6 +129,7 @@ class GeometrySpec:
     derive: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
     options: Mapping[str, Any] = field(default_factory=dict)  # lon/lat/encoding/layer
+    places: str | None = None  # the column holding each feature's gazetteer key (places/*.csv)
 
 
 @dataclass(frozen=True)
@@ -170,6 +180,7 @@ class LayerSpec:
                 "source": self.geometry.source,
                 "crs": self.geometry.crs,
                 "derive": self.geometry.derive,
+                "places": self.geometry.places,
                 "params": dict(self.geometry.params),
                 **dict(self.geometry.options),
             },
@@ -272,6 +283,12 @@ def _geometry_spec(data: object, where: str) -> GeometrySpec:
     gdata = dict(data)
     source, crs, derive = gdata.pop("source", None), gdata.pop("crs", None), gdata.pop("derive", None)
     params = gdata.pop("params", {})
+    places = gdata.pop("places", None)
+    if places is not None:
+        _require_identifier(places, "[geometry] places (the column holding the gazetteer key)", where)
+        if derive is not None:
+            msg = f"{where}: [geometry] places and derive exclude each other (a place's position is the gazetteer's)"
+            raise CatalogError(msg)
     if source is not None:
         _require_path(source, "[geometry] source", where)
     for what, value in (("crs", crs), ("derive", derive)):
@@ -284,7 +301,7 @@ def _geometry_spec(data: object, where: str) -> GeometrySpec:
     for key, value in gdata.items():
         kind = _SOURCE_OPTIONS.get(key)
         if kind is None:
-            known = ", ".join(["source", "crs", "derive", "params", *_SOURCE_OPTIONS])
+            known = ", ".join(["source", "crs", "derive", "params", "places", *_SOURCE_OPTIONS])
             msg = f"{where}: [geometry] {key!r} is not a geometry setting; known: {known}"
             raise CatalogError(msg)
         if kind is str:
@@ -302,7 +319,7 @@ def _geometry_spec(data: object, where: str) -> GeometrySpec:
         except LookupError:
             msg = f'{where}: [geometry] encoding should be a text encoding such as "GBK" or "UTF-8", got {encoding!r}'
             raise CatalogError(msg) from None
-    return GeometrySpec(source=source, crs=crs, derive=derive, params=params, options=gdata)
+    return GeometrySpec(source=source, crs=crs, derive=derive, params=params, options=gdata, places=places)
 
 
 #: The keys of a layer entry, of a ``[fields.x]`` table and of a ``[[joins]]`` entry (a misspelt key is refused).
@@ -384,6 +401,19 @@ def _join_spec(j: object, key: str, where: str) -> JoinSpec:
     return JoinSpec(table=table, on=on, optional=optional)
 
 
+def _places_layer_problem(geometry: GeometrySpec, geometry_type: str, where: str) -> None:
+    """A layer positioned by the gazetteer is a Point layer whose own source, if any, is a CSV table."""
+    if geometry_type != "Point":
+        msg = f'{where}: [geometry] places needs geometry_type = "Point" (one place, one point), got {geometry_type!r}'
+        raise CatalogError(msg)
+    if geometry.source is not None and not geometry.source.lower().endswith(".csv"):
+        msg = f"{where}: [geometry] source of a layer with places should be a CSV table, got {geometry.source!r}"
+        raise CatalogError(msg)
+    if geometry.crs is not None or geometry.options:
+        msg = f"{where}: [geometry] places takes positions from the gazetteer; drop crs/lon/lat and reader options"
+        raise CatalogError(msg)
+
+
 def parse_layer_spec(data: Mapping[str, Any], *, where: str = "<layer spec>") -> LayerSpec:
     """Build a :class:`LayerSpec` from a parsed TOML mapping, checking its shape.
 
@@ -410,11 +440,13 @@ def parse_layer_spec(data: Mapping[str, Any], *, where: str = "<layer spec>") ->
     if key not in fields:
         fields[key] = FieldSpec(name=key, type="str", required=True)
     geometry = _geometry_spec(data.get("geometry") or {}, where)
-    if geometry.source and not geometry.crs and geometry_type != "None":
+    if geometry.places is not None:
+        _places_layer_problem(geometry, geometry_type, where)
+    elif geometry.source and not geometry.crs and geometry_type != "None":
         msg = f"{where}: [geometry] source {geometry.source!r} must declare its crs"
         raise CatalogError(msg)
-    if geometry_type != "None" and not (geometry.source or geometry.derive):
-        msg = f"{where}: [geometry] needs a source or a derive"
+    if geometry_type != "None" and not (geometry.source or geometry.derive or geometry.places):
+        msg = f"{where}: [geometry] needs a source, a derive or places"
         raise CatalogError(msg)
     style = data.get("style", {})
     _check_style_colors(style, f"{where}: layer {name!r}")

@@ -17,7 +17,14 @@ import pandas as pd
 import shapely
 
 from planatlas import crs as pcrs
-from planatlas.catalog import PRECISION_CLASSES, PROVENANCE_FIELDS, UNLOCATED, FieldSpec, LayerSpec
+from planatlas.catalog import (
+    PRECISION_CLASSES,
+    PROVENANCE_FIELDS,
+    STATED_UNCERTAINTY_M,
+    UNLOCATED,
+    FieldSpec,
+    LayerSpec,
+)
 from planatlas.errors import Problem
 
 #: What an undeclared column from a source file may be called (declared ones follow the catalogue's
@@ -60,7 +67,9 @@ def _schema(spec: LayerSpec) -> dict[str, FieldSpec]:
     required = dict(spec.fields)
     if spec.has_geometry:
         for pf in PROVENANCE_FIELDS:
-            if pf not in required:
+            if pf == "uncertainty_m":  # required unless unlocated: checked by _uncertainty_problems
+                required[pf] = FieldSpec(name=pf, type="int", title=required[pf].title if pf in required else {})
+            elif pf not in required:
                 enum = PRECISION_CLASSES if pf == "precision" else None
                 required[pf] = FieldSpec(name=pf, type="str", required=True, enum=enum)
     elif "source_lines" not in required:
@@ -103,7 +112,32 @@ def apply_schema(frame: pd.DataFrame, spec: LayerSpec, origin: Mapping[str, str]
                 if values.iloc[i] not in allowed:
                     report(f"{values.iloc[i]!r} is not one of {sorted(map(str, allowed))}", i)
         frame[fname] = values
+    if spec.has_geometry and "uncertainty_m" in frame.columns and "precision" in frame.columns:
+        problems += _uncertainty_problems(frame, spec, keys, origin.get("uncertainty_m"))
     return frame, problems
+
+
+def _uncertainty_problems(frame: pd.DataFrame, spec: LayerSpec, keys: pd.Series, where: str | None) -> list[Problem]:
+    """Fill ``uncertainty_m`` where the class has a stated value; then whole metres ≥ 0 unless unlocated, else empty."""
+    precision = frame["precision"].astype("string").fillna("")
+    values = frame["uncertainty_m"].astype("Int64")
+    for cls, metres in STATED_UNCERTAINTY_M.items():
+        values = values.mask(values.isna() & (precision == cls), metres)
+    frame["uncertainty_m"] = values
+    problems = []
+    for i in range(len(frame)):
+        unlocated = precision.iloc[i] == UNLOCATED
+        value: int | None = None if pd.isna(values.iloc[i]) else int(values.iloc[i])
+        message = None
+        if unlocated and value is not None:
+            message = "should be empty for an 'unlocated' feature (it has no position)"
+        elif not unlocated and value is None:
+            message = "required: the radius in whole metres within which the true position is expected"
+        elif value is not None and value < 0:
+            message = f"should be whole metres ≥ 0, got {value}"
+        if message:
+            problems.append(Problem(message, file=where, layer=spec.name, feature=keys.iloc[i], field="uncertainty_m"))
+    return problems
 
 
 def _cast(series: pd.Series, ftype: str) -> tuple[pd.Series, list[int]]:

@@ -17,11 +17,16 @@ Every feature records `source_file` and `source_lines` (line numbers in those fi
 
 | precision | meaning |
 |---|---|
-| `surveyed` | from surveyed or official geometry |
-| `approximate` | position known to within a few hundred metres (authored from public knowledge or a registry package) |
-| `street` | only the street is known; placed deterministically inside its street |
-| `schematic` | drawn to show structure and topology, not to be measured or printed as a boundary |
+| `surveyed` | official or surveyed geometry |
+| `sourced` | a cited published coordinate (encyclopedia page) or a permissively licensed dataset (typically ±50–150 m) |
+| `address` | placed at a cited intersection or address (typically ±150–300 m) |
+| `street` | only the street or town is known; placed inside it (uncertainty = the radius of that street or town) |
+| `schematic` | drawn from plan wording to show structure and topology (±500–2000 m), not to be measured or printed as a boundary |
 | `unlocated` | named by the plan, location unknown: kept without geometry, never drawn or counted by spatial queries |
+
+Every feature also carries `uncertainty_m`, the radius in metres within which its true position is
+expected (empty for `unlocated`). Point places come from the gazetteer (`places/*.csv`): one row per
+real place with its position, the page or dataset it was read from, and its licence.
 
 Coordinates are stored in CGCS2000 (EPSG:4490); lengths and areas are measured in EPSG:4548.
 Sources declared GCJ-02 are converted explicitly at build time.
@@ -87,6 +92,11 @@ def render_datacard(catalog: Catalog) -> str:
                 else ""
             )
             + (f"; derived by `{spec.geometry.derive}`" if spec.geometry.derive else "")
+            + (
+                f"; positions from the gazetteer (`places/*.csv`) by `{spec.geometry.places}`"
+                if spec.geometry.places
+                else ""
+            )
         )
         for join in spec.joins:
             lines.append(f"- **Plan attributes**: `{join.table}` joined on `{join.on}`")

@@ -29,7 +29,7 @@ MAX_PAIR_M = 2000.0
 #: The offset reading must fit at least this much better: median distance below this share of the declared one.
 MAX_RATIO = 0.5
 #: Reference features: positions the atlas holds to within a few hundred metres (or with no precision given).
-REFERENCE_PRECISION = frozenset({"surveyed", "approximate"})
+REFERENCE_PRECISION = frozenset({"surveyed", "sourced", "address"})
 #: Columns holding a feature's names; ``aliases`` lists ``text@line`` entries separated by ``;``.
 NAME_COLUMNS = ("name", "name_written", "name_zh", "aliases")
 #: Names shorter than this (one character) say too little to pair two places.

@@ -197,7 +197,8 @@ def test_click_a_feature_shows_its_plan_details(driver, app_url, atlas):
         lambda: (t := driver.find_element(By.CSS_SELECTOR, ".pa-details").text) and popup in t and t,
         what="the details panel",
     )
-    assert "来源文件" in panel and "000_f23723ccf6c3a3ea.txt" in panel
+    assert "来源文件" in panel and "《南昌市西湖区产业高质量发展规划（2022—2025年）》" in panel
+    assert "000_f23723ccf6c3a3ea.txt" not in panel and " ±" in panel  # the plan by its title; precision with ±metres
     with in_map(driver):
         assert driver.execute_script("return window.__pa_marker") == 1, "the click remounted the map"
     screenshot(driver, "details-panel")

@@ -23,7 +23,7 @@ from planatlas.render.interactive import build_map
 pytestmark = pytest.mark.browser
 
 HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
-PROV = {"precision": "approximate", "source_file": "000_f23723ccf6c3a3ea.txt", "source_lines": "272"}
+PROV = {"precision": "sourced", "source_file": "000_f23723ccf6c3a3ea.txt", "source_lines": "272"}
 
 
 @pytest.fixture(scope="module")

