@@ -1,8 +1,8 @@
 """Place search: a typed name or alias → the places it may mean, with a position to zoom to and ask about.
 
 One entry, :func:`place_index`, reads the names: from the gazetteer layer ``places`` when the atlas
-has one (issue 10: ``name_zh``, ``name_en``, ``aliases``), else from every point layer of the
-atlas (``name``, ``name_en``, ``aliases``). :func:`search_places` is pure. Aliases written
+has one (issue 10: ``name_zh``, ``name_en``, ``aliases``), then from the point layers of the atlas
+(``name``, ``name_en``, ``aliases``) for what the gazetteer does not hold yet. :func:`search_places` is pure. Aliases written
 ``别名@行号`` (a plan line cited) are matched without the line number. Unlocated places (no
 geometry) are listed but cannot be zoomed to.
 """
@@ -79,22 +79,31 @@ def _places_of(layer: str, frame: gpd.GeoDataFrame, key: str) -> list[Place]:
 
 
 def place_index(store: LayerStore) -> list[Place]:
-    """Every named place of the atlas: the gazetteer layer ``places`` if built, else the point layers."""
+    """Every named place of the atlas: the gazetteer layer ``places`` first (when built), then the point
+    layers' features it does not hold yet (same name at the same position: listed once)."""
     meta = store.metadata()["layers"]
-    if GAZETTEER_LAYER in meta:
-        layers = [GAZETTEER_LAYER]
-    else:
-        layers = [n for n, info in meta.items() if info.get("geometry_type") in ("Point", "MultiPoint")]
+    points = [n for n, info in meta.items() if info.get("geometry_type") in ("Point", "MultiPoint")]
+    layers = [GAZETTEER_LAYER, *[n for n in points if n != GAZETTEER_LAYER]] if GAZETTEER_LAYER in meta else points
     places: list[Place] = []
+    seen: set[tuple[str, float | None, float | None]] = set()
     for layer in layers:
         try:
             frame = store.read(layer)
             key = store.spec(layer).key
         except PlanAtlasError:  # a layer that cannot be read is left out of the search, not fatal
             continue
-        if isinstance(frame, gpd.GeoDataFrame):
-            places.extend(_places_of(layer, frame, key))
+        if not isinstance(frame, gpd.GeoDataFrame):
+            continue
+        for place in _places_of(layer, frame, key):
+            spot = (place.name, _rounded(place.lon), _rounded(place.lat))
+            if spot not in seen:
+                seen.add(spot)
+                places.append(place)
     return places
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 5)  # about a metre
 
 
 def search_places(places: Sequence[Place], text: str, *, limit: int = 10) -> list[Place]:
