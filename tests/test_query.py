@@ -511,6 +511,7 @@ def test_query_page_answers_like_the_library(bundled_atlas, monkeypatch):
 
     app = AppTest.from_function(page, default_timeout=60).run()
     assert not app.exception
+    assert app.multiselect(key="pq_values_metro_stations_name_en").placeholder == "Empty: every feature"
     app.multiselect(key="pq_values_metro_stations_name_en").set_value(["八一广场"]).run()
     assert not app.exception and not app.error
     expected = q.run_query(
