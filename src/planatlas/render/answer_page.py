@@ -21,8 +21,9 @@ from planatlas.i18n import t
 from planatlas.maps.style import QUERY_COLORS
 from planatlas.query import parse_distance
 from planatlas.query.readable import edge_line
-from planatlas.render.fonts import find_cjk_font, page_rc, rc_context
-from planatlas.render.furniture import draw_legend, draw_title
+from planatlas.render.fonts import embolden, find_cjk_font, page_rc, rc_context
+from planatlas.render.furniture import draw_legend
+from planatlas.render.labels import fit_text
 from planatlas.render.layers import LegendEntry, MapLayer, rgba_array
 from planatlas.render.notes import draw_notes
 from planatlas.render.page import PageSpec, RenderedPage, Sheet, new_figure, page_layout
@@ -131,6 +132,15 @@ def _answer_layers(result: QueryResult, streets: gpd.GeoDataFrame | None, lang: 
     return layers
 
 
+def _draw_question(sheet: Sheet, title: str, subtitle: str) -> None:
+    """The title (the question, often long) shrunk to fit the page width on one line, the count under it."""
+    m = 10.0 * sheet.s
+    width_pt = (sheet.w_mm - 2 * m) / 25.4 * 72 / sheet.s
+    lines, size, _cut = fit_text(title, width_pt=width_pt, height_pt=17 * 1.45, fontsize=17, min_fontsize=9)
+    embolden(sheet.text(m, m, lines[0], size=size), sheet.font, size=size * sheet.s)
+    sheet.text(m, m + 9.5 * sheet.s, subtitle, size=9.5, color="#333333")
+
+
 def render_answer_page(
     result: QueryResult,
     *,
@@ -162,8 +172,8 @@ def render_answer_page(
     rc = page_rc(font)
     layers = _answer_layers(result, streets, lang)
     n = len(result.frame)
-    subtitle = t("query_results" if n != 1 else "query_results_one", lang, n=n) + " · " + t("query_intro", lang)
-    notes = list(extra_notes)
+    subtitle = t("query_results" if n != 1 else "query_results_one", lang, n=n)
+    notes = [t("query_intro", lang), *extra_notes]
     rq = result.request
     if rq.kind == "within" and rq.distance is not None:
         line = edge_line(result.frame, distance=rq.distance, lang=lang)
@@ -176,7 +186,7 @@ def render_answer_page(
         fig = new_figure(page)
         sheet = Sheet(fig, page, font)
         lay = page_layout(page, inset=False)
-        draw_title(sheet, title, subtitle)
+        _draw_question(sheet, title, subtitle)
         draw_map_axes(sheet, lay.map, layers, bounds, labels=page.labels, pad=0.12)
         draw_legend(sheet.axes(*lay.legend), legend, font, fontsize=7.0 * sheet.s, title=t("print_legend", lang))
         draw_notes(sheet, lay.notes, layers, extra=notes)
