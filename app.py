@@ -95,8 +95,9 @@ def main(settings: Settings) -> None:
             format_func=lambda p: t(f"page_{p}", lang),
         )
 
-    if page != "atlas":
-        st.query_params.from_dict({"page": page, "lang": lang})
+    if page != "atlas":  # a page's own parameters (the Query page's question) stay while it is shown
+        kept = st.query_params.to_dict() if st.query_params.get("page") == page else {}
+        st.query_params.from_dict({**kept, "page": page, "lang": lang})
     try:
         with st.spinner(t("building_atlas", lang)):
             store = _atlas(settings, f"{settings.atlas_path}{settings.database_url}")

@@ -511,7 +511,8 @@ def test_query_page_answers_like_the_library(bundled_atlas, monkeypatch):
 
     app = AppTest.from_function(page, default_timeout=60).run()
     assert not app.exception
-    app.multiselect(key="pq_values_metro_stations_name").set_value(["八一广场"]).run()
+    assert app.multiselect(key="pq_values_metro_stations_name_en").placeholder == "Empty: every feature"
+    app.multiselect(key="pq_values_metro_stations_name_en").set_value(["八一广场"]).run()
     assert not app.exception and not app.error
     expected = q.run_query(
         bundled_atlas,
@@ -519,10 +520,16 @@ def test_query_page_answers_like_the_library(bundled_atlas, monkeypatch):
             kind="within", layer="buildings", of="metro_stations", where={"name": "八一广场"}, distance="1km"
         ),
     ).frame
-    shown = app.dataframe[0].value
-    assert set(shown["building_id"]) == set(expected["building_id"]) and len(expected) > 0
-    assert any(f"{len(expected)} rows" in c.value for c in app.caption)
+    shown = app.dataframe[0].value  # the planner's table: names first, keys behind the expander
+    assert list(shown.columns[:2]) == ["Name", "Distance (m)"]
+    assert set(shown["Name"]) == set(expected["name"]) and len(expected) > 0
+    assert any(f"{len(expected)} results" in m.value for m in app.markdown)
+    assert any("within 1 km of Bayi Square station" in h.value for h in app.subheader)  # name_en in English
     for kind in ("nearest", "inside", "intersects", "summarize", "coverage"):
-        app.selectbox(key="pq_kind").set_value(kind).run()
+        app.selectbox(key="pq_kind__en").set_value(kind).run()
         assert not app.exception and not app.error, kind
-        assert len(app.dataframe[0].value) > 0, kind
+        assert len(app.dataframe) and len(app.dataframe[0].value) > 0, (
+            kind,
+            [i.value for i in app.info],
+            [m.value for m in app.markdown][-6:],
+        )

@@ -1,4 +1,4 @@
-"""Vendor the map's browser assets (Leaflet) into the source tree: a packaging-time developer script.
+"""Vendor the map's browser assets (Leaflet, Leaflet.draw) into the source tree: a packaging-time developer script.
 
 Fetches each npm package with ``npm pack``, checks the tarball against the registry's integrity
 hash, copies the listed files unmodified into ``src/planatlas/static/vendor/<package>/`` and
@@ -62,6 +62,21 @@ PACKAGES = (
         version="1.3.0",
         license="Beerware (bundles pbf and @mapbox/vector-tile, BSD-3-Clause)",
         files=("dist/Leaflet.VectorGrid.bundled.min.js", "README.md", "package.json"),
+    ),
+    # The map's draw tools (query by a drawn rectangle, polygon or circle; measure a line or area).
+    # The tarball has no LICENSE file: package.json carries the MIT licence declaration.
+    NpmPackage(
+        name="leaflet-draw",
+        version="1.0.4",
+        license="MIT",
+        files=(
+            "dist/leaflet.draw.js",
+            "dist/leaflet.draw.css",
+            "dist/images/spritesheet.png",
+            "dist/images/spritesheet-2x.png",
+            "dist/images/spritesheet.svg",
+            "package.json",
+        ),
     ),
 )
 

@@ -19,6 +19,7 @@ import pandas as pd
 from planatlas.cli.options import FILE, db_option, handle_errors, open_store_from, option_group, print_table
 from planatlas.io.writers import format_from_path, write_frame
 from planatlas.query import QueryRequest, QueryResult, parse_distance, run_query
+from planatlas.query.reference import AT_CRS, format_at, parse_at
 from planatlas.store.base import LayerStore
 
 #: Columns shown on the terminal besides the key (when present).
@@ -50,6 +51,40 @@ def _distance(value: str | None) -> str | None:
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--distance") from exc
     return value
+
+
+def _at_reference(of: str | None, at: str | None, at_crs: str) -> tuple[str, Any]:
+    """``(of, point)`` from ``--of`` or ``--at``/``--at-crs``: exactly one of ``--of`` and ``--at``."""
+    if (of is None) == (at is None):
+        msg = "give either --of LAYER (with --where) or --at LON,LAT, not both or neither"
+        raise click.UsageError(msg)
+    if at is None:
+        assert of is not None  # checked above
+        return of, None
+    try:
+        point = parse_at(at, crs=at_crs)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--at") from exc
+    return f"point {format_at(point)}", point
+
+
+_AT_OPTIONS = (
+    click.option("--at", "at", default=None, metavar="LON,LAT", help="Ask around this point instead of --of features."),
+    click.option(
+        "--at-crs",
+        "at_crs",
+        default="EPSG:4490",
+        show_default=True,
+        type=click.Choice(AT_CRS, case_sensitive=False),
+        help="CRS of --at: CGCS2000, or GCJ-02/BD-09 for a point read off a web map (converted).",
+    ),
+)
+
+
+def _at_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(_AT_OPTIONS):
+        func = option(func)
+    return func
 
 
 def _describe(where: dict[str, Any]) -> str:
@@ -117,6 +152,9 @@ class Question:
                 format_from_path(self.output)
             except ValueError as exc:
                 raise click.BadParameter(str(exc), param_hint="-o") from exc
+        if options.get("at") is not None and sel:
+            msg = "--where selects --of features; it cannot be used with --at"
+            raise click.UsageError(msg)
         try:
             rq = QueryRequest(kind=kind, layer=self.layer, of=of, where=sel, **options)
         except ValueError as exc:
@@ -124,7 +162,7 @@ class Question:
         store: LayerStore = open_store_from(self.db_url)
         try:
             result = run_query(store, rq)
-            key = store.spec(rq.of if rq.kind == "summarize" else rq.layer).key
+            key = store.spec(rq.of if rq.kind == "summarize" and rq.at is None else rq.layer).key
         finally:
             store.dispose()
         frame = result.frame
@@ -145,32 +183,44 @@ def query() -> None:
 
 @query.command()
 @_question_options
-@click.option("--of", "of", required=True, help="Reference layer (e.g. metro_stations).")
+@click.option("--of", "of", default=None, help="Reference layer (e.g. metro_stations); or --at.")
+@_at_options
 @click.option("--distance", required=True, help="Distance, e.g. 1km, 500m, 800.")
 @click.option("--pairs", is_flag=True, help="One row per (feature, reference) pair instead of per feature.")
 @handle_errors
-def within(question: Question, of: str, distance: str, pairs: bool) -> None:
-    """Features of --layer within --distance of the selected --of features (true geometry distance)."""
+def within(question: Question, of: str | None, at: str | None, at_crs: str, distance: str, pairs: bool) -> None:
+    """Features of --layer within --distance of the selected --of features or of the point --at."""
     unit = "pairs" if pairs else "features"
+    of, point = _at_reference(of, at, at_crs)
+    if point is not None and pairs:
+        msg = "--pairs needs --of features; around one point every feature has one pair"
+        raise click.UsageError(msg)
 
     def summary(result: QueryResult, n: int, sel: str) -> str:
         return f"{n} {unit} of {question.layer} within {result.request.distance} of {of}{sel}"
 
-    question.ask("within", of=of, summary=summary, distance=_distance(distance), pairs=pairs)
+    question.ask("within", of=of, summary=summary, distance=_distance(distance), pairs=pairs, at=point)
 
 
 @query.command()
 @_question_options
-@click.option("--of", "of", required=True, help="Reference layer.")
+@click.option("--of", "of", default=None, help="Reference layer; or --at.")
+@_at_options
 @click.option("--max-distance", "max_distance", default=None, help="Ignore references farther than this.")
+@click.option("--count", "count", type=click.IntRange(min=1), default=None, help="With --at: only the N nearest.")
 @handle_errors
-def nearest(question: Question, of: str, max_distance: str | None) -> None:
-    """Each --layer feature's nearest --of feature and the exact distance to it."""
+def nearest(
+    question: Question, of: str | None, at: str | None, at_crs: str, max_distance: str | None, count: int | None
+) -> None:
+    """Each --layer feature's nearest --of feature; with --at, the --layer features nearest the point."""
+    of, point = _at_reference(of, at, at_crs)
 
     def summary(_result: QueryResult, n: int, sel: str) -> str:
+        if point is not None:
+            return f"{n} features of {question.layer} nearest {of}"
         return f"{n} features of {question.layer} with their nearest {of}{sel}"
 
-    question.ask("nearest", of=of, summary=summary, distance=_distance(max_distance))
+    question.ask("nearest", of=of, summary=summary, distance=_distance(max_distance), at=point, limit=count)
 
 
 def _zone_command(kind: str, help_text: str) -> click.Command:

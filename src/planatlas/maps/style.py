@@ -219,5 +219,5 @@ class LegendEntry:
 
 # ---- the query map ------------------------------------------------------------------------------
 #: Colours of the query map (:func:`planatlas.render.query_map.query_map`): the matched features,
-#: the reference features they were matched against, and the distance ring drawn around those.
-QUERY_COLORS: Mapping[str, str] = {"match": "#1f77b4", "reference": "#d62728", "ring": "#d62728"}
+#: the reference features they were matched against, the distance ring drawn around those, and a searched place.
+QUERY_COLORS: Mapping[str, str] = {"match": "#1f77b4", "reference": "#d62728", "ring": "#d62728", "focus": "#ff7f00"}

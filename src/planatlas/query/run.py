@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from planatlas.crs import metric_geometries
+from planatlas.crs import STORAGE_CRS, metric_geometries
 from planatlas.errors import LayerNotFoundError
+from planatlas.query.columns import DISTANCE
 from planatlas.query.distance import parse_distance
 from planatlas.query.nearby import nearest, within_distance
 from planatlas.query.proximity import ProximityIndex
@@ -24,7 +25,10 @@ from planatlas.query.tree import TreeIndex
 from planatlas.query.zones import coverage, inside, intersects, summarize
 from planatlas.store.base import LayerStore, NearReads, SpatialQueries
 
-__all__ = ["QUERY_KINDS", "IndexCache", "QueryRequest", "QueryResult", "run_query"]
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
+
+__all__ = ["AT_KEY", "QUERY_KINDS", "IndexCache", "QueryRequest", "QueryResult", "run_query"]
 
 
 QUERY_KINDS = ("within", "nearest", "inside", "intersects", "summarize", "coverage")
@@ -49,6 +53,11 @@ class QueryRequest:
     zone_where: Mapping[str, Any] = field(default_factory=dict)
     value: str | None = None
     pairs: bool = False
+    #: A reference drawn or clicked on a map instead of features of ``of`` (shapely, EPSG:4490);
+    #: ``of`` then only names it (e.g. "point"). Answered by the pure functions on every backend.
+    at: BaseGeometry | None = None
+    #: ``nearest`` from ``at``: keep only the ``limit`` nearest features (None: all).
+    limit: int | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in QUERY_KINDS:
@@ -59,6 +68,15 @@ class QueryRequest:
             raise ValueError(msg)
         if self.distance is not None:
             parse_distance(self.distance)
+        if self.at is not None and (self.at.is_empty or not self.at.is_valid):
+            msg = f"the drawn or clicked reference should be a valid, non-empty geometry, got {self.at.wkt[:80]!r}"
+            raise ValueError(msg)
+        if self.at is not None and self.kind == "coverage":
+            msg = "a 'coverage' query needs a reference layer, not a drawn or clicked reference"
+            raise ValueError(msg)
+        if self.limit is not None and self.limit < 1:
+            msg = f"limit should be a positive number of features, got {self.limit!r}"
+            raise ValueError(msg)
         if self.kind == "coverage" and not self.by:
             msg = "a 'coverage' query needs the zone layer it reports by (e.g. by='streets')"
             raise ValueError(msg)
@@ -98,6 +116,10 @@ def run_query(store: LayerStore, request: QueryRequest, *, cache: IndexCache | N
     QueryResult
         The same columns and row order on every backend.
     """
+    if request.at is not None:
+        reference = at_reference(request.at, label=request.of)
+        frame = _run_at(store, request, reference, cache)
+        return QueryResult(request, frame, reference, "postgis" if isinstance(store, SpatialQueries) else "embedded")
     reference = _selection(store, request)
     if isinstance(store, SpatialQueries):
         frame, backend = _run_pushed_down(store, request), "postgis"
@@ -117,6 +139,48 @@ def _selection(store: LayerStore, rq: QueryRequest) -> gpd.GeoDataFrame:
         msg = f"no feature of {rq.of!r} matches {shown}"
         raise LayerNotFoundError(msg)
     return reference
+
+
+#: Key column of the one-row reference made from a drawn or clicked geometry.
+AT_KEY = "ref_id"
+
+
+def at_reference(geometry: BaseGeometry, *, label: str) -> gpd.GeoDataFrame:
+    """A one-feature reference layer (EPSG:4490) from a clicked point, drawn area or searched place."""
+    frame = gpd.GeoDataFrame({AT_KEY: [label], "name": [label]}, geometry=[geometry], crs=STORAGE_CRS)
+    frame.attrs["key"] = AT_KEY
+    return frame
+
+
+def _run_at(
+    store: LayerStore, rq: QueryRequest, reference: gpd.GeoDataFrame, cache: IndexCache | None
+) -> gpd.GeoDataFrame | pd.DataFrame:
+    """Answer a question about a drawn or clicked reference with the pure functions (any backend).
+
+    ``nearest`` lists the features nearest the reference (closest first, ``limit`` of them);
+    ``summarize`` counts the features inside the drawn area per zone of ``by`` (streets by default).
+    """
+    target = store.read(rq.layer)
+    if not isinstance(target, gpd.GeoDataFrame):
+        msg = f"layer {rq.layer!r} has no geometry to query"
+        raise LayerNotFoundError(msg)
+    tkey = store.spec(rq.layer).key
+    if rq.kind == "within":
+        index = _prepared_index(store, rq.layer, target, cache)
+        return within_distance(
+            target, reference, distance=_distance(rq), target_key=tkey, reference_key=AT_KEY, index=index
+        )
+    if rq.kind == "nearest":
+        found = nearest(target, reference, max_distance=rq.distance, target_key=tkey, reference_key=AT_KEY)
+        found = found.sort_values(DISTANCE, kind="stable")
+        return found.head(rq.limit) if rq.limit is not None else found
+    if rq.kind == "inside":
+        return inside(target, reference, zone_key=AT_KEY)
+    if rq.kind == "intersects":
+        return intersects(target, reference, zone_key=AT_KEY)
+    by = rq.by or "streets"
+    zones = store.read(by, where=dict(rq.zone_where) or None)
+    return summarize(inside(target, reference, zone_key=AT_KEY), zones, value=rq.value, zone_key=store.spec(by).key)
 
 
 def _run_pushed_down(store: SpatialQueries, rq: QueryRequest) -> gpd.GeoDataFrame | pd.DataFrame:
@@ -234,7 +298,7 @@ def _zone_layer(rq: QueryRequest) -> str:
 
 def _in_key_order(frame: pd.DataFrame, store: LayerStore, rq: QueryRequest) -> pd.DataFrame:
     """Same row order on every backend: by key in code-point order (within keeps distance order)."""
-    if rq.kind in ("within", "coverage") or not len(frame):
+    if rq.kind in ("within", "coverage") or not len(frame) or (rq.at is not None and rq.kind == "nearest"):
         return frame
     key = store.spec(rq.of if rq.kind == "summarize" else rq.layer).key
     order = np.argsort(np.array([str(k) for k in frame[key]], dtype=object), kind="stable")

@@ -1,4 +1,4 @@
-"""Vendored browser assets (Leaflet) served from the installed package, never from a CDN: paths, check, inline data.
+"""Vendored browser assets (Leaflet, Leaflet.draw) served from the installed package, never from a CDN: paths, check, inline data.
 
 The files under ``planatlas/static/vendor/`` come unmodified from registry packages (npm tarballs);
 ``manifest.json`` records each package's version, licence, registry integrity hash and the sha256
@@ -32,6 +32,10 @@ REFRESH_HINT = "run, in a source checkout: python tools/vendor_assets.py"
 #: What a map page loads, in order: (name, path relative to STATIC_DIR).
 MAP_JS = (("leaflet", "vendor/leaflet/leaflet.js"),)
 MAP_CSS = (("leaflet_css", "vendor/leaflet/leaflet.css"), ("planatlas_css", "planatlas.css"))
+#: What the draw and measure tools add (Leaflet.draw), loaded after Leaflet.
+DRAW_JS = (("leaflet_draw_js", "vendor/leaflet-draw/leaflet.draw.js"),)
+DRAW_CSS = (("leaflet_draw_css", "vendor/leaflet-draw/leaflet.draw.css"),)
+_MIME = {".png": "image/png", ".svg": "image/svg+xml"}
 
 
 def _sha256(path: Path) -> str:
@@ -86,7 +90,8 @@ def inline_css(rel: str) -> str:
 
     def sub(m: re.Match[str]) -> str:
         img = path.parent / m.group(2)
-        return f"url({_data_uri(img, 'image/png')})" if img.is_file() else m.group(0)
+        mime = _MIME.get(img.suffix, "application/octet-stream")
+        return f"url({_data_uri(img, mime)})" if img.is_file() else m.group(0)
 
     return _URL_RE.sub(sub, text)
 
@@ -100,19 +105,22 @@ def asset_data_uri(rel: str) -> str:
     return _data_uri(STATIC_DIR / rel, "text/javascript")
 
 
-def map_assets(base_url: str | None = None) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(js, css) lists of ``(name, url)`` for a map page: inline when ``base_url`` is None."""
-    for _, rel in (*MAP_JS, *MAP_CSS):
+def map_assets(
+    base_url: str | None = None, *, draw: bool = False
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(js, css) lists of ``(name, url)`` for a map page: inline when ``base_url`` is None.
+
+    ``draw`` adds Leaflet.draw (the draw and measure tools) after Leaflet.
+    """
+    js, css = (*MAP_JS, *DRAW_JS) if draw else MAP_JS, (*MAP_CSS, *DRAW_CSS) if draw else MAP_CSS
+    for _, rel in (*js, *css):
         if not (STATIC_DIR / rel).is_file():
             msg = f"{STATIC_DIR / rel} is missing; {REFRESH_HINT}"
             raise AssetError(msg)
     if base_url is None:
-        return (
-            [(n, asset_data_uri(r)) for n, r in MAP_JS],
-            [(n, asset_data_uri(r)) for n, r in MAP_CSS],
-        )
+        return ([(n, asset_data_uri(r)) for n, r in js], [(n, asset_data_uri(r)) for n, r in css])
     base = base_url.rstrip("/")
-    return ([(n, f"{base}/{r}") for n, r in MAP_JS], [(n, f"{base}/{r}") for n, r in MAP_CSS])
+    return ([(n, f"{base}/{r}") for n, r in js], [(n, f"{base}/{r}") for n, r in css])
 
 
 def main(argv: list[str] | None = None) -> int:

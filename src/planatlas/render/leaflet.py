@@ -21,13 +21,13 @@ from folium.utilities import JsCode
 from planatlas.render.assets import map_assets
 
 
-def use_package_assets(m: folium.Map, asset_base_url: str | None) -> folium.Map:
+def use_package_assets(m: folium.Map, asset_base_url: str | None, *, draw: bool = False) -> folium.Map:
     """Make ``m`` load Leaflet and the map CSS from the package instead of folium's CDN defaults.
 
     ``asset_base_url`` is where ``planatlas/static`` is served; ``None`` inlines the assets as
-    ``data:`` URIs so the page works offline and inside mainland China.
+    ``data:`` URIs so the page works offline and inside mainland China. ``draw`` adds Leaflet.draw.
     """
-    m.default_js, m.default_css = map_assets(asset_base_url)
+    m.default_js, m.default_css = map_assets(asset_base_url, draw=draw)
     return m
 
 

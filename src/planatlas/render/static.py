@@ -111,6 +111,8 @@ def render_map(
     district_label: str | None = "name",
     title: str | None = None,
     subtitle: str | None = None,
+    bounds: Sequence[float] | None = None,
+    notes: Sequence[str] = (),
 ) -> RenderedPage:
     """Draw one print page of a preset: title, map, legend, scale bar, north arrow, notes, inset.
 
@@ -127,6 +129,10 @@ def render_map(
         Column of the district names in the inset (``<column>_en`` on English pages, if present).
     title, subtitle
         Override the preset's title and its plan subtitle.
+    bounds
+        The metric (EPSG:4548) extent to show instead of the preset's (e.g. the view on screen).
+    notes
+        More lines for the notes at the foot of the page.
 
     Returns
     -------
@@ -152,10 +158,10 @@ def render_map(
         show_inset = page.inset and districts is not None and len(districts) > 1
         lay = page_layout(page, inset=show_inset)
         draw_title(sheet, page_title, page_subtitle, right=_params_text(preset, data.params, page.lang))
-        bounds = preset_extent(preset, prepared)
-        if bounds is None:
-            bounds = data_bounds(layers)
-        _ax, extent = draw_map_axes(sheet, lay.map, layers, bounds, labels=page.labels)
+        frame_bounds = np.asarray(bounds, dtype=float) if bounds is not None else preset_extent(preset, prepared)
+        if frame_bounds is None:
+            frame_bounds = data_bounds(layers)
+        _ax, extent = draw_map_axes(sheet, lay.map, layers, frame_bounds, labels=page.labels)
         draw_legend(sheet.axes(*lay.legend), layers, font, fontsize=7.0 * sheet.s, title=t("print_legend", page.lang))
         if show_inset and lay.inset is not None and districts is not None:
             if page.lang == "en" and district_label and f"{district_label}_en" in districts.columns:
@@ -170,6 +176,6 @@ def render_map(
                 title=t("print_inset", page.lang),
             )
         credit = preset.credits_in(page.lang)
-        draw_notes(sheet, lay.notes, layers, extra=[credit] if credit else ())
+        draw_notes(sheet, lay.notes, layers, extra=[*notes, credit] if credit else notes)
     metadata = {"title": page_title, "subject": page_subtitle, "keywords": f"planatlas; {preset.name}; EPSG:4548"}
     return RenderedPage(figure=fig, rc=rc, metadata=metadata)

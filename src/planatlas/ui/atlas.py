@@ -35,6 +35,7 @@ from planatlas.render.basemaps import BASEMAPS
 from planatlas.render.interactive import TiledSource, View, build_map
 from planatlas.settings import Settings
 from planatlas.store.base import LayerStore
+from planatlas.ui.atlas_tools import render_ask_buttons, render_view_export, view_bounds
 from planatlas.ui.layer_map import chosen_layer, render_layer_map
 from planatlas.ui.reconciliation import XINJIAN_PRESET_TOPICS, reconciliation_section, xinjian_section
 from planatlas.ui.tiled_layer import render_layer_page, tiled_sources
@@ -195,6 +196,7 @@ def _details_panel(store: LayerStore, clicked: Mapping[str, Any] | None, lang: s
     if quote:
         st.markdown(f"**{t('plan_text', lang)}**")
         st.text(quote)  # plain text: nothing in the plan is interpreted
+    render_ask_buttons(store, pl.layer, str(key_value), lang)
 
 
 def plan_quote(store: LayerStore, layer: str, key_value: str) -> str:
@@ -214,18 +216,25 @@ def plan_quote(store: LayerStore, layer: str, key_value: str) -> str:
 
 
 # ---- page --------------------------------------------------------------------------------------
+def _render_single_layer(store: LayerStore, settings: Settings, lang: str) -> bool:
+    """Draw the one-layer map when the sidebar or ``?layer=NAME`` asks for one; say whether it did."""
+    layer = chosen_layer(store, lang)  # one layer (e.g. an imported one) instead of a thematic map
+    if layer is None:
+        return False
+    count = int(store.metadata().get("layers", {}).get(layer, {}).get("count") or 0)
+    if count > settings.tiled_above:  # large: from vector tiles
+        render_layer_page(store, settings, lang, layer)
+    else:
+        render_layer_map(store, lang, layer, height=MAP_HEIGHT, asset_base_url=asset_base_url())
+    return True
+
+
 def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
     """Draw the Atlas page (sidebar controls, the map, the details panel)."""
     # streamlit_folium declares its component when imported: only when a page is drawn (nothing at import)
     from streamlit_folium import st_folium  # noqa: PLC0415 - declares a component on import: not at import time
 
-    layer = chosen_layer(store, lang)  # one layer (e.g. an imported one) instead of a thematic map: ?layer=NAME
-    if layer is not None:
-        count = int(store.metadata().get("layers", {}).get(layer, {}).get("count") or 0)
-        if count > settings.tiled_above:  # large: from vector tiles
-            render_layer_page(store, settings, lang, layer)
-        else:
-            render_layer_map(store, lang, layer, height=MAP_HEIGHT, asset_base_url=asset_base_url())
+    if _render_single_layer(store, settings, lang):
         return
     names = list(PRESETS)
     _init_from_url("pa_preset", "preset", names, default=DEFAULT_PRESET)
@@ -294,7 +303,7 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
             key=MAP_KEY,
             height=MAP_HEIGHT,
             use_container_width=True,
-            returned_objects=["last_active_drawing", "center", "zoom", "selected_layers"],
+            returned_objects=["last_active_drawing", "center", "zoom", "selected_layers", "bounds"],
             render=False,  # st_folium renders the map itself; its extra whole-page render was a third of its cost
         )
         frames = _preset_data(store, store.cache_key(), preset.name).frames
@@ -323,6 +332,16 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
     st.session_state["pa_view_now"] = (preset.name, view)
     with right:
         _details_panel(store, clicked, lang)
+    with left:
+        render_view_export(
+            store,
+            preset=preset.name,
+            params=params,
+            visible=visible,
+            bounds=view_bounds(result.get("bounds")),
+            basemap=basemap,
+            lang=lang,
+        )
 
     query: dict[str, str] = {"preset": preset.name, "lang": lang, "layers": ",".join(visible)}
     query.update({k: str(v) for k, v in params.items()})

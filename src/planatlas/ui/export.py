@@ -91,6 +91,16 @@ def layer_presets(store: LayerStore) -> dict[str, Preset]:
     }
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _series_zip(
+    _store: LayerStore, cache_key: str, preset: str, by: str, page_args: PageArgs, params: ParamItems
+) -> tuple[bytes, int]:
+    """A map series as a zip of PNG pages and its page count, cached like :func:`_page_bytes`."""
+    from planatlas.view_export import series_png_zip  # noqa: PLC0415 - matplotlib only when exporting
+
+    return series_png_zip(_store, preset, by=by, page=_page(page_args), params=dict(params))
+
+
 def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
     """Draw the Export page."""
     st.header(t("export_title", lang))
@@ -178,19 +188,28 @@ def render_page(store: LayerStore, settings: Settings, lang: str) -> None:
             horizontal=True,
             key="pa_series_by",
         )
+        series_fmt = st.radio(
+            t("export_series_format", lang),
+            ["pdf", "zip"],
+            format_func=lambda v: t(f"export_series_{v}", lang),
+            horizontal=True,
+            key="pa_series_fmt",
+        )
         make_series = st.form_submit_button(t("export_make_series", lang))
     if make_series:
         series_args = (paper, "landscape", min(int(dpi), 300), page_lang, False, bool(labels))
         try:
             with st.spinner("…"):
-                data, count = _series_bytes(store, version, preset, by, series_args, param_items)
+                make = _series_zip if series_fmt == "zip" else _series_bytes
+                data, count = make(store, version, preset, by, series_args, param_items)
         except PlanAtlasError as exc:
             st.error(t("export_error", lang) + error_text(exc))
             return
+        name = f"{preset}_{by}_{page_lang}.{series_fmt}"
         st.download_button(
-            f"{t('export_download', lang)} {preset}_{by}_{page_lang}.pdf ({count} {t('export_pages', lang)})",
+            f"{t('export_download', lang)} {name} ({count} {t('export_pages', lang)})",
             data=data,
-            file_name=f"{preset}_{by}_{page_lang}.pdf",
-            mime="application/pdf",
+            file_name=name,
+            mime="application/zip" if series_fmt == "zip" else "application/pdf",
             key="pa_series_download",
         )

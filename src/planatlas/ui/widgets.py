@@ -111,6 +111,12 @@ def stable_choice(
         st.session_state[state_key] = st.session_state[widget_key]
 
     index = choices.index(value) if value in choices else 0
+    if widget_key in st.session_state and st.session_state[widget_key] == value and value in choices:
+        # Set together with ``state_key`` by a callback that changes the choice (the Atlas page's
+        # "ask about this" opens the Query page): the session state moves the widget; no index.
+        chosen = widget(label, choices, key=widget_key, on_change=remember, **kwargs)
+        st.session_state[state_key] = chosen
+        return cast("OptionT", chosen)
     if widget_key in st.session_state:
         # A stale widget state from an earlier visit to this language must not win.
         del st.session_state[widget_key]
