@@ -30,7 +30,7 @@ from planatlas.query.readable import (
 )
 from planatlas.query.reference import drawn_reference, parse_at
 
-BAYI = (115.89847, 28.67812)
+BAYI = (115.89782695, 28.67851232)
 
 
 def _metres(frame: gpd.GeoDataFrame, point: Point) -> np.ndarray:
@@ -40,12 +40,12 @@ def _metres(frame: gpd.GeoDataFrame, point: Point) -> np.ndarray:
 
 # ---- the reference: a point or a drawn shape ---------------------------------------------------------
 def test_parse_at_reads_lon_lat_and_converts_web_map_points():
-    assert parse_at("115.89847, 28.67812").coords[0] == BAYI
+    assert parse_at("115.89782695, 28.67851232").coords[0] == BAYI
     lon, lat = gcj02_to_wgs84(115.9043, 28.6755)
     converted = parse_at("115.9043,28.6755", crs="gcj02")
     assert converted.x == pytest.approx(float(lon), abs=1e-6) and converted.y == pytest.approx(float(lat), abs=1e-6)
     assert 0.004 < abs(converted.x - 115.9043) < 0.01  # GCJ-02 is hundreds of metres off in Nanchang
-    for bad, why in (("28.67812,115.89847", "LON,LAT"), ("115.9", "LON,LAT"), ("a,b", "LON,LAT")):
+    for bad, why in (("28.67851232,115.89782695", "LON,LAT"), ("115.9", "LON,LAT"), ("a,b", "LON,LAT")):
         with pytest.raises(ValueError, match=why):
             parse_at(bad)
     with pytest.raises(ValueError, match="CRS should be one of"):
@@ -79,7 +79,9 @@ def test_within_a_point_is_the_question_asked_of_the_station_there(bundled_atlas
     """At the station's own coordinate, "within 1 km of here" gives the station's answer, distances included."""
     by_point = run_query(
         bundled_atlas,
-        QueryRequest(kind="within", layer="buildings", of="here", at=parse_at("115.89847,28.67812"), distance="1km"),
+        QueryRequest(
+            kind="within", layer="buildings", of="here", at=parse_at("115.89782695,28.67851232"), distance="1km"
+        ),
     ).frame
     by_layer = run_query(
         bundled_atlas,
@@ -296,7 +298,16 @@ def test_cli_asks_around_a_point(run, bundled_build, tmp_path, monkeypatch):
 
     shutil.copy(bundled_build[0].path, tmp_path / "atlas.gpkg")
     by_point = run(
-        "query", "within", "--layer", "buildings", "--at", "115.89847,28.67812", "--distance", "1km", "--limit", "0"
+        "query",
+        "within",
+        "--layer",
+        "buildings",
+        "--at",
+        "115.89782695,28.67851232",
+        "--distance",
+        "1km",
+        "--limit",
+        "0",
     )
     by_layer = run(
         "query",
@@ -314,7 +325,7 @@ def test_cli_asks_around_a_point(run, bundled_build, tmp_path, monkeypatch):
     )
     n = int(by_layer.output.strip().splitlines()[-1].split()[0])
     assert by_point.exit_code == 0
-    assert f"{n} features of buildings within 1km of point 115.898470,28.678120" in by_point.output
+    assert f"{n} features of buildings within 1km of point 115.897827,28.678512" in by_point.output
     keys = [line.split()[0] for line in by_layer.output.splitlines()[2 : 2 + n]]
     assert n > 0 and len(keys) == n and all(k in by_point.output for k in keys)
     shifted = run(

@@ -35,7 +35,7 @@ from planatlas.query.reference import parse_at
 
 pytestmark = pytest.mark.browser
 
-BAYI = (115.89847, 28.67812)  # 八一广场 station as the atlas stores it (metro_stations)
+BAYI = (115.89782695, 28.67851232)  # 八一广场 station as the atlas stores it (metro_stations)
 RESULTS = {"zh": "{n} 条结果", "en": "{n} results"}
 MATCH_COLOR = "#1f77b4"  # planatlas.maps.style.QUERY_COLORS["match"]
 

@@ -57,6 +57,12 @@ def _built(result: BuildResult, what: str) -> None:
     show_default=True,
     help="Precision class of the geometry (a bureau's own data is surveyed).",
 )
+@click.option(
+    "--uncertainty-m",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Position uncertainty of every feature in metres (default by precision: surveyed 1, sourced 100, ...).",
+)
 @click.option("--title-zh", default=None, help="Layer title in Chinese.")
 @click.option("--title-en", default=None, help="Layer title in English.")
 @click.option("--encoding", default=None, help="Text encoding of a shapefile without .cpg (default: detected, GBK).")
@@ -71,6 +77,7 @@ def import_(
     crs: str | None,
     key: str | None,
     precision: str,
+    uncertainty_m: int | None,
     title_zh: str | None,
     title_en: str | None,
     encoding: str | None,
@@ -96,6 +103,7 @@ def import_(
         crs=crs,
         key=key,
         precision=precision,
+        uncertainty_m=uncertainty_m,
         title_zh=title_zh,
         title_en=title_en,
         encoding=encoding,

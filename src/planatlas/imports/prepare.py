@@ -32,7 +32,17 @@ Mode = Literal["add", "replace_import", "replace_bundled"]
 #: Four gibibytes: a local import is not capped below this unless the settings say so.
 DEFAULT_IMPORT_CAP = 4 * 1024**3
 #: Columns a source may not bring under their own name (the stores' and the provenance's own).
-_TAKEN = {"fid", "geom", "geom_m", "geometry", "precision", "source_file", "source_lines", OFFICIAL_SOURCE}
+_TAKEN = {
+    "fid",
+    "geom",
+    "geom_m",
+    "geometry",
+    "precision",
+    "uncertainty_m",
+    "source_file",
+    "source_lines",
+    OFFICIAL_SOURCE,
+}
 #: Column names taken as a file's own id column when no key is given (compared lower-case).
 _ID_NAMES = ("id", "key", "code", "objectid", "fid_1", "bm", "编码", "代码", "编号", "标识码")
 #: Coordinate column names of a CSV, as (lon, lat).
@@ -47,6 +57,16 @@ _FAMILIES = {
 }
 
 
+#: ``uncertainty_m`` of an import that states none, by precision class. Authored defaults of planatlas
+#: (not from any standard): a bureau's survey to a metre, the rest as the ladder describes them.
+IMPORT_UNCERTAINTY_M = {"surveyed": 1, "sourced": 100, "address": 250, "street": 1000, "schematic": 1000}
+
+
+def _uncertainty(opts: ImportOptions) -> int | None:
+    """The ``uncertainty_m`` every feature of the import gets: the option, else the class's default."""
+    return opts.uncertainty_m if opts.uncertainty_m is not None else IMPORT_UNCERTAINTY_M.get(opts.precision)
+
+
 @dataclass(frozen=True)
 class ImportOptions:
     """What ``planatlas import`` and the Import page ask for (see the CLI help for each)."""
@@ -55,6 +75,8 @@ class ImportOptions:
     crs: str | None = None
     key: str | None = None
     precision: str = "surveyed"
+    #: Position uncertainty of every feature in whole metres; None: :data:`IMPORT_UNCERTAINTY_M` of the class.
+    uncertainty_m: int | None = None
     title_zh: str | None = None
     title_en: str | None = None
     encoding: str | None = None
@@ -331,6 +353,7 @@ def _prepare_layer(prepared: PreparedImport, raw: gpd.GeoDataFrame) -> None:
         if col != "geometry" and pd.api.types.is_datetime64_any_dtype(frame[col]):
             frame[col] = frame[col].astype("string").astype(object)
     frame["precision"] = prepared.options.precision
+    frame["uncertainty_m"] = _uncertainty(prepared.options)
     frame["source_file"] = prepared.file_name
     frame["source_lines"] = ""
     prepared.columns = {v: k for k, v in mapping.items()}
@@ -389,6 +412,7 @@ def _prepare_replacement(
         {
             plan_key: list(matching.pairs),
             "precision": prepared.options.precision,
+            "uncertainty_m": _uncertainty(prepared.options),
             OFFICIAL_SOURCE: prepared.file_name,
         },
         geometry=raw.geometry.iloc[rows].to_numpy(),

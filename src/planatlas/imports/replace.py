@@ -116,7 +116,7 @@ def official_spec(spec: LayerSpec, record: Mapping[str, Any]) -> LayerSpec:
 def apply_replacement(frame: gpd.GeoDataFrame, spec: LayerSpec, official: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """``frame`` with the geometry and precision of the features ``official`` has, by the layer's key.
 
-    ``official`` holds the key, ``precision``, :data:`OFFICIAL_SOURCE` and the geometry (EPSG:4490).
+    ``official`` holds the key, ``precision``, ``uncertainty_m``, :data:`OFFICIAL_SOURCE` and the geometry (EPSG:4490).
     An ``area_km2`` column, a measurement of the geometry, is measured again (EPSG:4548).
     """
     frame = frame.copy()
@@ -128,6 +128,8 @@ def apply_replacement(frame: gpd.GeoDataFrame, spec: LayerSpec, official: gpd.Ge
     geoms[hit] = by_key.geometry.reindex(chosen).to_numpy()
     frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
     frame.loc[hit, "precision"] = by_key["precision"].reindex(chosen).to_numpy()
+    if "uncertainty_m" in by_key.columns:
+        frame.loc[hit, "uncertainty_m"] = by_key["uncertainty_m"].reindex(chosen).to_numpy()
     frame[OFFICIAL_SOURCE] = None
     frame.loc[hit, OFFICIAL_SOURCE] = by_key[OFFICIAL_SOURCE].reindex(chosen).to_numpy()
     if "area_km2" in frame.columns and hit.any():

@@ -25,6 +25,8 @@ __all__ = ["GAZETTEER_LAYER", "Place", "is_located", "nearest_place", "place_ind
 #: The gazetteer layer searched when the atlas has it.
 GAZETTEER_LAYER = "places"
 _NAME_FIELDS = ("name", "name_zh", "name_en", "name_written")
+#: Gazetteer kinds whose places are named as the layer holding them names its features (八一广场 → 八一广场站).
+_KIND_LAYER = {"metro_station": "metro_stations"}
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ def _places_of(layer: str, frame: gpd.GeoDataFrame, key: str) -> list[Place]:
         located = point is not None and not point.is_empty
         out.append(
             Place(
-                layer=layer,
+                layer=_KIND_LAYER.get(str(row.get("kind")), layer) if layer == GAZETTEER_LAYER else layer,
                 key=str(row[key]),
                 name=names[0],
                 names=tuple(dict.fromkeys(names)),

@@ -218,6 +218,10 @@ def plan_quote(store: LayerStore, layer: str, key_value: str) -> str:
 # ---- page --------------------------------------------------------------------------------------
 def _render_single_layer(store: LayerStore, settings: Settings, lang: str) -> bool:
     """Draw the one-layer map when the sidebar or ``?layer=NAME`` asks for one; say whether it did."""
+    wanted = st.query_params.get("layer")
+    if wanted and wanted not in store.layers():  # a link to a layer this atlas lacks (not yet imported)
+        st.error(plain_markdown(t("tiled_unknown_layer", lang, layer=str(wanted))))
+        return True
     layer = chosen_layer(store, lang)  # one layer (e.g. an imported one) instead of a thematic map
     if layer is None:
         return False
